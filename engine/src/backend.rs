@@ -1,0 +1,88 @@
+//! What each backend can do, and the quirks the rest of the engine must not know about.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use sea_orm::sea_query::{Alias, ColumnDef, Value};
+use sea_orm::{DbBackend, DbErr, QueryResult, RuntimeErr};
+
+/// Whether DDL can be rolled back. PostgreSQL and SQLite run DDL inside transactions; MySQL and
+/// MariaDB commit implicitly before and after every DDL statement, so a failed migration there can
+/// leave part of itself behind.
+pub fn transactional_ddl(backend: DbBackend) -> bool {
+    !matches!(backend, DbBackend::MySql)
+}
+
+/// A short, stable name for messages and JSON.
+pub fn name(backend: DbBackend) -> &'static str {
+    match backend {
+        DbBackend::Postgres => "postgres",
+        DbBackend::MySql => "mysql",
+        _ => "sqlite",
+    }
+}
+
+/// A timestamp column as each backend stores one best: `timestamptz` on PostgreSQL,
+/// `DATETIME(6)` holding UTC on MySQL/MariaDB (avoiding `TIMESTAMP`'s 2038 limit and implicit
+/// updates), RFC 3339 text on SQLite.
+pub fn timestamp_column(backend: DbBackend, column: &'static str) -> ColumnDef {
+    let mut def = ColumnDef::new(Alias::new(column));
+    match backend {
+        DbBackend::Postgres => def.timestamp_with_time_zone(),
+        DbBackend::MySql => def.custom(Alias::new("DATETIME(6)")),
+        _ => def.text(),
+    };
+    def.not_null();
+    def
+}
+
+const SQLITE_TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
+
+/// The value to bind for a [`timestamp_column`].
+pub fn timestamp_value(backend: DbBackend, at: DateTime<Utc>) -> Value {
+    match backend {
+        DbBackend::Postgres => at.into(),
+        DbBackend::MySql => at.naive_utc().into(),
+        _ => at.format(SQLITE_TIME_FORMAT).to_string().into(),
+    }
+}
+
+/// Reads a [`timestamp_column`] back.
+///
+/// # Errors
+/// The driver's error when the column is absent or of another type.
+pub fn read_timestamp(
+    backend: DbBackend,
+    row: &QueryResult,
+    column: &str,
+) -> Result<DateTime<Utc>, DbErr> {
+    match backend {
+        DbBackend::Postgres => row.try_get("", column),
+        DbBackend::MySql => row
+            .try_get::<NaiveDateTime>("", column)
+            .map(|naive| naive.and_utc()),
+        _ => {
+            let text: String = row.try_get("", column)?;
+            DateTime::parse_from_rfc3339(&text)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| DbErr::Type(format!("bad timestamp `{text}` in {column}: {e}")))
+        }
+    }
+}
+
+/// Whether a query failed because the table it reads does not exist. Reading the ledger and
+/// treating this error as "nothing applied" costs one round trip where an existence probe
+/// followed by a read costs two.
+pub fn is_undefined_table(err: &DbErr) -> bool {
+    let sqlx = match err {
+        DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => e,
+        _ => return false,
+    };
+    match sqlx.as_ref() {
+        sea_orm::sqlx::Error::Database(db) => {
+            let code = db.code();
+            let code = code.as_deref().unwrap_or("");
+            // 42P01 PostgreSQL undefined_table; 42S02 / 1146 MySQL ER_NO_SUCH_TABLE.
+            matches!(code, "42P01" | "42S02" | "1146") || db.message().contains("no such table")
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,232 @@
+//! The engine's typed errors. Every variant carries the context a user needs to act on it; the
+//! CLI turns them into one-line messages and exit codes in a single place.
+
+use sea_orm::DbErr;
+
+/// Everything the engine can refuse or fail with.
+///
+/// Variants are grouped by the exit code family the CLI maps them to: configuration and
+/// connection problems, validation refusals, guard refusals and failures while running.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// A migration name does not follow `mYYYYMMDD_HHMMSS_snake_name`.
+    #[error(
+        "migration name `{name}` is malformed: {reason}; name modules `mYYYYMMDD_HHMMSS_snake_name`"
+    )]
+    MalformedName {
+        /// The offending name.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// Two migrations share a version.
+    #[error(
+        "migrations `{first}` and `{second}` share version {version}; give one of them a new timestamp"
+    )]
+    DuplicateVersion {
+        /// The shared version.
+        version: String,
+        /// The first migration with it.
+        first: String,
+        /// The second migration with it.
+        second: String,
+    },
+
+    /// The list in `lib.rs` is not in timestamp order.
+    #[error(
+        "migration `{later}` is listed after `{earlier}` but has an older timestamp; list migrations in timestamp order in lib.rs"
+    )]
+    OutOfOrderList {
+        /// The one listed first.
+        earlier: String,
+        /// The one listed after it, with the older timestamp.
+        later: String,
+    },
+
+    /// The database URL is absent, unparsable or of an unknown kind.
+    #[error("{message}")]
+    Config {
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+
+    /// The database could not be reached or refused the credentials.
+    #[error("cannot connect to {target}: {reason}")]
+    Connect {
+        /// The redacted URL.
+        target: String,
+        /// Why, with the fix.
+        reason: String,
+    },
+
+    /// A version named on the command line is not known.
+    #[error(
+        "unknown version `{version}`: no migration in the code or the ledger has it; run `migrate status` to list versions"
+    )]
+    UnknownVersion {
+        /// The version as typed.
+        version: String,
+    },
+
+    /// More migrations were asked to be reverted than are applied.
+    #[error(
+        "cannot revert {requested} migration(s): only {applied} applied; use `migrate down --all` to revert everything"
+    )]
+    NotEnoughApplied {
+        /// How many were asked for.
+        requested: u32,
+        /// How many are applied.
+        applied: usize,
+    },
+
+    /// Applied migrations whose code now renders different SQL.
+    #[error(
+        "applied migration(s) modified since they ran: {}; restore their code, or run `migrate repair` to accept the change",
+        .versions.join(", ")
+    )]
+    Modified {
+        /// `version_name` of each modified migration.
+        versions: Vec<String>,
+    },
+
+    /// A migration is marked failed or still running in the ledger (MySQL/MariaDB).
+    #[error(
+        "migration {migration} is {state}: MySQL/MariaDB committed part of its DDL before it stopped; inspect the schema, then run `migrate repair --mark-applied {version}` or `migrate repair --remove {version}`"
+    )]
+    Dirty {
+        /// `version_name`.
+        migration: String,
+        /// The bare version.
+        version: String,
+        /// `failed` or `running`.
+        state: String,
+    },
+
+    /// Pending migrations older than the newest applied one.
+    #[error(
+        "pending migration(s) older than the newest applied one: {}; rename them with a newer timestamp, or pass `--allow-out-of-order`",
+        .versions.join(", ")
+    )]
+    OutOfOrder {
+        /// `version_name` of each one.
+        versions: Vec<String>,
+    },
+
+    /// A migration in a `down` range has no `down`.
+    #[error(
+        "migration {migration} is irreversible (its `down` fails: {reason}); nothing was reverted; revert to a later version instead"
+    )]
+    Irreversible {
+        /// `version_name`.
+        migration: String,
+        /// What `down` said.
+        reason: String,
+    },
+
+    /// A migration applied in the database but absent from the code would be reverted from stored
+    /// SQL without confirmation.
+    #[error(
+        "{} migration(s) to revert are not in the code ({}); they would be reverted with the SQL stored when they were applied; re-run with `--yes` after reading it with `--dry-run`",
+        .versions.len(), .versions.join(", ")
+    )]
+    MissingNeedsConfirmation {
+        /// `version_name` of each one.
+        versions: Vec<String>,
+    },
+
+    /// A missing migration has no stored `down` SQL (adopted from `seaql_migrations`, or
+    /// irreversible).
+    #[error(
+        "migration {migration} is not in the code and no `down` SQL was stored for it; check out the branch that has it, or remove its row with `migrate repair --remove {version}`"
+    )]
+    MissingWithoutDown {
+        /// `version_name`.
+        migration: String,
+        /// The bare version.
+        version: String,
+    },
+
+    /// A destructive command was run without a terminal and without `--yes`.
+    #[error("{action} needs confirmation: re-run with `--yes` to proceed")]
+    NeedsConfirmation {
+        /// What would happen.
+        action: String,
+    },
+
+    /// The user answered no at a confirmation prompt.
+    #[error("cancelled: nothing was changed")]
+    Cancelled,
+
+    /// `repair` was asked to act on a version that is not in the state it handles.
+    #[error("{message}")]
+    Repair {
+        /// What is wrong, with the fix.
+        message: String,
+    },
+
+    /// A migration failed while running.
+    #[error("migration {migration} failed during {direction}: {source}{}", rollback_note(.rolled_back))]
+    MigrationFailed {
+        /// `version_name`.
+        migration: String,
+        /// `up` or `down`.
+        direction: &'static str,
+        /// Whether the failed migration left nothing behind.
+        rolled_back: bool,
+        /// Migrations completed before it in the same run.
+        completed: Vec<String>,
+        /// The database error.
+        #[source]
+        source: DbErr,
+    },
+
+    /// Rendering a migration without a database failed.
+    #[error("cannot render migration {migration} ({direction}): {source}")]
+    Render {
+        /// `version_name`.
+        migration: String,
+        /// `up` or `down`.
+        direction: &'static str,
+        /// The error the migration returned.
+        #[source]
+        source: DbErr,
+    },
+
+    /// Creating a new migration module failed.
+    #[error("{message}")]
+    Scaffold {
+        /// What is wrong, with the fix.
+        message: String,
+    },
+
+    /// A database error outside any migration (reading or writing the ledger).
+    #[error("database error while {context}: {source}")]
+    Database {
+        /// What the engine was doing.
+        context: String,
+        /// The database error.
+        #[source]
+        source: DbErr,
+    },
+}
+
+fn rollback_note(rolled_back: &bool) -> &'static str {
+    if *rolled_back {
+        " (rolled back: nothing of it remains)"
+    } else {
+        ""
+    }
+}
+
+impl EngineError {
+    /// Wraps a database error with what the engine was doing at the time.
+    pub(crate) fn db(context: impl Into<String>) -> impl FnOnce(DbErr) -> EngineError {
+        let context = context.into();
+        move |source| EngineError::Database { context, source }
+    }
+}
+
+/// The engine's result type.
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;

@@ -1,0 +1,219 @@
+//! The append-only history of every apply, revert, repair and adoption. The ledger says what is
+//! applied now; the history says how it got there, including failures and reverted migrations.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{
+    Alias, ColumnDef, Expr, InsertStatement, IntoTableRef, Order, Query, Table,
+    TableCreateStatement, Value,
+};
+use sea_orm::{ConnectionTrait, DbErr};
+use serde::Serialize;
+
+use crate::backend;
+use crate::ledger::Ledger;
+
+/// What was done to a migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Ran `up`.
+    Apply,
+    /// Ran `down` (from code, or from the SQL stored at apply time).
+    Revert,
+    /// Changed the ledger by hand through `migrate repair`.
+    Repair,
+    /// Carried over from SeaORM's `seaql_migrations`.
+    Adopt,
+}
+
+impl Action {
+    fn as_str(self) -> &'static str {
+        match self {
+            Action::Apply => "apply",
+            Action::Revert => "revert",
+            Action::Repair => "repair",
+            Action::Adopt => "adopt",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "apply" => Action::Apply,
+            "revert" => Action::Revert,
+            "adopt" => Action::Adopt,
+            _ => Action::Repair,
+        }
+    }
+}
+
+/// How it ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// It completed.
+    Success,
+    /// It stopped with an error.
+    Failed,
+}
+
+/// One history row.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryEntry {
+    /// Fourteen-digit version.
+    pub version: String,
+    /// Snake-case name.
+    pub name: String,
+    /// See [`Action`].
+    pub action: Action,
+    /// The batch the migration belongs to.
+    pub batch: Option<i32>,
+    /// When it started.
+    pub at: DateTime<Utc>,
+    /// `user@host`.
+    pub performed_by: String,
+    /// How long it took.
+    pub duration_ms: i64,
+    /// See [`Outcome`].
+    pub outcome: Outcome,
+    /// The error, when it failed.
+    pub error: Option<String>,
+    /// `--reason`, or what `repair` did.
+    pub reason: Option<String>,
+}
+
+const COLUMNS: [&str; 10] = [
+    "version",
+    "name",
+    "action",
+    "batch",
+    "at",
+    "performed_by",
+    "duration_ms",
+    "outcome",
+    "error",
+    "reason",
+];
+
+/// `CREATE TABLE IF NOT EXISTS` for the history, named `<ledger>_history`.
+pub fn create_table(ledger: &Ledger) -> TableCreateStatement {
+    let b = ledger.backend();
+    let text = |name: &'static str| ColumnDef::new(Alias::new(name)).text().to_owned();
+    Table::create()
+        .table(ledger.companion("history"))
+        .if_not_exists()
+        .col(
+            ColumnDef::new(Alias::new("id"))
+                .big_integer()
+                .not_null()
+                .auto_increment()
+                .primary_key(),
+        )
+        .col(
+            ColumnDef::new(Alias::new("version"))
+                .string_len(32)
+                .not_null(),
+        )
+        .col(
+            ColumnDef::new(Alias::new("name"))
+                .string_len(255)
+                .not_null(),
+        )
+        .col(
+            ColumnDef::new(Alias::new("action"))
+                .string_len(16)
+                .not_null(),
+        )
+        .col(ColumnDef::new(Alias::new("batch")).integer())
+        .col(backend::timestamp_column(b, "at"))
+        .col(
+            ColumnDef::new(Alias::new("performed_by"))
+                .string_len(255)
+                .not_null(),
+        )
+        .col(
+            ColumnDef::new(Alias::new("duration_ms"))
+                .big_integer()
+                .not_null(),
+        )
+        .col(
+            ColumnDef::new(Alias::new("outcome"))
+                .string_len(16)
+                .not_null(),
+        )
+        .col(text("error"))
+        .col(text("reason"))
+        .to_owned()
+}
+
+/// Appends an entry.
+pub fn insert(ledger: &Ledger, entry: &HistoryEntry) -> InsertStatement {
+    Query::insert()
+        .into_table(ledger.companion("history"))
+        .columns(COLUMNS.map(Alias::new))
+        .values_panic(<[Value; 10]>::map(
+            [
+                entry.version.clone().into(),
+                entry.name.clone().into(),
+                entry.action.as_str().into(),
+                entry.batch.into(),
+                backend::timestamp_value(ledger.backend(), entry.at),
+                entry.performed_by.clone().into(),
+                entry.duration_ms.into(),
+                match entry.outcome {
+                    Outcome::Success => "success",
+                    Outcome::Failed => "failed",
+                }
+                .into(),
+                entry.error.clone().into(),
+                entry.reason.clone().into(),
+            ],
+            Expr::val,
+        ))
+        .to_owned()
+}
+
+/// Reads the newest `limit` entries, newest first; empty when nothing was ever recorded.
+///
+/// # Errors
+/// Any database error other than the table being absent.
+pub async fn read<C: ConnectionTrait>(
+    conn: &C,
+    ledger: &Ledger,
+    limit: Option<u64>,
+) -> Result<Vec<HistoryEntry>, DbErr> {
+    let mut select = Query::select();
+    select
+        .columns(COLUMNS.map(Alias::new))
+        .from(ledger.companion("history"))
+        .order_by(Alias::new("id"), Order::Desc);
+    if let Some(limit) = limit {
+        select.limit(limit);
+    }
+    let rows = match conn.query_all(&select).await {
+        Ok(rows) => rows,
+        Err(e) if backend::is_undefined_table(&e) => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    rows.iter()
+        .map(|row| {
+            let action: String = row.try_get("", "action")?;
+            let outcome: String = row.try_get("", "outcome")?;
+            Ok(HistoryEntry {
+                version: row.try_get("", "version")?,
+                name: row.try_get("", "name")?,
+                action: Action::parse(&action),
+                batch: row.try_get("", "batch")?,
+                at: backend::read_timestamp(ledger.backend(), row, "at")?,
+                performed_by: row.try_get("", "performed_by")?,
+                duration_ms: row.try_get("", "duration_ms")?,
+                outcome: if outcome == "success" {
+                    Outcome::Success
+                } else {
+                    Outcome::Failed
+                },
+                error: row.try_get("", "error")?,
+                reason: row.try_get("", "reason")?,
+            })
+        })
+        .collect()
+}

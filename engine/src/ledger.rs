@@ -1,0 +1,321 @@
+//! The tracking table: one row per applied migration, with what is needed to trust it (checksum),
+//! to explain it (batch, when, who, how long) and to revert it without its code (`down` SQL).
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{
+    Alias, ColumnDef, DeleteStatement, Expr, ExprTrait, InsertStatement, IntoTableRef, Order,
+    Query, SelectStatement, Table, TableCreateStatement, TableRef, UpdateStatement, Value,
+};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult};
+use serde::Serialize;
+
+use crate::backend;
+
+/// The state of a ledger row. `Running` and `Failed` occur only where DDL is not transactional
+/// (MySQL/MariaDB, or a migration that opted out of its transaction).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RowState {
+    /// Completed.
+    Applied,
+    /// Started and not finished: the process died, or is still running.
+    Running,
+    /// Stopped with an error after part of it may have been committed.
+    Failed,
+}
+
+impl RowState {
+    fn as_str(self) -> &'static str {
+        match self {
+            RowState::Applied => "applied",
+            RowState::Running => "running",
+            RowState::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "applied" => RowState::Applied,
+            "running" => RowState::Running,
+            _ => RowState::Failed,
+        }
+    }
+}
+
+/// One applied (or dirty) migration as recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct LedgerRow {
+    /// Fourteen-digit version.
+    pub version: String,
+    /// Snake-case name.
+    pub name: String,
+    /// Checksum of the rendered `up` SQL when it ran.
+    pub checksum: String,
+    /// See [`RowState`].
+    pub state: RowState,
+    /// The `up` run that applied it.
+    pub batch: i32,
+    /// When it was applied.
+    pub applied_at: DateTime<Utc>,
+    /// How long it took.
+    pub execution_ms: i64,
+    /// `user@host` of whoever ran it.
+    pub applied_by: String,
+    /// The rendered `down` statements, as a JSON array; `None` when it has no `down`.
+    #[serde(skip)]
+    pub down_sql: Option<String>,
+    /// The error that stopped it, for failed rows.
+    pub error: Option<String>,
+}
+
+impl LedgerRow {
+    /// The stored `down` statements.
+    pub fn down_statements(&self) -> Option<Vec<String>> {
+        self.down_sql
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok())
+    }
+}
+
+/// Encodes `down` statements for [`LedgerRow::down_sql`].
+pub fn encode_statements(statements: &[String]) -> String {
+    serde_json::to_string(statements).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// Names and builds the statements of the ledger table; runs none of them itself except reads.
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    backend: DbBackend,
+    schema: Option<String>,
+    table: String,
+}
+
+mod col {
+    pub const VERSION: &str = "version";
+    pub const NAME: &str = "name";
+    pub const CHECKSUM: &str = "checksum";
+    pub const STATE: &str = "state";
+    pub const BATCH: &str = "batch";
+    pub const APPLIED_AT: &str = "applied_at";
+    pub const EXECUTION_MS: &str = "execution_ms";
+    pub const APPLIED_BY: &str = "applied_by";
+    pub const DOWN_SQL: &str = "down_sql";
+    pub const ERROR: &str = "error";
+}
+
+const COLUMNS: [&str; 10] = [
+    col::VERSION,
+    col::NAME,
+    col::CHECKSUM,
+    col::STATE,
+    col::BATCH,
+    col::APPLIED_AT,
+    col::EXECUTION_MS,
+    col::APPLIED_BY,
+    col::DOWN_SQL,
+    col::ERROR,
+];
+
+impl Ledger {
+    /// A ledger named `table`, in `schema` on PostgreSQL (other backends have one namespace per
+    /// database, so the schema is ignored there).
+    pub fn new(backend: DbBackend, schema: Option<String>, table: impl Into<String>) -> Self {
+        let schema = schema.filter(|_| backend == DbBackend::Postgres);
+        Self {
+            backend,
+            schema,
+            table: table.into(),
+        }
+    }
+
+    /// The backend the statements are built for.
+    pub fn backend(&self) -> DbBackend {
+        self.backend
+    }
+
+    /// The schema holding the ledger tables, if one was named.
+    pub fn schema(&self) -> Option<&str> {
+        self.schema.as_deref()
+    }
+
+    /// The ledger table's name.
+    pub fn table_name(&self) -> &str {
+        &self.table
+    }
+
+    /// A table that shares the ledger's schema and takes its name as prefix.
+    pub fn companion(&self, suffix: &str) -> TableRef {
+        self.table_ref(format!("{}_{suffix}", self.table))
+    }
+
+    pub(crate) fn table_ref(&self, name: String) -> TableRef {
+        match &self.schema {
+            Some(schema) => (Alias::new(schema), Alias::new(name)).into_table_ref(),
+            None => Alias::new(name).into_table_ref(),
+        }
+    }
+
+    fn me(&self) -> TableRef {
+        self.table_ref(self.table.clone())
+    }
+
+    /// `CREATE TABLE IF NOT EXISTS` for the ledger.
+    pub fn create_table(&self) -> TableCreateStatement {
+        let b = self.backend;
+        let text = |name: &'static str| ColumnDef::new(Alias::new(name)).text().to_owned();
+        Table::create()
+            .table(self.me())
+            .if_not_exists()
+            .col(
+                ColumnDef::new(Alias::new(col::VERSION))
+                    .string_len(32)
+                    .not_null()
+                    .primary_key(),
+            )
+            .col(
+                ColumnDef::new(Alias::new(col::NAME))
+                    .string_len(255)
+                    .not_null(),
+            )
+            .col(
+                ColumnDef::new(Alias::new(col::CHECKSUM))
+                    .string_len(64)
+                    .not_null(),
+            )
+            .col(
+                ColumnDef::new(Alias::new(col::STATE))
+                    .string_len(16)
+                    .not_null(),
+            )
+            .col(ColumnDef::new(Alias::new(col::BATCH)).integer().not_null())
+            .col(backend::timestamp_column(b, col::APPLIED_AT))
+            .col(
+                ColumnDef::new(Alias::new(col::EXECUTION_MS))
+                    .big_integer()
+                    .not_null(),
+            )
+            .col(
+                ColumnDef::new(Alias::new(col::APPLIED_BY))
+                    .string_len(255)
+                    .not_null(),
+            )
+            .col(text(col::DOWN_SQL))
+            .col(text(col::ERROR))
+            .to_owned()
+    }
+
+    /// Selects every row in version order.
+    pub fn select_all(&self) -> SelectStatement {
+        Query::select()
+            .columns(COLUMNS.map(Alias::new))
+            .from(self.me())
+            .order_by(Alias::new(col::VERSION), Order::Asc)
+            .to_owned()
+    }
+
+    /// Reads the ledger; `None` when the table does not exist yet.
+    ///
+    /// # Errors
+    /// Any database error other than the table being absent.
+    pub async fn read<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+    ) -> Result<Option<Vec<LedgerRow>>, DbErr> {
+        match conn.query_all(&self.select_all()).await {
+            Ok(rows) => rows
+                .iter()
+                .map(|r| self.decode(r))
+                .collect::<Result<_, _>>()
+                .map(Some),
+            Err(e) if backend::is_undefined_table(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn decode(&self, row: &QueryResult) -> Result<LedgerRow, DbErr> {
+        let state: String = row.try_get("", col::STATE)?;
+        Ok(LedgerRow {
+            version: row.try_get("", col::VERSION)?,
+            name: row.try_get("", col::NAME)?,
+            checksum: row.try_get("", col::CHECKSUM)?,
+            state: RowState::parse(&state),
+            batch: row.try_get("", col::BATCH)?,
+            applied_at: backend::read_timestamp(self.backend, row, col::APPLIED_AT)?,
+            execution_ms: row.try_get("", col::EXECUTION_MS)?,
+            applied_by: row.try_get("", col::APPLIED_BY)?,
+            down_sql: row.try_get("", col::DOWN_SQL)?,
+            error: row.try_get("", col::ERROR)?,
+        })
+    }
+
+    /// Inserts a row.
+    pub fn insert(&self, row: &LedgerRow) -> InsertStatement {
+        Query::insert()
+            .into_table(self.me())
+            .columns(COLUMNS.map(Alias::new))
+            .values_panic(<[Value; 10]>::map(
+                [
+                    row.version.clone().into(),
+                    row.name.clone().into(),
+                    row.checksum.clone().into(),
+                    row.state.as_str().into(),
+                    row.batch.into(),
+                    backend::timestamp_value(self.backend, row.applied_at),
+                    row.execution_ms.into(),
+                    row.applied_by.clone().into(),
+                    row.down_sql.clone().into(),
+                    row.error.clone().into(),
+                ],
+                Expr::val,
+            ))
+            .to_owned()
+    }
+
+    /// Marks a row's state, with the error when it failed and the duration when it completed.
+    pub fn set_state(
+        &self,
+        version: &str,
+        state: RowState,
+        error: Option<String>,
+        execution_ms: Option<i64>,
+    ) -> UpdateStatement {
+        let mut update = Query::update();
+        update
+            .table(self.me())
+            .value(Alias::new(col::STATE), state.as_str())
+            .value(Alias::new(col::ERROR), error)
+            .and_where(Expr::col(Alias::new(col::VERSION)).eq(version));
+        if let Some(ms) = execution_ms {
+            update.value(Alias::new(col::EXECUTION_MS), ms);
+        }
+        update.to_owned()
+    }
+
+    /// Re-records a checksum (and the `down` SQL rendered with it) after a deliberate change.
+    pub fn set_checksum(
+        &self,
+        version: &str,
+        checksum: &str,
+        down_sql: Option<String>,
+    ) -> UpdateStatement {
+        Query::update()
+            .table(self.me())
+            .value(Alias::new(col::CHECKSUM), checksum)
+            .value(Alias::new(col::DOWN_SQL), down_sql)
+            .and_where(Expr::col(Alias::new(col::VERSION)).eq(version))
+            .to_owned()
+    }
+
+    /// Removes a row.
+    pub fn delete(&self, version: &str) -> DeleteStatement {
+        Query::delete()
+            .from_table(self.me())
+            .and_where(Expr::col(Alias::new(col::VERSION)).eq(version))
+            .to_owned()
+    }
+}
+
+/// The next batch number: one more than the highest recorded.
+pub fn next_batch(rows: &[LedgerRow]) -> i32 {
+    rows.iter().map(|r| r.batch).max().unwrap_or(0) + 1
+}

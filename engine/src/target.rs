@@ -1,0 +1,387 @@
+//! Where migrations go: the database URL, the schema, and the ledger's name. Parsed and checked
+//! before any connection is attempted, so a typo never reaches a driver that might echo the
+//! password back.
+
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr};
+use std::time::Duration;
+use url::Url;
+
+use crate::error::{EngineError, Result};
+
+/// The URL used when nothing is configured: a SQLite file in the working directory, created on
+/// first use.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://dev.db?mode=rwc";
+
+/// The ledger table's default name; companion tables take it as their prefix.
+pub const DEFAULT_MIGRATION_TABLE: &str = "schema_migrations";
+
+/// A validated database target.
+#[derive(Clone)]
+pub struct Target {
+    url: String,
+    backend: DbBackend,
+    /// PostgreSQL search path for the migrations (`-s` / `DATABASE_SCHEMA`).
+    pub database_schema: Option<String>,
+    /// Schema of the ledger tables on PostgreSQL (`--migration-schema`).
+    pub migration_schema: Option<String>,
+    /// Name of the ledger table (`--migration-table`).
+    pub migration_table: String,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target")
+            .field("url", &self.redacted())
+            .field("database_schema", &self.database_schema)
+            .field("migration_schema", &self.migration_schema)
+            .field("migration_table", &self.migration_table)
+            .finish()
+    }
+}
+
+fn config_error(message: impl Into<String>) -> EngineError {
+    EngineError::Config {
+        message: message.into(),
+    }
+}
+
+/// Checks an identifier that comes from configuration: letters, digits and `_`, not starting with
+/// a digit, at most 63 bytes (PostgreSQL's limit). Values are also quoted when used, but refusing
+/// odd names keeps them portable across the three backends.
+pub fn validate_identifier(what: &str, value: &str) -> Result<()> {
+    let ok = !value.is_empty()
+        && value.len() <= 63
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && !value.as_bytes()[0].is_ascii_digit();
+    if ok {
+        Ok(())
+    } else {
+        Err(config_error(format!(
+            "invalid {what} `{value}`: use letters, digits and `_` (not starting with a digit), at most 63 characters"
+        )))
+    }
+}
+
+impl Target {
+    /// Validates a URL and the naming options.
+    ///
+    /// # Errors
+    /// [`EngineError::Config`] for a malformed URL, an unknown scheme or an invalid identifier; the
+    /// message never contains the password.
+    pub fn new(
+        url: &str,
+        database_schema: Option<String>,
+        migration_schema: Option<String>,
+        migration_table: Option<String>,
+    ) -> Result<Self> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Err(config_error(
+                "DATABASE_URL is empty: set it, pass `-u URL`, or unset it to use the SQLite default",
+            ));
+        }
+        let parsed = Url::parse(url).map_err(|e| {
+            config_error(format!(
+                "malformed database URL `{}` ({e}): expected e.g. postgres://user:pass@host:5432/db, mysql://user:pass@host:3306/db or sqlite://file.db?mode=rwc",
+                redact_url(url)
+            ))
+        })?;
+        let (backend, url) = match parsed.scheme() {
+            "postgres" | "postgresql" => (DbBackend::Postgres, url.to_owned()),
+            "mysql" => (DbBackend::MySql, url.to_owned()),
+            "mariadb" => (
+                DbBackend::MySql,
+                format!("mysql{}", &url["mariadb".len()..]),
+            ),
+            "sqlite" => (DbBackend::Sqlite, url.to_owned()),
+            other => {
+                return Err(config_error(format!(
+                    "unknown database scheme `{other}` in `{}`: use postgres://, mysql:// (or mariadb://) or sqlite://",
+                    redact_url(url)
+                )));
+            }
+        };
+        if backend != DbBackend::Sqlite {
+            if parsed.host_str().is_none_or(str::is_empty) {
+                return Err(config_error(format!(
+                    "database URL `{}` has no host: expected e.g. {}://user:pass@127.0.0.1/db",
+                    redact_url(&url),
+                    parsed.scheme()
+                )));
+            }
+            if parsed.path().trim_start_matches('/').is_empty() {
+                return Err(config_error(format!(
+                    "database URL `{}` names no database: append `/DBNAME`",
+                    redact_url(&url)
+                )));
+            }
+        }
+        if let Some(schema) = &database_schema {
+            validate_identifier("database schema", schema)?;
+        }
+        if let Some(schema) = &migration_schema {
+            validate_identifier("migration schema", schema)?;
+        }
+        let migration_table = migration_table.unwrap_or_else(|| DEFAULT_MIGRATION_TABLE.to_owned());
+        validate_identifier("migration table", &migration_table)?;
+        Ok(Self {
+            url,
+            backend,
+            database_schema,
+            migration_schema,
+            migration_table,
+        })
+    }
+
+    /// The backend this URL speaks to.
+    pub fn backend(&self) -> DbBackend {
+        self.backend
+    }
+
+    /// The URL with its password replaced by `***`: the only form that is ever printed.
+    pub fn redacted(&self) -> String {
+        redact_url(&self.url)
+    }
+
+    /// Removes this target's password from any text (driver errors sometimes quote it).
+    pub fn scrub(&self, text: &str) -> String {
+        let mut out = text.replace(&self.url, &self.redacted());
+        if let Ok(parsed) = Url::parse(&self.url)
+            && let Some(password) = parsed.password()
+            && password.len() >= 2
+        {
+            out = out.replace(password, "***");
+            if let Ok(decoded) = urldecode(password)
+                && decoded.len() >= 2
+            {
+                out = out.replace(&decoded, "***");
+            }
+        }
+        redact_url(&out)
+    }
+
+    /// The raw URL, for drivers only. Never print it.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Opens a single connection: migrations run one statement at a time, and one connection keeps
+    /// session settings (search path, timeouts) in one place.
+    ///
+    /// # Errors
+    /// [`EngineError::Connect`] with a reason and a fix for the common failures.
+    pub async fn connect(&self, timeout: Duration) -> Result<DatabaseConnection> {
+        let mut options = ConnectOptions::new(self.url.clone());
+        options
+            .max_connections(1)
+            .min_connections(0)
+            .connect_timeout(timeout)
+            .acquire_timeout(timeout)
+            .sqlx_logging(false);
+        if let (DbBackend::Postgres, Some(schema)) = (self.backend, &self.database_schema) {
+            options.set_schema_search_path(schema.clone());
+        }
+        Database::connect(options)
+            .await
+            .map_err(|e| self.connect_error(&e, timeout))
+    }
+
+    /// Explains a connection failure with its fix, without the password.
+    pub fn connect_error(&self, err: &DbErr, timeout: Duration) -> EngineError {
+        let reason = explain_connect_error(err, self.backend, timeout);
+        EngineError::Connect {
+            target: self.redacted(),
+            reason: self.scrub(&reason),
+        }
+    }
+}
+
+fn explain_connect_error(err: &DbErr, backend: DbBackend, timeout: Duration) -> String {
+    let sqlx_err = match err {
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e.as_ref()),
+        _ => None,
+    };
+    let Some(e) = sqlx_err else {
+        return format!("{err}; check DATABASE_URL");
+    };
+    use sea_orm::sqlx::Error as SqlxError;
+    match e {
+        SqlxError::Io(io) => format!(
+            "{io}; is the server running and listening there? check host and port in DATABASE_URL"
+        ),
+        SqlxError::PoolTimedOut => format!(
+            "no answer within {}s; check host and port, or raise --connect-timeout",
+            timeout.as_secs()
+        ),
+        SqlxError::Tls(t) => format!("TLS failed ({t}); check sslmode / ssl-mode in DATABASE_URL"),
+        SqlxError::Configuration(c) => format!("invalid connection option ({c}); fix DATABASE_URL"),
+        SqlxError::Database(db) => {
+            let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
+            let msg = db.message().to_owned();
+            match (backend, code.as_str()) {
+                (DbBackend::Postgres, "28P01" | "28000") | (DbBackend::MySql, "28000") => {
+                    format!(
+                        "authentication failed ({msg}); check the user and password in DATABASE_URL"
+                    )
+                }
+                (DbBackend::Postgres, "3D000") | (DbBackend::MySql, "42000")
+                    if msg.contains("database") =>
+                {
+                    format!("{msg}; create the database first or fix its name in DATABASE_URL")
+                }
+                (DbBackend::Sqlite, _) => {
+                    format!("{msg}; check the file path, and add `?mode=rwc` to create the file")
+                }
+                _ => format!("{msg}; check DATABASE_URL"),
+            }
+        }
+        other => {
+            let text = other.to_string();
+            if backend == DbBackend::MySql && text.contains("1045") {
+                format!(
+                    "authentication failed ({text}); check the user and password in DATABASE_URL"
+                )
+            } else {
+                format!("{text}; check DATABASE_URL")
+            }
+        }
+    }
+}
+
+fn urldecode(s: &str) -> std::result::Result<String, std::string::FromUtf8Error> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(hex) = s.get(i + 1..i + 3)
+            && let Ok(v) = u8::from_str_radix(hex, 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out)
+}
+
+/// Replaces the password in every URL found in `text` (userinfo and `password=` parameters) with
+/// `***`. Works on free text, so it also cleans driver messages that quote a URL.
+pub fn redact_url(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(pos) = rest.find("://") {
+        let (head, tail) = rest.split_at(pos + 3);
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| c.is_whitespace() || c == '`' || c == '\'' || c == '"')
+            .unwrap_or(tail.len());
+        let (authority_and_path, after) = tail.split_at(end);
+        let authority_end = authority_and_path
+            .find(['/', '?', '#'])
+            .unwrap_or(authority_and_path.len());
+        let authority = &authority_and_path[..authority_end];
+        match authority.rfind('@') {
+            Some(at) => {
+                let userinfo = &authority[..at];
+                match userinfo.find(':') {
+                    Some(colon) => {
+                        out.push_str(&userinfo[..colon]);
+                        out.push_str(":***");
+                    }
+                    None => out.push_str(userinfo),
+                }
+                out.push_str(&authority[at..]);
+            }
+            None => out.push_str(authority),
+        }
+        out.push_str(&authority_and_path[authority_end..]);
+        rest = after;
+    }
+    out.push_str(rest);
+    redact_password_params(&out)
+}
+
+fn redact_password_params(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let lower_key = "password=";
+    while let Some(pos) = rest.to_ascii_lowercase().find(lower_key) {
+        let value_start = pos + lower_key.len();
+        out.push_str(&rest[..value_start]);
+        let tail = &rest[value_start..];
+        let end = tail
+            .find(|c: char| c == '&' || c.is_whitespace() || c == '`' || c == '\'' || c == '"')
+            .unwrap_or(tail.len());
+        out.push_str("***");
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_userinfo_and_parameters_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://bob:s3cret@db:5432/app"),
+            "postgres://bob:***@db:5432/app"
+        );
+        assert_eq!(
+            redact_url("error at mysql://root:pw@h/db?password=x&ssl=1 here"),
+            "error at mysql://root:***@h/db?password=***&ssl=1 here"
+        );
+        assert_eq!(
+            redact_url("sqlite://dev.db?mode=rwc"),
+            "sqlite://dev.db?mode=rwc"
+        );
+        assert_eq!(redact_url("postgres://bob@db/app"), "postgres://bob@db/app");
+    }
+
+    #[test]
+    fn a_target_scrubs_its_password_from_free_text() {
+        let t = Target::new("postgres://bob:hunter22@db/app", None, None, None).unwrap();
+        assert_eq!(t.scrub("auth failed for hunter22"), "auth failed for ***");
+        assert_eq!(format!("{t:?}").contains("hunter22"), false);
+    }
+
+    #[test]
+    fn unknown_schemes_and_malformed_urls_are_refused_without_the_password() {
+        for url in [
+            "oracle://u:topsecret@h/db",
+            "postgres://u:topsecret@:99999/db",
+            "not a url",
+        ] {
+            let err = Target::new(url, None, None, None).unwrap_err().to_string();
+            assert!(!err.contains("topsecret"), "{err}");
+        }
+    }
+
+    #[test]
+    fn mariadb_urls_are_spoken_as_mysql() {
+        let t = Target::new("mariadb://root@127.0.0.1/test", None, None, None).unwrap();
+        assert_eq!(t.backend(), DbBackend::MySql);
+        assert!(t.url().starts_with("mysql://"));
+    }
+
+    #[test]
+    fn identifiers_that_could_inject_sql_are_refused() {
+        for bad in ["a;drop", "1abc", "", "x\"y", "a b"] {
+            assert!(
+                validate_identifier("migration table", bad).is_err(),
+                "{bad}"
+            );
+        }
+        assert!(validate_identifier("migration table", "schema_migrations").is_ok());
+    }
+}
