@@ -3,8 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{
-    Alias, ColumnDef, Expr, InsertStatement, IntoTableRef, Order, Query, Table,
-    TableCreateStatement, Value,
+    Alias, ColumnDef, Expr, InsertStatement, Order, Query, Table, TableCreateStatement, Value,
 };
 use sea_orm::{ConnectionTrait, DbErr};
 use serde::Serialize;

@@ -1,10 +1,47 @@
-//! placeholder
+//! # migration-engine
+//!
+//! Runs SeaORM migrations (`MigrationTrait` + `SchemaManager`, unchanged) with what teams need
+//! around them: a ledger with checksums, batches and the `down` SQL of every applied migration;
+//! an append-only history; dry-runs; adoption of `seaql_migrations`; and a `migrate` command line.
+//!
+//! ## The model
+//! A project lists its migrations in order ([`source::MigrationSet`]). Each command reads the
+//! ledger, classifies every migration as applied, pending, modified, missing or failed
+//! ([`plan::State`]), plans what to do with a pure function ([`plan`]), then runs each step and
+//! records it ([`runner::Engine`]).
+//!
+//! ## What each backend guarantees
+//! - **PostgreSQL and SQLite** run DDL inside transactions: each migration commits together with
+//!   its ledger and history rows, or not at all. A migration may opt out with
+//!   `use_transaction() -> Some(false)` (e.g. `CREATE INDEX CONCURRENTLY`).
+//! - **MySQL and MariaDB** commit every DDL statement implicitly. The ledger row is written as
+//!   `running` before a migration and completed after it; a migration that stops midway leaves a
+//!   `failed` row that blocks later commands until `migrate repair` resolves it.
+//!
+//! ## Rendering
+//! [`render`] runs a migration against an in-memory connection of the target backend and keeps
+//! the SQL it would send. Checksums, dry-runs and the stored `down` SQL come from it. SQL that
+//! depends on data read at run time is rendered as if those reads returned nothing.
+
+pub mod adopt;
 pub mod backend;
 pub mod checksum;
+pub mod cli;
 pub mod error;
 pub mod history;
 pub mod ledger;
 pub mod plan;
 pub mod render;
+pub mod report;
+pub mod runner;
+pub mod scaffold;
 pub mod source;
 pub mod target;
+pub mod wipe;
+
+pub use error::{EngineError, Result};
+pub use plan::{DownTarget, State, UpTarget};
+pub use report::{RunReport, StatusReport};
+pub use runner::{Engine, RepairAction, RunOptions};
+pub use source::MigrationSet;
+pub use target::Target;

@@ -1,0 +1,185 @@
+//! The command line, as clap types. Names follow sea-orm-cli's migrator so SeaORM users feel at
+//! home; everything else is ours.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// The exit codes, in the one place `--help` and README take them from.
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  success, including \"nothing to do\"
+  1  a migration failed while running
+  2  usage, configuration or connection error
+  3  lock not acquired within the timeout
+  4  refused by validation: modified, missing, failed, out of order, duplicate, irreversible
+  5  refused by a guard: a destructive command without --yes, or a cancelled confirmation
+  6  check: something is pending
+  130/143  interrupted by SIGINT/SIGTERM";
+
+/// Versioned, reversible SeaORM migrations with checksums, history and dry-runs.
+#[derive(Debug, Parser)]
+#[command(name = "migrate", version, after_help = EXIT_CODES, disable_help_subcommand = true)]
+pub struct Cli {
+    /// Database URL; defaults to the SQLite file `sqlite://dev.db?mode=rwc`
+    #[arg(
+        short = 'u',
+        long,
+        env = "DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+
+    /// Database schema (PostgreSQL search path) for the migrations
+    #[arg(short = 's', long, env = "DATABASE_SCHEMA", global = true)]
+    pub database_schema: Option<String>,
+
+    /// Name of the ledger table; its companions take it as prefix
+    #[arg(long, env = "MIGRATION_TABLE", global = true)]
+    pub migration_table: Option<String>,
+
+    /// Schema of the ledger tables (PostgreSQL); defaults to the database schema
+    #[arg(long, env = "MIGRATION_SCHEMA", global = true)]
+    pub migration_schema: Option<String>,
+
+    /// Output format of results on stdout
+    #[arg(long, value_enum, default_value_t = Format::Text, global = true)]
+    pub format: Format,
+
+    /// Answer yes to confirmations (required for destructive commands without a terminal)
+    #[arg(long, global = true)]
+    pub yes: bool,
+
+    /// Seconds to wait for the database connection
+    #[arg(long, value_name = "SECS", default_value_t = 10, global = true)]
+    pub connect_timeout: u64,
+
+    /// Log every step and statement to stderr
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    /// What to do; `up` when omitted, as with SeaORM's migrator
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Tables and sentences for people.
+    Text,
+    /// One JSON document with a stable shape.
+    Json,
+}
+
+/// Options shared by every command that changes the schema.
+#[derive(Debug, Clone, Args, Default)]
+pub struct Change {
+    /// Why: recorded in the history with each step
+    #[arg(long)]
+    pub reason: Option<String>,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending migrations
+    Up {
+        /// Apply at most N migrations
+        #[arg(short = 'n', long = "num", value_name = "N")]
+        num: Option<u32>,
+        /// Apply up to and including this version
+        #[arg(long, value_name = "VERSION", conflicts_with = "num")]
+        to: Option<String>,
+        /// Print the SQL, transaction boundaries and ledger writes; change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Apply pending migrations older than the newest applied one
+        #[arg(long)]
+        allow_out_of_order: bool,
+        /// Options of every schema change
+        #[command(flatten)]
+        change: Change,
+    },
+    /// Revert applied migrations, newest first (one by default)
+    Down {
+        /// Revert the last N migrations
+        #[arg(short = 'n', long = "num", value_name = "N", conflicts_with_all = ["to", "all"])]
+        num: Option<u32>,
+        /// Revert every migration applied after this version
+        #[arg(long, value_name = "VERSION", conflicts_with = "all")]
+        to: Option<String>,
+        /// Revert everything
+        #[arg(long)]
+        all: bool,
+        /// Print the SQL, transaction boundaries and ledger writes; change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Options of every schema change
+        #[command(flatten)]
+        change: Change,
+    },
+    /// Show every migration and its state: applied, pending, modified, missing, failed
+    Status,
+    /// Exit 6 when something is pending, 4 when something is modified, missing or failed
+    Check,
+    /// Show every apply, revert, repair and adoption, newest first
+    History {
+        /// Show at most N entries
+        #[arg(long, value_name = "N")]
+        limit: Option<u64>,
+    },
+    /// Drop every table and view, then apply all migrations
+    Fresh {
+        /// Options of every schema change
+        #[command(flatten)]
+        change: Change,
+    },
+    /// Revert all migrations, then apply them again
+    Refresh {
+        /// Options of every schema change
+        #[command(flatten)]
+        change: Change,
+    },
+    /// Revert all migrations
+    Reset {
+        /// Options of every schema change
+        #[command(flatten)]
+        change: Change,
+    },
+    /// Revert the last N migrations and apply them again
+    Redo {
+        /// How many
+        #[arg(short = 'n', long = "num", value_name = "N", default_value_t = 1)]
+        num: u32,
+        /// Options of every schema change
+        #[command(flatten)]
+        change: Change,
+    },
+    /// Write a new migration module and register it in lib.rs
+    #[command(alias = "generate")]
+    Create {
+        /// Snake-case name, e.g. add_email_to_users
+        name: String,
+        /// Directory holding lib.rs and the migration modules
+        #[arg(short = 'd', long, value_name = "DIR")]
+        migration_dir: Option<PathBuf>,
+        /// Accepted for sea-orm-cli compatibility; timestamps are always UTC
+        #[arg(long, hide = true)]
+        universal_time: bool,
+    },
+    /// Accept deliberate changes (re-record checksums) or resolve a failed migration
+    Repair {
+        /// Mark a failed migration as applied after completing it by hand
+        #[arg(long, value_name = "VERSION", conflicts_with = "remove")]
+        mark_applied: Option<String>,
+        /// Remove a failed or missing migration's row after undoing it by hand
+        #[arg(long, value_name = "VERSION")]
+        remove: Option<String>,
+        /// Options of every schema change
+        #[command(flatten)]
+        change: Change,
+    },
+    /// Carry SeaORM's seaql_migrations into the ledger without re-running anything
+    Adopt,
+}

@@ -1,0 +1,62 @@
+//! The one place where errors become exit codes and one-line messages.
+
+use std::process::ExitCode;
+
+use super::Outcome;
+use crate::error::EngineError;
+use crate::target::{Target, redact_url};
+
+/// The documented exit code of an error.
+pub(crate) fn code(error: &EngineError) -> u8 {
+    match error {
+        EngineError::MigrationFailed { .. }
+        | EngineError::Render { .. }
+        | EngineError::Database { .. } => 1,
+        EngineError::Config { .. }
+        | EngineError::Connect { .. }
+        | EngineError::UnknownVersion { .. }
+        | EngineError::NotEnoughApplied { .. }
+        | EngineError::Repair { .. }
+        | EngineError::Scaffold { .. } => 2,
+        EngineError::MalformedName { .. }
+        | EngineError::DuplicateVersion { .. }
+        | EngineError::OutOfOrderList { .. }
+        | EngineError::Modified { .. }
+        | EngineError::Dirty { .. }
+        | EngineError::OutOfOrder { .. }
+        | EngineError::Irreversible { .. }
+        | EngineError::MissingWithoutDown { .. } => 4,
+        EngineError::MissingNeedsConfirmation { .. }
+        | EngineError::NeedsConfirmation { .. }
+        | EngineError::Cancelled => 5,
+    }
+}
+
+/// Prints `error: …` on one line, without any password, and returns its exit code.
+pub(crate) fn fail(error: &EngineError, target: Option<&Target>) -> ExitCode {
+    let mut message = error.to_string();
+    if let EngineError::MigrationFailed { completed, .. } = error
+        && !completed.is_empty()
+    {
+        message.push_str(&format!(
+            "; completed before it in this run: {}",
+            completed.join(", ")
+        ));
+    }
+    let message = match target {
+        Some(t) => t.scrub(&message),
+        None => redact_url(&message),
+    };
+    let one_line = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    eprintln!("error: {one_line}");
+    ExitCode::from(code(error))
+}
+
+/// The exit code of a command that ran to its end.
+pub(crate) fn success(outcome: Outcome) -> ExitCode {
+    match outcome {
+        Outcome::Done => ExitCode::SUCCESS,
+        Outcome::Invalid => ExitCode::from(4),
+        Outcome::Pending => ExitCode::from(6),
+    }
+}
