@@ -183,9 +183,40 @@ impl Target {
         if let (DbBackend::Postgres, Some(schema)) = (self.backend, &self.database_schema) {
             options.set_schema_search_path(schema.clone());
         }
+        self.probe(timeout).await?;
         Database::connect(options)
             .await
             .map_err(|e| self.connect_error(&e, timeout))
+    }
+
+    /// Opens and closes a TCP connection first: a refused port fails at once with a clear
+    /// reason, where the driver's pool would retry until the timeout.
+    async fn probe(&self, timeout: Duration) -> Result<()> {
+        let Ok(parsed) = Url::parse(&self.url) else {
+            return Ok(());
+        };
+        let (Some(host), Some(port)) = (parsed.host_str(), parsed.port_or_known_default().or(match self.backend {
+            DbBackend::Postgres => Some(5432),
+            DbBackend::MySql => Some(3306),
+            _ => None,
+        })) else {
+            return Ok(());
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let unreachable = |reason: String| EngineError::Connect {
+            target: self.redacted(),
+            reason,
+        };
+        match tokio::time::timeout(timeout, tokio::net::TcpStream::connect((host, port))).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(unreachable(format!(
+                "{e}; is the server running and listening on {host}:{port}? check host and port in DATABASE_URL"
+            ))),
+            Err(_) => Err(unreachable(format!(
+                "no answer from {host}:{port} within {}s; check host and port, or raise --connect-timeout",
+                timeout.as_secs()
+            ))),
+        }
     }
 
     /// Explains a connection failure with its fix, without the password.
