@@ -383,7 +383,7 @@ mod tests {
     fn a_target_scrubs_its_password_from_free_text() {
         let t = Target::new("postgres://bob:hunter22@db/app", None, None, None).unwrap();
         assert_eq!(t.scrub("auth failed for hunter22"), "auth failed for ***");
-        assert_eq!(format!("{t:?}").contains("hunter22"), false);
+        assert!(!format!("{t:?}").contains("hunter22"));
     }
 
     #[test]

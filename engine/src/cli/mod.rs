@@ -80,12 +80,12 @@ pub fn main<M: MigratorTrait>(crate_dir: &str) -> ExitCode {
     }));
     match run {
         Ok(Ok(outcome)) => exit::success(outcome),
-        Ok(Err((error, target))) => exit::fail(&error, target.as_ref()),
+        Ok(Err(failure)) => exit::fail(&failure.0, failure.1.as_ref()),
         Err(_) => ExitCode::from(1),
     }
 }
 
-type Failure = (EngineError, Option<Target>);
+type Failure = Box<(EngineError, Option<Target>)>;
 
 async fn run<M: MigratorTrait>(mut cli: Cli, crate_dir: &Path) -> Result<Outcome, Failure> {
     let command = cli.command.take().unwrap_or(Command::Up {
@@ -102,14 +102,14 @@ async fn run<M: MigratorTrait>(mut cli: Cli, crate_dir: &Path) -> Result<Outcome
     } = &command
     {
         let dir =
-            scaffold::locate(migration_dir.as_deref(), Some(crate_dir)).map_err(|e| (e, None))?;
-        let file = scaffold::create(&dir, name, scaffold::now()).map_err(|e| (e, None))?;
+            scaffold::locate(migration_dir.as_deref(), Some(crate_dir)).map_err(|e| Box::new((e, None)))?;
+        let file = scaffold::create(&dir, name, scaffold::now()).map_err(|e| Box::new((e, None)))?;
         output::created(cli.format, &file);
         return Ok(Outcome::Done);
     }
     // The list is checked before connecting: a duplicate or misordered version never reaches the
     // database.
-    let set = MigrationSet::from_migrator::<M>().map_err(|e| (e, None))?;
+    let set = MigrationSet::from_migrator::<M>().map_err(|e| Box::new((e, None)))?;
     let url = cli
         .database_url
         .clone()
@@ -120,8 +120,8 @@ async fn run<M: MigratorTrait>(mut cli: Cli, crate_dir: &Path) -> Result<Outcome
         cli.migration_schema.clone(),
         cli.migration_table.clone(),
     )
-    .map_err(|e| (e, None))?;
-    let fail = |e: EngineError| (e, Some(target.clone()));
+    .map_err(|e| Box::new((e, None)))?;
+    let fail = |e: EngineError| Box::new((e, Some(target.clone())));
     let conn = target
         .connect(Duration::from_secs(cli.connect_timeout))
         .await
