@@ -195,11 +195,14 @@ impl Target {
         let Ok(parsed) = Url::parse(&self.url) else {
             return Ok(());
         };
-        let (Some(host), Some(port)) = (parsed.host_str(), parsed.port_or_known_default().or(match self.backend {
-            DbBackend::Postgres => Some(5432),
-            DbBackend::MySql => Some(3306),
-            _ => None,
-        })) else {
+        let (Some(host), Some(port)) = (
+            parsed.host_str(),
+            parsed.port_or_known_default().or(match self.backend {
+                DbBackend::Postgres => Some(5432),
+                DbBackend::MySql => Some(3306),
+                _ => None,
+            }),
+        ) else {
             return Ok(());
         };
         let host = host.trim_start_matches('[').trim_end_matches(']');

@@ -2,7 +2,9 @@
 //! follows the current schema (never from inside migrations, whose meaning must not change).
 
 use entity::{accounts, notes};
-use sea_orm::{ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, TransactionTrait};
+use sea_orm::{
+    ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, TransactionTrait,
+};
 
 /// The sample accounts: the same emails and names on every run.
 pub const ACCOUNTS: [(&str, &str); 3] = [

@@ -101,9 +101,10 @@ async fn run<M: MigratorTrait>(mut cli: Cli, crate_dir: &Path) -> Result<Outcome
         ..
     } = &command
     {
-        let dir =
-            scaffold::locate(migration_dir.as_deref(), Some(crate_dir)).map_err(|e| Box::new((e, None)))?;
-        let file = scaffold::create(&dir, name, scaffold::now()).map_err(|e| Box::new((e, None)))?;
+        let dir = scaffold::locate(migration_dir.as_deref(), Some(crate_dir))
+            .map_err(|e| Box::new((e, None)))?;
+        let file =
+            scaffold::create(&dir, name, scaffold::now()).map_err(|e| Box::new((e, None)))?;
         output::created(cli.format, &file);
         return Ok(Outcome::Done);
     }
