@@ -1,46 +1,65 @@
 #!/usr/bin/env bash
-# Development wrapper around the `migrate` binary: loads .env, builds once, runs the command.
+# Thin wrapper around the `migrate` binary: loads .env, builds once, then runs the command.
+# All behaviour lives in the binary; see `scripts/db.sh help`.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 usage() {
   cat <<'USAGE'
-usage: scripts/db.sh <command> [args]
+usage: scripts/db.sh <command> [args...]
 
-  up [args]      apply pending migrations
-  down [N]       revert the last N migrations (default 1)
-  status         show every migration and its state
-  create NAME    write a new migration and register it
-  check          exit 6 if anything is pending, 4 if anything is modified, missing or failed
-  help           this text
+commands:
+  up [args]       apply pending migrations            (migrate up [args])
+  down [N]        revert the last N migrations, 1 by default
+                                                      (migrate down -n N [args])
+  status          show every migration and its state  (migrate status [args])
+  create NAME     write a new migration module        (migrate create NAME [args])
+  check           exit non-zero when something is pending or drifted
+                                                      (migrate check [args])
+  help            show this help
 
-Extra arguments are passed to `migrate`; see `scripts/db.sh up --help`.
+Extra arguments are passed to `migrate` unchanged; `migrate --help` lists them.
+Settings come from the environment and from .env when it exists (see .env.example).
 USAGE
 }
 
-if [[ -f .env ]]; then
-  set -a
-  # shellcheck disable=SC1091
-  . ./.env
-  set +a
+if [[ $# -eq 0 ]]; then
+  usage >&2
+  exit 2
 fi
 
-cmd="${1:-help}"
-shift || true
+command=$1
+shift
 
-run() {
-  cargo build -q -p migration --bin migrate
-  exec "${CARGO_TARGET_DIR:-target}/debug/migrate" "$@"
-}
-
-case "$cmd" in
-  up | status | check) run "$cmd" "$@" ;;
-  down) run down -n "${1:-1}" "${@:2}" ;;
-  create) run create "$@" ;;
-  help | -h | --help) usage ;;
+case "$command" in
+  up | status | create | check) args=("$command" "$@") ;;
+  down)
+    if [[ $# -eq 0 ]]; then
+      args=(down -n 1)
+    elif [[ $1 =~ ^[0-9]+$ ]]; then
+      args=(down -n "$1" "${@:2}")
+    else
+      args=(down "$@")
+    fi
+    ;;
+  help | -h | --help)
+    usage
+    exit 0
+    ;;
   *)
+    echo "error: unknown command '$command'" >&2
     usage >&2
     exit 2
     ;;
 esac
+
+if [[ -f .env ]]; then
+  set -a
+  # shellcheck disable=SC1091 # .env is the user's, not part of the repository
+  . ./.env
+  set +a
+fi
+
+cargo build -q -p migration --bin migrate
+exec "${CARGO_TARGET_DIR:-target}/debug/migrate" "${args[@]}"

@@ -1,8 +1,9 @@
 //! This application's migrations, in the order they run.
 //!
 //! Each migration lives in its own `mYYYYMMDD_HHMMSS_<name>.rs` module with an `up` and a
-//! `down` that undoes exactly that `up`. The list below is also edited by
-//! `sea-orm-cli migrate generate`, so keep one module per line and a single list.
+//! `down` that undoes exactly that `up`. `migrate create` and `sea-orm-cli migrate generate`
+//! both edit this file, so keep one `mod` line per migration and the single list below, one
+//! entry per line.
 
 pub use sea_orm_migration::prelude::*;
 

@@ -93,7 +93,6 @@ impl std::fmt::Display for Backend {
 }
 
 /// A database created for one test and removed when dropped.
-#[derive(Debug)]
 pub struct TestDb {
     /// The URL to connect to this database with.
     pub url: String,
@@ -106,10 +105,19 @@ pub struct TestDb {
 }
 
 /// A database on a server, with the admin URL needed to drop it.
-#[derive(Debug)]
 struct ServerDb {
     admin_url: String,
     name: String,
+}
+
+// By hand, so that a `{db:?}` in an assertion message never prints a password.
+impl std::fmt::Debug for TestDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestDb")
+            .field("url", &redact(&self.url))
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
 }
 
 impl TestDb {
@@ -124,6 +132,7 @@ impl TestDb {
     /// reached, or when the database cannot be created. Messages never contain the password.
     pub async fn create(backend: Backend) -> Option<TestDb> {
         let Some(var) = backend.env_var() else {
+            // SQLite needs no server: a file in a fresh temporary directory.
             let dir = tempfile::Builder::new()
                 .prefix("migration-test-")
                 .tempdir()
@@ -415,12 +424,13 @@ fn percent_decode(text: &str) -> String {
 
 /// `mt_<pid>_<counter>_<nanos>`: unique across parallel tests and test binaries, lowercase, and
 /// well under PostgreSQL's 63-byte identifier limit (at most 3 + 10 + 1 + 20 + 1 + 20 = 55).
+/// The process id and counter make names unique within a run; the clock, across runs.
 fn unique_database_name() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let counter = COUNTER.fetch_add(1, Ordering::Relaxed);
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|elapsed| elapsed.subsec_nanos())
+        .map(|elapsed| elapsed.as_nanos())
         .unwrap_or_default();
     format!("mt_{}_{counter}_{nanos}", std::process::id())
 }

@@ -33,7 +33,12 @@ impl MigrationTrait for CreateTable {
             .create_table(
                 Table::create()
                     .table(Alias::new(self.table))
-                    .col(ColumnDef::new(Alias::new("id")).big_integer().not_null().primary_key())
+                    .col(
+                        ColumnDef::new(Alias::new("id"))
+                            .big_integer()
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(Alias::new(label)).string())
                     .to_owned(),
             )
@@ -63,7 +68,12 @@ impl MigrationTrait for FailsMidway {
             .create_table(
                 Table::create()
                     .table(Alias::new("half_done"))
-                    .col(ColumnDef::new(Alias::new("id")).integer().not_null().primary_key())
+                    .col(
+                        ColumnDef::new(Alias::new("id"))
+                            .integer()
+                            .not_null()
+                            .primary_key(),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -76,7 +86,12 @@ impl MigrationTrait for FailsMidway {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .drop_table(Table::drop().table(Alias::new("half_done")).if_exists().to_owned())
+            .drop_table(
+                Table::drop()
+                    .table(Alias::new("half_done"))
+                    .if_exists()
+                    .to_owned(),
+            )
             .await
     }
 }
@@ -93,7 +108,13 @@ impl MigrationName for Irreversible {
 #[async_trait::async_trait]
 impl MigrationTrait for Irreversible {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        CreateTable { name: "", table: "gamma", variant: false }.up(manager).await
+        CreateTable {
+            name: "",
+            table: "gamma",
+            variant: false,
+        }
+        .up(manager)
+        .await
     }
 }
 
@@ -103,7 +124,11 @@ fn table(n: u8, table: &'static str) -> Box<dyn MigrationTrait> {
         2 => "m20240101_000002_create_beta",
         _ => "m20240101_000003_create_gamma",
     };
-    Box::new(CreateTable { name, table, variant: false })
+    Box::new(CreateTable {
+        name,
+        table,
+        variant: false,
+    })
 }
 
 fn three() -> MigrationSet {
@@ -137,36 +162,68 @@ const LEDGER_TABLES: [&str; 2] = ["schema_migrations", "schema_migrations_histor
 async fn up_down_steps_targets_and_all(db: TestDb) {
     let set = three();
     let e = engine(&db, &set).await;
-    let two = UpTarget { steps: Some(2), ..Default::default() };
+    let two = UpTarget {
+        steps: Some(2),
+        ..Default::default()
+    };
     assert_eq!(e.up(&two, &opts()).await.unwrap().steps.len(), 2);
     assert!(db.table_names().await.contains(&"beta".to_owned()));
     assert!(!db.table_names().await.contains(&"gamma".to_owned()));
     let report = e.up(&UpTarget::default(), &opts()).await.unwrap();
     assert_eq!(report.batch, Some(2));
-    assert!(e.up(&UpTarget::default(), &opts()).await.unwrap().is_empty(), "nothing to do is success");
+    assert!(
+        e.up(&UpTarget::default(), &opts())
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing to do is success"
+    );
     e.down(&DownTarget::Steps(1), &opts()).await.unwrap();
     assert!(!db.table_names().await.contains(&"gamma".to_owned()));
-    let to = UpTarget { to: Some("20240101000003".into()), ..Default::default() };
+    let to = UpTarget {
+        to: Some("20240101000003".into()),
+        ..Default::default()
+    };
     e.up(&to, &opts()).await.unwrap();
-    e.down(&DownTarget::To("20240101000001".into()), &opts()).await.unwrap();
+    e.down(&DownTarget::To("20240101000001".into()), &opts())
+        .await
+        .unwrap();
     let s = states(&e).await;
     assert_eq!(s.iter().filter(|(_, st)| *st == State::Applied).count(), 1);
     assert!(matches!(
         e.down(&DownTarget::Steps(5), &opts()).await,
-        Err(EngineError::NotEnoughApplied { requested: 5, applied: 1 })
+        Err(EngineError::NotEnoughApplied {
+            requested: 5,
+            applied: 1
+        })
     ));
     e.down(&DownTarget::All, &opts()).await.unwrap();
-    assert_eq!(db.table_names().await, LEDGER_TABLES.map(str::to_owned).to_vec());
+    assert_eq!(
+        db.table_names().await,
+        LEDGER_TABLES.map(str::to_owned).to_vec()
+    );
     let history = e.history(None).await.unwrap();
-    assert_eq!(history.len(), 3 + 1 + 1 + 2 + 1, "every apply and revert is in the history");
+    assert_eq!(
+        history.len(),
+        3 + 1 + 1 + 2 + 1,
+        "every apply and revert is in the history"
+    );
 }
 
 async fn a_changed_migration_is_modified_refused_and_repaired(db: TestDb) {
     let set = three();
-    engine(&db, &set).await.up(&UpTarget::default(), &opts()).await.unwrap();
+    engine(&db, &set)
+        .await
+        .up(&UpTarget::default(), &opts())
+        .await
+        .unwrap();
     let changed = MigrationSet::new(vec![
         table(1, "alpha"),
-        Box::new(CreateTable { name: "m20240101_000002_create_beta", table: "beta", variant: true }),
+        Box::new(CreateTable {
+            name: "m20240101_000002_create_beta",
+            table: "beta",
+            variant: true,
+        }),
         table(3, "gamma"),
     ])
     .unwrap();
@@ -175,8 +232,14 @@ async fn a_changed_migration_is_modified_refused_and_repaired(db: TestDb) {
     assert_eq!(s[1], ("create_beta".to_owned(), State::Modified));
     let before = db.dump().await;
     let err = e.down(&DownTarget::Steps(1), &opts()).await.unwrap_err();
-    assert!(err.to_string().contains("20240101000002_create_beta"), "{err}");
-    assert!(matches!(e.up(&UpTarget::default(), &opts()).await, Err(EngineError::Modified { .. })));
+    assert!(
+        err.to_string().contains("20240101000002_create_beta"),
+        "{err}"
+    );
+    assert!(matches!(
+        e.up(&UpTarget::default(), &opts()).await,
+        Err(EngineError::Modified { .. })
+    ));
     assert_eq!(db.dump().await, before, "a refusal changes nothing");
     let repaired = e.repair(&RepairAction::Checksums, &opts()).await.unwrap();
     assert_eq!(repaired.changes.len(), 1);
@@ -186,18 +249,38 @@ async fn a_changed_migration_is_modified_refused_and_repaired(db: TestDb) {
 
 async fn a_migration_missing_from_the_code_is_reverted_from_stored_sql(db: TestDb) {
     let set = three();
-    engine(&db, &set).await.up(&UpTarget::default(), &opts()).await.unwrap();
+    engine(&db, &set)
+        .await
+        .up(&UpTarget::default(), &opts())
+        .await
+        .unwrap();
     let branch = MigrationSet::new(vec![table(1, "alpha"), table(2, "beta")]).unwrap();
     let e = engine(&db, &branch).await;
-    assert_eq!(states(&e).await[2], ("create_gamma".to_owned(), State::Missing));
-    assert!(e.up(&UpTarget::default(), &opts()).await.unwrap().is_empty(), "missing does not block up");
+    assert_eq!(
+        states(&e).await[2],
+        ("create_gamma".to_owned(), State::Missing)
+    );
+    assert!(
+        e.up(&UpTarget::default(), &opts())
+            .await
+            .unwrap()
+            .is_empty(),
+        "missing does not block up"
+    );
     assert!(matches!(
         e.down(&DownTarget::Steps(1), &opts()).await,
         Err(EngineError::MissingNeedsConfirmation { .. })
     ));
-    let script = e.dry_run_down(&DownTarget::Steps(1), &opts()).await.unwrap().to_string();
+    let script = e
+        .dry_run_down(&DownTarget::Steps(1), &opts())
+        .await
+        .unwrap()
+        .to_string();
     assert!(script.to_lowercase().contains("drop table"), "{script}");
-    let yes = RunOptions { confirmed_missing: true, ..opts() };
+    let yes = RunOptions {
+        confirmed_missing: true,
+        ..opts()
+    };
     let report = e.down(&DownTarget::Steps(1), &yes).await.unwrap();
     assert_eq!(report.steps[0].source, "stored");
     assert!(!db.table_names().await.contains(&"gamma".to_owned()));
@@ -208,15 +291,26 @@ async fn dry_runs_change_nothing_not_even_the_ledger(db: TestDb) {
     let set = three();
     let e = engine(&db, &set).await;
     let before = db.dump().await;
-    let script = e.dry_run_up(&UpTarget::default(), &opts()).await.unwrap().to_string();
+    let script = e
+        .dry_run_up(&UpTarget::default(), &opts())
+        .await
+        .unwrap()
+        .to_string();
     assert!(script.contains("CREATE TABLE"), "{script}");
-    assert!(script.contains("schema_migrations"), "ledger writes are shown: {script}");
+    assert!(
+        script.contains("schema_migrations"),
+        "ledger writes are shown: {script}"
+    );
     assert!(script.contains("rendered as if those reads returned nothing"));
     assert_eq!(db.dump().await, before);
     assert!(db.table_names().await.is_empty());
     e.up(&UpTarget::default(), &opts()).await.unwrap();
     let before = db.dump().await;
-    let script = e.dry_run_down(&DownTarget::All, &opts()).await.unwrap().to_string();
+    let script = e
+        .dry_run_down(&DownTarget::All, &opts())
+        .await
+        .unwrap()
+        .to_string();
     assert!(script.contains("DROP TABLE"), "{script}");
     assert_eq!(db.dump().await, before);
 }
@@ -225,41 +319,74 @@ async fn a_failing_migration_leaves_nothing_or_a_failed_row(db: TestDb) {
     let set = MigrationSet::new(vec![table(1, "alpha"), Box::new(FailsMidway)]).unwrap();
     let e = engine(&db, &set).await;
     let err = e.up(&UpTarget::default(), &opts()).await.unwrap_err();
-    let EngineError::MigrationFailed { completed, rolled_back, .. } = &err else {
+    let EngineError::MigrationFailed {
+        completed,
+        rolled_back,
+        ..
+    } = &err
+    else {
         panic!("expected a migration failure, got {err}");
     };
     assert_eq!(completed, &["20240101000001_create_alpha".to_owned()]);
     let history = e.history(None).await.unwrap();
-    assert_eq!(history[0].outcome, migration_engine::history::Outcome::Failed);
+    assert_eq!(
+        history[0].outcome,
+        migration_engine::history::Outcome::Failed
+    );
     if db.backend.db_backend() == DbBackend::MySql {
         assert!(!rolled_back);
-        assert!(db.table_names().await.contains(&"half_done".to_owned()), "MariaDB committed the DDL");
+        assert!(
+            db.table_names().await.contains(&"half_done".to_owned()),
+            "MariaDB committed the DDL"
+        );
         assert_eq!(states(&e).await[1].1, State::Failed);
         let refused = e.up(&UpTarget::default(), &opts()).await.unwrap_err();
         assert!(refused.to_string().contains("repair"), "{refused}");
-        assert!(matches!(e.down(&DownTarget::All, &opts()).await, Err(EngineError::Dirty { .. })));
+        assert!(matches!(
+            e.down(&DownTarget::All, &opts()).await,
+            Err(EngineError::Dirty { .. })
+        ));
         // Resolve one way: mark applied, revert it, then fail again and resolve the other way.
-        e.repair(&RepairAction::MarkApplied("20240101000009".into()), &opts()).await.unwrap();
+        e.repair(&RepairAction::MarkApplied("20240101000009".into()), &opts())
+            .await
+            .unwrap();
         assert_eq!(states(&e).await[1].1, State::Applied);
         e.down(&DownTarget::Steps(1), &opts()).await.unwrap();
         assert!(!db.table_names().await.contains(&"half_done".to_owned()));
         e.up(&UpTarget::default(), &opts()).await.unwrap_err();
-        db.connect().await.execute_unprepared("DROP TABLE half_done").await.unwrap();
-        e.repair(&RepairAction::Remove("20240101000009".into()), &opts()).await.unwrap();
+        db.connect()
+            .await
+            .execute_unprepared("DROP TABLE half_done")
+            .await
+            .unwrap();
+        e.repair(&RepairAction::Remove("20240101000009".into()), &opts())
+            .await
+            .unwrap();
         assert_eq!(states(&e).await[1].1, State::Pending);
     } else {
         assert!(rolled_back);
-        assert!(!db.table_names().await.contains(&"half_done".to_owned()), "nothing of it remains");
+        assert!(
+            !db.table_names().await.contains(&"half_done".to_owned()),
+            "nothing of it remains"
+        );
         assert_eq!(states(&e).await[1].1, State::Pending);
     }
 }
 
 async fn an_irreversible_migration_in_a_down_range_is_refused_before_any_change(db: TestDb) {
-    let set = MigrationSet::new(vec![table(1, "alpha"), table(2, "beta"), Box::new(Irreversible)]).unwrap();
+    let set = MigrationSet::new(vec![
+        table(1, "alpha"),
+        table(2, "beta"),
+        Box::new(Irreversible),
+    ])
+    .unwrap();
     let e = engine(&db, &set).await;
     e.up(&UpTarget::default(), &opts()).await.unwrap();
     let before = db.dump().await;
-    assert!(matches!(e.down(&DownTarget::All, &opts()).await, Err(EngineError::Irreversible { .. })));
+    assert!(matches!(
+        e.down(&DownTarget::All, &opts()).await,
+        Err(EngineError::Irreversible { .. })
+    ));
     assert_eq!(db.dump().await, before);
 }
 
@@ -284,7 +411,10 @@ async fn a_seaorm_project_is_adopted_without_rerunning(db: TestDb) {
     assert_eq!(report.steps.len(), 1);
     assert!(states(&e).await.iter().all(|(_, s)| *s == State::Applied));
     e.down(&DownTarget::All, &opts()).await.unwrap();
-    assert!(!db.table_names().await.contains(&"alpha".to_owned()), "adopted rows carry their down");
+    assert!(
+        !db.table_names().await.contains(&"alpha".to_owned()),
+        "adopted rows carry their down"
+    );
 }
 
 backend_matrix!(

@@ -52,9 +52,18 @@ pub fn main<M: MigratorTrait>(crate_dir: &str) -> ExitCode {
         }
     };
     if let Some(e) = env_error {
+        // dotenvy's message quotes the whole line, which may hold a secret: say only where.
+        let detail = match &e {
+            dotenvy::Error::LineParse(line, index) => {
+                let key = line.split('=').next().unwrap_or("").trim();
+                format!("syntax error at character {index} of the line for `{key}`")
+            }
+            dotenvy::Error::Io(io) => io.kind().to_string(),
+            _ => "unreadable".to_owned(),
+        };
         return exit::fail(
             &EngineError::Config {
-                message: format!("cannot read .env ({e}); fix the line or remove the file"),
+                message: format!("cannot read .env: {detail}; fix the line or remove the file"),
             },
             None,
         );

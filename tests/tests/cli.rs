@@ -1,0 +1,772 @@
+//! End-to-end tests of the `migrate` binary: exit codes, one-line errors without passwords,
+//! the default SQLite database, every schema-changing command on each backend, `--help` and
+//! `create`.
+//!
+//! The binary is built once per test process with `cargo build -p migration --bin migrate` (it
+//! belongs to the `migration` package, so Cargo does not build it for this crate) and always runs
+//! in a temporary directory with the variables it reads removed, so neither the runner's
+//! environment nor a `.env` of the checkout leaks in.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::fmt;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use serde_json::Value;
+use tempfile::TempDir;
+use tests::{Backend, TestDb, backend_matrix, server_has_database};
+use url::Url;
+
+/// The password of every bad URL; it must never be printed.
+const PASSWORD: &str = "hunter22";
+
+/// The variables the binary reads; removed so the runner's environment does not leak in.
+const ENV_VARS: [&str; 5] = [
+    "DATABASE_URL",
+    "DATABASE_SCHEMA",
+    "MIGRATION_TABLE",
+    "MIGRATION_SCHEMA",
+    "APP_ENV",
+];
+
+/// The application's migrations, oldest first.
+const VERSIONS: [&str; 3] = ["20240101000001", "20240101000002", "20240101000003"];
+
+/// The ledger tables under their default name.
+const LEDGER: [&str; 2] = ["schema_migrations", "schema_migrations_history"];
+
+/// Every table after `up`, sorted.
+const ALL_TABLES: [&str; 4] = [
+    "accounts",
+    "notes",
+    "schema_migrations",
+    "schema_migrations_history",
+];
+
+// ---------------------------------------------------------------------------------------------
+// Running the binary
+// ---------------------------------------------------------------------------------------------
+
+/// The workspace root, where `cargo build -p migration` runs.
+fn workspace_root() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+/// Cargo's target directory: `CARGO_TARGET_DIR`, else the one this test binary was built into
+/// (`<target>/debug/deps/cli-<hash>`).
+fn target_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR").filter(|dir| !dir.is_empty()) {
+        let dir = PathBuf::from(dir);
+        return if dir.is_absolute() {
+            dir
+        } else {
+            workspace_root().join(dir)
+        };
+    }
+    let exe = std::env::current_exe().expect("cannot locate the test binary");
+    exe.ancestors()
+        .nth(3)
+        .unwrap_or_else(|| panic!("unexpected test binary location {}", exe.display()))
+        .to_path_buf()
+}
+
+/// The `migrate` binary, built once per test process.
+fn migrate_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let output = std::process::Command::new(env!("CARGO"))
+            .args(["build", "-q", "-p", "migration", "--bin", "migrate"])
+            .current_dir(workspace_root())
+            .output()
+            .expect("cannot run cargo to build the migrate binary");
+        assert!(
+            output.status.success(),
+            "cargo build -p migration --bin migrate failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let bin = target_dir()
+            .join("debug")
+            .join(format!("migrate{}", std::env::consts::EXE_SUFFIX));
+        assert!(bin.is_file(), "no migrate binary at {}", bin.display());
+        bin
+    })
+}
+
+/// A `migrate` command running in `dir`, isolated from the runner's environment.
+fn migrate(dir: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(migrate_bin());
+    cmd.current_dir(dir);
+    for var in ENV_VARS {
+        cmd.env_remove(var);
+    }
+    cmd.env_remove("RUST_LOG")
+        .env_remove("RUST_BACKTRACE")
+        .env("NO_COLOR", "1")
+        // clap wraps help to the terminal width; fix it so snapshots do not depend on it.
+        .env("COLUMNS", "100")
+        .timeout(Duration::from_secs(120));
+    cmd
+}
+
+/// What one run of the binary did.
+struct Run {
+    /// The command line, for failure messages.
+    command: String,
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl fmt::Debug for Run {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` exited with {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.command, self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+impl Run {
+    /// Asserts the exit code and returns the run for further checks.
+    #[track_caller]
+    fn code(self, expected: i32) -> Self {
+        assert_eq!(self.code, Some(expected), "{self:?}");
+        self
+    }
+
+    /// Asserts that the run failed with `code`, one line `error: …` on stderr, no panic or
+    /// backtrace, and no password anywhere. With `verbose`, log lines may precede the error.
+    #[track_caller]
+    fn clean_failure(self, code: i32, verbose: bool) -> Self {
+        let run = self.code(code);
+        let errors: Vec<&str> = run
+            .stderr
+            .lines()
+            .filter(|line| line.starts_with("error: "))
+            .collect();
+        assert_eq!(errors.len(), 1, "expected one error line: {run:?}");
+        if !verbose {
+            assert_eq!(
+                run.stderr.trim_end().lines().count(),
+                1,
+                "expected only the error on stderr: {run:?}"
+            );
+        }
+        let stderr = run.stderr.to_lowercase();
+        for word in ["panicked", "backtrace", "internal error"] {
+            assert!(!stderr.contains(word), "`{word}` on stderr: {run:?}");
+        }
+        run.no_password()
+    }
+
+    /// Asserts that [`PASSWORD`] appears on neither stdout nor stderr.
+    #[track_caller]
+    fn no_password(self) -> Self {
+        assert!(
+            !self.stdout.contains(PASSWORD) && !self.stderr.contains(PASSWORD),
+            "the password leaked: {self:?}"
+        );
+        self
+    }
+
+    /// Parses stdout as JSON.
+    #[track_caller]
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|err| panic!("stdout is not JSON ({err}): {self:?}"))
+    }
+}
+
+/// Runs `migrate` in `dir` with `args`.
+fn run(dir: &Path, args: &[&str]) -> Run {
+    run_with(migrate(dir), args)
+}
+
+/// Runs a prepared `migrate` command with `args`.
+fn run_with(mut cmd: assert_cmd::Command, args: &[&str]) -> Run {
+    let output = cmd
+        .args(args)
+        .output()
+        .unwrap_or_else(|err| panic!("cannot run migrate {args:?}: {err}"));
+    Run {
+        command: format!("migrate {}", args.join(" ")),
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// A fresh empty directory to run the binary in.
+fn workdir() -> TempDir {
+    tempfile::Builder::new()
+        .prefix("migrate-cli-")
+        .tempdir()
+        .expect("cannot create a temporary directory")
+}
+
+/// Runs a bad invocation twice, plainly and with `RUST_BACKTRACE=1 -v`, and asserts each fails
+/// cleanly with exit code 2. Returns the plain run.
+#[track_caller]
+fn assert_fails_cleanly(dir: &Path, args: &[&str]) -> Run {
+    let plain = run(dir, args).clean_failure(2, false);
+    let mut noisy = migrate(dir);
+    noisy.env("RUST_BACKTRACE", "1");
+    let mut verbose_args = vec!["-v"];
+    verbose_args.extend_from_slice(args);
+    run_with(noisy, &verbose_args).clean_failure(2, true);
+    plain
+}
+
+/// `url` with its password replaced by [`PASSWORD`] and, when given, its database by `database`.
+fn with_password(url: &str, database: Option<&str>) -> String {
+    let mut url = Url::parse(url).expect("test server URL is not a URL");
+    url.set_password(Some(PASSWORD))
+        .expect("test server URL cannot take a password");
+    if let Some(database) = database {
+        url.set_path(&format!("/{database}"));
+    }
+    url.to_string()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inspecting results
+// ---------------------------------------------------------------------------------------------
+
+/// The states of `status --format json`, in version order.
+fn states(status: &Value) -> Vec<(String, String)> {
+    status["migrations"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no migrations array in {status}"))
+        .iter()
+        .map(|m| {
+            (
+                m["version"].as_str().unwrap().to_owned(),
+                m["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Every version with the same `state`.
+fn all(state: &str) -> Vec<(String, String)> {
+    VERSIONS
+        .iter()
+        .map(|v| ((*v).to_owned(), state.to_owned()))
+        .collect()
+}
+
+/// `status --format json` on `db`, with extra global flags.
+fn status_of(dir: &Path, db: &TestDb, flags: &[&str]) -> Vec<(String, String)> {
+    let mut args = vec!["-u", db.url.as_str()];
+    args.extend_from_slice(flags);
+    args.extend_from_slice(&["status", "--format", "json"]);
+    states(&run(dir, &args).code(0).json())
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. No configuration: the default SQLite file
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn up_without_configuration_migrates_the_default_sqlite_file() {
+    let dir = workdir();
+    let dev_db = dir.path().join("dev.db");
+    assert!(!dev_db.exists());
+
+    run(dir.path(), &["up"]).code(0);
+    assert!(
+        dev_db.is_file(),
+        "up did not create dev.db in the working directory"
+    );
+
+    let status = run(dir.path(), &["status"]).code(0);
+    assert!(status.stdout.contains("3 applied."), "{status:?}");
+    let json = run(dir.path(), &["status", "--format", "json"])
+        .code(0)
+        .json();
+    assert_eq!(states(&json), all("applied"));
+
+    run(dir.path(), &["check"]).code(0);
+    run(dir.path(), &["down"]).code(0);
+    let check = run(dir.path(), &["check"]).code(6);
+    assert!(check.stdout.contains("2 applied, 1 pending."), "{check:?}");
+}
+
+#[test]
+fn no_command_means_up() {
+    let dir = workdir();
+    run(dir.path(), &[]).code(0);
+    let json = run(dir.path(), &["status", "--format", "json"])
+        .code(0)
+        .json();
+    assert_eq!(states(&json), all("applied"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. A malformed .env
+// ---------------------------------------------------------------------------------------------
+
+/// Asserts that `migrate status` with `env_file` as `.env` fails with one line naming `.env`
+/// and creates no database.
+#[track_caller]
+fn assert_env_file_is_refused(env_file: &str) -> Run {
+    let dir = workdir();
+    fs::write(dir.path().join(".env"), env_file).unwrap();
+    let failure = run(dir.path(), &["status"]).clean_failure(2, false);
+    assert!(failure.stderr.contains(".env"), "{failure:?}");
+    assert!(
+        !dir.path().join("dev.db").exists(),
+        "a database was created despite the broken .env"
+    );
+    failure
+}
+
+#[test]
+fn a_malformed_env_file_with_an_empty_key_is_a_configuration_error() {
+    assert_env_file_is_refused("=oops\n");
+}
+
+#[test]
+fn a_malformed_env_file_with_an_unterminated_quote_is_a_configuration_error() {
+    assert_env_file_is_refused("FOO=\"unterminated\n");
+}
+
+#[test]
+fn a_malformed_env_line_holding_a_url_does_not_print_its_password() {
+    assert_env_file_is_refused(&format!(
+        "DATABASE_URL=\"postgres://app:{PASSWORD}@db.example.com/app\n"
+    ));
+}
+
+#[test]
+fn a_malformed_env_line_holding_a_secret_does_not_print_it() {
+    // The error quotes the offending line; a secret on it must not reach a CI log.
+    assert_env_file_is_refused(&format!("DATABASE_PASSWORD=\"{PASSWORD}\n"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Bad input: exit 2, one line, no panic, no password, nothing changed
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_malformed_url_is_a_configuration_error() {
+    let dir = workdir();
+    assert_fails_cleanly(dir.path(), &["-u", "postgres://u:hunter22@:5432/db", "up"]);
+}
+
+#[test]
+fn an_unknown_url_scheme_is_a_configuration_error() {
+    let dir = workdir();
+    let failure = assert_fails_cleanly(dir.path(), &["-u", "oracle://u:hunter22@h/db", "up"]);
+    assert!(failure.stderr.contains("oracle"), "{failure:?}");
+}
+
+#[test]
+fn an_unreachable_server_is_a_connection_error() {
+    let dir = workdir();
+    assert_fails_cleanly(
+        dir.path(),
+        &[
+            "-u",
+            "postgres://postgres:hunter22@127.0.0.1:1/x",
+            "--connect-timeout",
+            "5",
+            "up",
+        ],
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_mariadb_password_is_a_connection_error_and_changes_nothing() {
+    let Some(db) = TestDb::create(Backend::MariaDb).await else {
+        return;
+    };
+    let before = db.dump().await;
+    let url = with_password(&db.url, None);
+    let dir = workdir();
+    assert_fails_cleanly(dir.path(), &["-u", &url, "up"]);
+    assert_eq!(db.dump().await, before);
+}
+
+#[tokio::test]
+async fn a_missing_postgres_database_is_a_connection_error_and_is_not_created() {
+    let Some(admin_url) = Backend::Postgres.admin_url() else {
+        eprintln!("skipped: postgres (set TEST_POSTGRES_URL to run it)");
+        return;
+    };
+    let missing = "does_not_exist_xyz";
+    assert!(!server_has_database(Backend::Postgres, missing).await);
+    let url = with_password(&admin_url, Some(missing));
+    let dir = workdir();
+    assert_fails_cleanly(dir.path(), &["-u", &url, "up"]);
+    assert!(!server_has_database(Backend::Postgres, missing).await);
+}
+
+#[tokio::test]
+async fn an_unknown_target_version_is_refused_before_anything_changes() {
+    let db = TestDb::create(Backend::Sqlite).await.unwrap();
+    let path = db.sqlite_path().unwrap();
+    let dir = workdir();
+    let failure =
+        assert_fails_cleanly(dir.path(), &["-u", &db.url, "up", "--to", "20990101000000"]);
+    assert!(failure.stderr.contains("20990101000000"), "{failure:?}");
+    if path.exists() {
+        assert_eq!(db.table_names().await, Vec::<String>::new());
+    }
+}
+
+#[test]
+fn an_unknown_command_line_option_is_a_usage_error() {
+    let dir = workdir();
+    let run = run(dir.path(), &["up", "--no-such-flag"]).code(2);
+    assert!(run.stderr.contains("--no-such-flag"), "{run:?}");
+    assert!(!dir.path().join("dev.db").exists());
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Every backend
+// ---------------------------------------------------------------------------------------------
+
+async fn up_status_and_down_guard_and_revert(db: TestDb) {
+    let dir = workdir();
+    let dir = dir.path();
+    let url = db.url.as_str();
+
+    run(dir, &["-u", url, "up"]).code(0);
+    assert_eq!(db.table_names().await, ALL_TABLES);
+    let status = run(dir, &["-u", url, "status", "--format", "json"])
+        .code(0)
+        .json();
+    assert_eq!(
+        status["migrations"].as_array().unwrap().len(),
+        3,
+        "{status}"
+    );
+    assert_eq!(states(&status), all("applied"));
+
+    let down = run(dir, &["-u", url, "down", "-n", "1"]).code(0);
+    assert!(down.stdout.contains(VERSIONS[2]), "{down:?}");
+    assert_eq!(
+        status_of(dir, &db, &[]),
+        [
+            (VERSIONS[0].to_owned(), "applied".to_owned()),
+            (VERSIONS[1].to_owned(), "applied".to_owned()),
+            (VERSIONS[2].to_owned(), "pending".to_owned()),
+        ]
+    );
+
+    // More than is applied: refused before anything runs.
+    let before = db.dump().await;
+    run(dir, &["-u", url, "down", "-n", "5"]).clean_failure(2, false);
+    assert_eq!(db.dump().await, before);
+
+    // Reverting everything needs --yes when nobody can be asked.
+    run(dir, &["-u", url, "down", "--all"]).clean_failure(5, false);
+    assert_eq!(db.dump().await, before);
+
+    run(dir, &["-u", url, "down", "--all", "--yes"]).code(0);
+    assert_eq!(db.table_names().await, LEDGER);
+    assert_eq!(status_of(dir, &db, &[]), all("pending"));
+}
+
+async fn a_dry_run_prints_the_sql_and_changes_nothing(db: TestDb) {
+    let dir = workdir();
+    let before = db.dump().await;
+    let dry = run(dir.path(), &["-u", &db.url, "up", "--dry-run"]).code(0);
+    assert!(dry.stdout.contains("CREATE TABLE"), "{dry:?}");
+    // MariaDB cannot roll back DDL, so its migrations run outside transactions.
+    let has_begin = dry.stdout.lines().any(|line| line.trim() == "BEGIN;");
+    assert_eq!(has_begin, db.backend != Backend::MariaDb, "{dry:?}");
+    for version in VERSIONS {
+        assert!(dry.stdout.contains(version), "{dry:?}");
+    }
+    assert_eq!(db.table_names().await, Vec::<String>::new());
+    assert_eq!(db.dump().await, before);
+
+    let json = run(
+        dir.path(),
+        &["-u", &db.url, "up", "--dry-run", "--format", "json"],
+    )
+    .code(0)
+    .json();
+    assert!(!json["sections"].as_array().unwrap().is_empty(), "{json}");
+    assert_eq!(db.dump().await, before);
+}
+
+async fn a_custom_migration_table_names_the_ledger(db: TestDb) {
+    let dir = workdir();
+    let custom = ["--migration-table", "custom_ledger"];
+    let mut args = vec!["-u", db.url.as_str()];
+    args.extend_from_slice(&custom);
+    args.push("up");
+    run(dir.path(), &args).code(0);
+    assert_eq!(
+        db.table_names().await,
+        [
+            "accounts",
+            "custom_ledger",
+            "custom_ledger_history",
+            "notes"
+        ]
+    );
+    assert_eq!(status_of(dir.path(), &db, &custom), all("applied"));
+}
+
+async fn redo_reapplies_and_the_history_records_it(db: TestDb) {
+    let dir = workdir();
+    let dir = dir.path();
+    let url = db.url.as_str();
+    run(dir, &["-u", url, "up"]).code(0);
+    let redo = run(dir, &["-u", url, "redo", "--reason", "try again"]).code(0);
+    assert!(redo.stdout.contains(VERSIONS[2]), "{redo:?}");
+    assert_eq!(status_of(dir, &db, &[]), all("applied"));
+    assert_eq!(db.table_names().await, ALL_TABLES);
+
+    let history = run(dir, &["-u", url, "history", "--format", "json"])
+        .code(0)
+        .json();
+    let entries = history
+        .as_array()
+        .unwrap_or_else(|| panic!("history is not an array: {history}"));
+    let actions: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap(),
+                e["version"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(actions.len(), 5, "{history}");
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|(action, _)| *action == "apply")
+            .count(),
+        4,
+        "{history}"
+    );
+    // Newest first: the redo's apply, then its revert.
+    assert_eq!(actions[0], ("apply", VERSIONS[2]), "{history}");
+    assert_eq!(actions[1], ("revert", VERSIONS[2]), "{history}");
+    assert!(
+        entries.iter().all(|e| e["outcome"] == "success"),
+        "{history}"
+    );
+    assert_eq!(entries[0]["reason"], "try again", "{history}");
+
+    let limited = run(
+        dir,
+        &["-u", url, "history", "--limit", "2", "--format", "json"],
+    )
+    .code(0)
+    .json();
+    assert_eq!(limited.as_array().unwrap().len(), 2, "{limited}");
+}
+
+async fn fresh_refresh_and_reset_need_yes(db: TestDb) {
+    let dir = workdir();
+    let dir = dir.path();
+    let url = db.url.as_str();
+
+    // Nothing to destroy yet: fresh needs no confirmation.
+    run(dir, &["-u", url, "fresh"]).code(0);
+    assert_eq!(status_of(dir, &db, &[]), all("applied"));
+
+    let before = db.dump().await;
+    for command in ["fresh", "refresh", "reset"] {
+        run(dir, &["-u", url, command]).clean_failure(5, false);
+        assert_eq!(
+            db.dump().await,
+            before,
+            "{command} without --yes changed the database"
+        );
+    }
+
+    run(dir, &["-u", url, "fresh", "--yes"]).code(0);
+    assert_eq!(status_of(dir, &db, &[]), all("applied"));
+    assert_eq!(db.table_names().await, ALL_TABLES);
+
+    let refresh = run(dir, &["-u", url, "refresh", "--yes"]).code(0);
+    for version in VERSIONS {
+        assert!(refresh.stdout.contains(version), "{refresh:?}");
+    }
+    assert_eq!(status_of(dir, &db, &[]), all("applied"));
+    assert_eq!(db.table_names().await, ALL_TABLES);
+
+    run(dir, &["-u", url, "reset", "--yes"]).code(0);
+    assert_eq!(status_of(dir, &db, &[]), all("pending"));
+    assert_eq!(db.table_names().await, LEDGER);
+
+    // Nothing applied: reset has nothing to confirm.
+    run(dir, &["-u", url, "reset"]).code(0);
+}
+
+backend_matrix!(
+    up_status_and_down_guard_and_revert,
+    a_dry_run_prints_the_sql_and_changes_nothing,
+    a_custom_migration_table_names_the_ledger,
+    redo_reapplies_and_the_history_records_it,
+    fresh_refresh_and_reset_need_yes,
+);
+
+// ---------------------------------------------------------------------------------------------
+// 5. Help
+// ---------------------------------------------------------------------------------------------
+
+/// `migrate <args> --help`, which must succeed and print on stdout only.
+fn help(args: &[&str]) -> String {
+    let dir = workdir();
+    let mut all_args = args.to_vec();
+    all_args.push("--help");
+    let run = run(dir.path(), &all_args).code(0);
+    assert_eq!(run.stderr, "", "{run:?}");
+    run.stdout
+}
+
+#[test]
+fn help_lists_the_commands_options_and_exit_codes() {
+    let text = help(&[]);
+    assert!(
+        text.contains(migration_engine::cli::args::EXIT_CODES),
+        "the exit code table is missing from --help:\n{text}"
+    );
+    insta::assert_snapshot!("help", text);
+}
+
+#[test]
+fn up_help_is_stable() {
+    insta::assert_snapshot!("up_help", help(&["up"]));
+}
+
+#[test]
+fn down_help_is_stable() {
+    insta::assert_snapshot!("down_help", help(&["down"]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. create
+// ---------------------------------------------------------------------------------------------
+
+/// Whether `stem` is `m<YYYYMMDD>_<HHMMSS>_<name>`, the layout of the existing modules.
+fn is_module_for(stem: &str, name: &str) -> bool {
+    let Some(rest) = stem.strip_prefix('m') else {
+        return false;
+    };
+    let bytes = rest.as_bytes();
+    rest.len() == 16 + name.len()
+        && bytes[..8].iter().all(u8::is_ascii_digit)
+        && bytes[8] == b'_'
+        && bytes[9..15].iter().all(u8::is_ascii_digit)
+        && bytes[15] == b'_'
+        && &rest[16..] == name
+}
+
+#[test]
+fn create_writes_a_reversible_module_and_registers_it() {
+    let dir = workdir();
+    let src = dir.path().join("src");
+    fs::create_dir(&src).unwrap();
+    let original = workspace_root().join("migration").join("src");
+    for entry in fs::read_dir(&original).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            fs::copy(entry.path(), src.join(entry.file_name())).unwrap();
+        }
+    }
+    let before: Vec<String> = module_stems(&src);
+
+    let created = run(
+        dir.path(),
+        &["create", "add_widgets", "-d", src.to_str().unwrap()],
+    )
+    .code(0);
+    assert_eq!(created.stderr.trim(), "", "{created:?}");
+
+    let new: Vec<String> = module_stems(&src)
+        .into_iter()
+        .filter(|stem| !before.contains(stem))
+        .collect();
+    assert_eq!(new.len(), 1, "expected one new module, got {new:?}");
+    let module = &new[0];
+    assert!(
+        is_module_for(module, "add_widgets"),
+        "bad module name {module}"
+    );
+    assert!(created.stdout.contains(module.as_str()), "{created:?}");
+    // It sorts after every existing migration.
+    assert!(
+        before.iter().all(|old| old < module),
+        "{module} sorts before {before:?}"
+    );
+
+    let lib = fs::read_to_string(src.join("lib.rs")).unwrap();
+    assert!(
+        lib.lines()
+            .any(|line| line.trim() == format!("mod {module};")),
+        "lib.rs does not declare {module}:\n{lib}"
+    );
+    let registration = format!("Box::new({module}::Migration),");
+    let vec_start = lib.find("vec![").expect("lib.rs lost its vec![");
+    let vec_end = vec_start + lib[vec_start..].find(']').expect("vec! is not closed");
+    let at = lib
+        .find(&registration)
+        .unwrap_or_else(|| panic!("lib.rs does not register {module}:\n{lib}"));
+    assert!(
+        vec_start < at && at < vec_end,
+        "the registration is outside the vec!:\n{lib}"
+    );
+    // Appended last, after the existing ones.
+    let last_old = lib
+        .find("Box::new(m20240101_000003_add_accounts_display_name::Migration),")
+        .unwrap();
+    assert!(last_old < at, "{lib}");
+
+    let code = fs::read_to_string(src.join(format!("{module}.rs"))).unwrap();
+    assert!(code.contains("async fn up"), "{code}");
+    assert!(code.contains("async fn down"), "{code}");
+    assert!(!code.contains("todo!"), "{code}");
+
+    // The original crate is untouched.
+    assert_eq!(module_stems(&original), before);
+}
+
+#[test]
+fn create_refuses_a_bad_name_and_writes_nothing() {
+    let dir = workdir();
+    let src = dir.path().join("src");
+    fs::create_dir(&src).unwrap();
+    let lib = workspace_root()
+        .join("migration")
+        .join("src")
+        .join("lib.rs");
+    fs::copy(&lib, src.join("lib.rs")).unwrap();
+
+    run(
+        dir.path(),
+        &["create", "drop;table", "-d", src.to_str().unwrap()],
+    )
+    .clean_failure(2, false);
+    assert_eq!(
+        fs::read_to_string(src.join("lib.rs")).unwrap(),
+        fs::read_to_string(&lib).unwrap()
+    );
+    assert_eq!(module_stems(&src), Vec::<String>::new());
+}
+
+/// The migration modules (`m*.rs`) in `dir`, as sorted file stems.
+fn module_stems(dir: &Path) -> Vec<String> {
+    let mut stems: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "rs"))
+        .filter_map(|path| Some(path.file_stem()?.to_str()?.to_owned()))
+        .filter(|stem| stem.starts_with('m') && stem != "main")
+        .collect();
+    stems.sort();
+    stems
+}
