@@ -142,12 +142,14 @@ pub fn create(dir: &Path, typed_name: &str, now: NaiveDateTime) -> Result<PathBu
         .filter_map(|l| MigrationId::parse(l.trim_end_matches(';')).ok())
         .collect();
     // A new migration must sort after every existing one, even if this clock is behind another's.
-    let mut at = now;
-    while let Some(last) = existing.iter().map(|id| id.version.as_str()).max()
-        && at.format("%Y%m%d%H%M%S").to_string().as_str() <= last
-    {
-        at += Duration::seconds(1);
-    }
+    let last = existing
+        .iter()
+        .filter_map(|id| NaiveDateTime::parse_from_str(&id.version, "%Y%m%d%H%M%S").ok())
+        .max();
+    let at = match last {
+        Some(last) if now <= last => last + Duration::seconds(1),
+        _ => now,
+    };
     let module = format!("m{}_{name}", at.format("%Y%m%d_%H%M%S"));
     let table = name.strip_prefix("create_").unwrap_or(&name);
     let updated = register(&lib, &module)?;
