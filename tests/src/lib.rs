@@ -326,7 +326,7 @@ where
 /// so a failure reads as `name::postgres` and `cargo test name::` runs one scenario everywhere.
 /// The caller's crate must depend on `tokio` (for `#[tokio::test]`).
 ///
-/// ```
+/// ```ignore
 /// use tests::{TestDb, backend_matrix};
 ///
 /// async fn a_new_database_is_empty(db: TestDb) {
