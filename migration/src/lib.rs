@@ -1,15 +1,26 @@
-//! This application's migrations, in the order they run.
+//! The reservation platform's schema, as reversible migrations in the order they run.
 //!
 //! Each migration lives in its own `mYYYYMMDD_HHMMSS_<name>.rs` module with an `up` and a
-//! `down` that undoes exactly that `up`. `migrate create` and `sea-orm-cli migrate generate`
-//! both edit this file, so keep one `mod` line per migration and the single list below, one
-//! entry per line.
+//! `down` that undoes exactly that `up`, and names in `DEPENDS_ON` the migrations it needs
+//! (collected by [`Migrator::dependencies`]). `migrate create` and `sea-orm-cli migrate
+//! generate` both edit this file, so keep one `mod` line per migration and the single list
+//! below, one entry per line.
 
 pub use sea_orm_migration::prelude::*;
 
-mod m20240101_000001_create_accounts;
-mod m20240101_000002_create_notes;
-mod m20240101_000003_add_accounts_display_name;
+mod support;
+
+mod m20240813_000001_setup_extensions_and_functions;
+mod m20240813_000002_create_core_tables;
+mod m20240813_000003_create_tenant_dependent_tables;
+mod m20240813_000004_create_relationship_tables;
+mod m20240813_000005_create_schedule_tables;
+mod m20240813_000006_create_timeslots;
+mod m20240813_000007_create_booking_tables;
+mod m20240813_000008_create_payment_tables;
+mod m20240813_000009_create_system_tables;
+mod m20240813_000010_create_indexes;
+mod m20240813_000011_create_views;
 
 /// The ordered list of this application's migrations, oldest first.
 pub struct Migrator;
@@ -18,9 +29,98 @@ pub struct Migrator;
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
-            Box::new(m20240101_000001_create_accounts::Migration),
-            Box::new(m20240101_000002_create_notes::Migration),
-            Box::new(m20240101_000003_add_accounts_display_name::Migration),
+            Box::new(m20240813_000001_setup_extensions_and_functions::Migration),
+            Box::new(m20240813_000002_create_core_tables::Migration),
+            Box::new(m20240813_000003_create_tenant_dependent_tables::Migration),
+            Box::new(m20240813_000004_create_relationship_tables::Migration),
+            Box::new(m20240813_000005_create_schedule_tables::Migration),
+            Box::new(m20240813_000006_create_timeslots::Migration),
+            Box::new(m20240813_000007_create_booking_tables::Migration),
+            Box::new(m20240813_000008_create_payment_tables::Migration),
+            Box::new(m20240813_000009_create_system_tables::Migration),
+            Box::new(m20240813_000010_create_indexes::Migration),
+            Box::new(m20240813_000011_create_views::Migration),
         ]
+    }
+}
+
+impl Migrator {
+    /// What each migration declares it needs, by module name. A migration missing from this
+    /// list (one added by `sea-orm-cli migrate generate`, say) is taken to need every earlier
+    /// one, the safe default.
+    pub fn dependencies() -> Vec<(&'static str, &'static [&'static str])> {
+        vec![
+            (
+                "m20240813_000001_setup_extensions_and_functions",
+                m20240813_000001_setup_extensions_and_functions::DEPENDS_ON,
+            ),
+            (
+                "m20240813_000002_create_core_tables",
+                m20240813_000002_create_core_tables::DEPENDS_ON,
+            ),
+            (
+                "m20240813_000003_create_tenant_dependent_tables",
+                m20240813_000003_create_tenant_dependent_tables::DEPENDS_ON,
+            ),
+            (
+                "m20240813_000004_create_relationship_tables",
+                m20240813_000004_create_relationship_tables::DEPENDS_ON,
+            ),
+            (
+                "m20240813_000005_create_schedule_tables",
+                m20240813_000005_create_schedule_tables::DEPENDS_ON,
+            ),
+            (
+                "m20240813_000006_create_timeslots",
+                m20240813_000006_create_timeslots::DEPENDS_ON,
+            ),
+            (
+                "m20240813_000007_create_booking_tables",
+                m20240813_000007_create_booking_tables::DEPENDS_ON,
+            ),
+            (
+                "m20240813_000008_create_payment_tables",
+                m20240813_000008_create_payment_tables::DEPENDS_ON,
+            ),
+            (
+                "m20240813_000009_create_system_tables",
+                m20240813_000009_create_system_tables::DEPENDS_ON,
+            ),
+            (
+                "m20240813_000010_create_indexes",
+                m20240813_000010_create_indexes::DEPENDS_ON,
+            ),
+            (
+                "m20240813_000011_create_views",
+                m20240813_000011_create_views::DEPENDS_ON,
+            ),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_declared_dependency_is_an_earlier_migration() {
+        let order: Vec<String> = Migrator::migrations()
+            .iter()
+            .map(|m| m.name().to_owned())
+            .collect();
+        for (name, needs) in Migrator::dependencies() {
+            let at = order.iter().position(|m| m == name);
+            assert!(
+                at.is_some(),
+                "{name} declares dependencies but is not listed"
+            );
+            for need in needs {
+                let before = order.iter().position(|m| m == need);
+                assert!(
+                    before.is_some() && before < at,
+                    "{name} depends on {need}, which is not an earlier migration"
+                );
+            }
+        }
     }
 }
