@@ -26,8 +26,9 @@ fn utc_date(backend: DbBackend, column: &str) -> String {
     }
 }
 
-/// An integer aggregate as a 64-bit integer, per dialect (PostgreSQL's `sum(bigint)` is
-/// `numeric` and MySQL's is `decimal`).
+/// An integer expression as a 64-bit integer, per dialect, so each view column has one type
+/// everywhere (PostgreSQL's `sum(bigint)` is `numeric`, MySQL's is `decimal`, and MySQL's
+/// integer arithmetic is already `bigint`).
 fn as_bigint(backend: DbBackend, expr: &str) -> String {
     match backend {
         DbBackend::Postgres => format!("CAST({expr} AS bigint)"),
@@ -40,7 +41,7 @@ fn available_timeslots(backend: DbBackend) -> String {
     format!(
         "CREATE VIEW available_timeslots AS \
          SELECT t.id, t.tenant_id, t.resource_id, t.service_id, t.start_at, t.end_at, \
-         t.capacity, t.booked_count, t.capacity - t.booked_count AS remaining \
+         t.capacity, t.booked_count, {remaining} AS remaining \
          FROM timeslots t \
          JOIN resources r ON r.id = t.resource_id \
          JOIN tenants tn ON tn.id = t.tenant_id \
@@ -51,6 +52,7 @@ fn available_timeslots(backend: DbBackend) -> String {
          AND NOT EXISTS (SELECT 1 FROM holidays h \
          WHERE h.tenant_id = t.tenant_id AND h.day = {day})",
         day = utc_date(backend, "t.start_at"),
+        remaining = as_bigint(backend, "t.capacity - t.booked_count"),
     )
 }
 

@@ -1,0 +1,52 @@
+//! `resource_time_offs`: When one resource is unavailable.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "resource_time_offs")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub tenant_id: i64,
+    pub resource_id: i64,
+    pub start_at: DateTimeWithTimeZone,
+    pub end_at: DateTimeWithTimeZone,
+    #[sea_orm(column_type = "String(StringLen::N(200))", nullable)]
+    pub reason: Option<String>,
+    pub created_at: DateTimeWithTimeZone,
+    pub updated_at: DateTimeWithTimeZone,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::resources::Entity",
+        from = "Column::ResourceId",
+        to = "super::resources::Column::Id",
+        on_update = "NoAction",
+        on_delete = "Cascade"
+    )]
+    Resources,
+    #[sea_orm(
+        belongs_to = "super::tenants::Entity",
+        from = "Column::TenantId",
+        to = "super::tenants::Column::Id",
+        on_update = "NoAction",
+        on_delete = "Cascade"
+    )]
+    Tenants,
+}
+
+impl Related<super::resources::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Resources.def()
+    }
+}
+
+impl Related<super::tenants::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Tenants.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}
