@@ -219,6 +219,18 @@ impl TestDb {
         names
     }
 
+    /// The columns of `table` (or view) as `name type nullability`, in declaration order.
+    pub async fn columns(&self, table: &str) -> Vec<String> {
+        let db = self.connect().await;
+        let columns = columns(&db, table)
+            .await
+            .into_iter()
+            .map(|c| format!("{} {} {}", c.name, c.ty, c.nullability))
+            .collect();
+        let _ = db.close().await;
+        columns
+    }
+
     /// A deterministic text fingerprint of the whole database, for "unchanged" assertions.
     ///
     /// For each table, sorted by name: its columns in order (name, type, nullability, default),

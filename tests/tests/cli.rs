@@ -32,19 +32,58 @@ const ENV_VARS: [&str; 5] = [
     "APP_ENV",
 ];
 
-/// The application's migrations, oldest first.
-const VERSIONS: [&str; 3] = ["20240101000001", "20240101000002", "20240101000003"];
+/// The application's migration versions, oldest first.
+fn versions() -> Vec<String> {
+    migration_engine::MigrationSet::from_migrator::<migration::Migrator>()
+        .unwrap()
+        .iter()
+        .map(|m| m.id.version.clone())
+        .collect()
+}
+
+/// The newest migration's version.
+fn newest() -> String {
+    versions().pop().unwrap()
+}
 
 /// The ledger tables under their default name.
 const LEDGER: [&str; 2] = ["schema_migrations", "schema_migrations_history"];
 
-/// Every table after `up`, sorted.
-const ALL_TABLES: [&str; 4] = [
-    "accounts",
-    "notes",
-    "schema_migrations",
-    "schema_migrations_history",
+/// The reference schema's tables, sorted.
+const APP_TABLES: [&str; 23] = [
+    "audit_logs",
+    "booking_cancellations",
+    "booking_items",
+    "bookings",
+    "business_hours",
+    "cancel_reasons",
+    "customers",
+    "holidays",
+    "idempotency_keys",
+    "notifications",
+    "outbox_events",
+    "payment_methods",
+    "payments",
+    "resource_time_offs",
+    "resources",
+    "schedules",
+    "service_resources",
+    "services",
+    "tenants",
+    "timeslots",
+    "user_resources",
+    "users",
+    "webhook_events",
 ];
+
+/// Every table after `up` with the ledger named `ledger`, sorted.
+fn all_tables(ledger: &str) -> Vec<String> {
+    let mut tables: Vec<String> = APP_TABLES.iter().map(|t| (*t).to_owned()).collect();
+    tables.push(ledger.to_owned());
+    tables.push(format!("{ledger}_history"));
+    tables.sort();
+    tables
+}
 
 // ---------------------------------------------------------------------------------------------
 // Running the binary
@@ -253,9 +292,9 @@ fn states(status: &Value) -> Vec<(String, String)> {
 
 /// Every version with the same `state`.
 fn all(state: &str) -> Vec<(String, String)> {
-    VERSIONS
-        .iter()
-        .map(|v| ((*v).to_owned(), state.to_owned()))
+    versions()
+        .into_iter()
+        .map(|v| (v, state.to_owned()))
         .collect()
 }
 
@@ -284,7 +323,8 @@ fn up_without_configuration_migrates_the_default_sqlite_file() {
     );
 
     let status = run(dir.path(), &["status"]).code(0);
-    assert!(status.stdout.contains("3 applied."), "{status:?}");
+    let summary = format!("{} applied.", versions().len());
+    assert!(status.stdout.contains(&summary), "{status:?}");
     let json = run(dir.path(), &["status", "--format", "json"])
         .code(0)
         .json();
@@ -293,7 +333,8 @@ fn up_without_configuration_migrates_the_default_sqlite_file() {
     run(dir.path(), &["check"]).code(0);
     run(dir.path(), &["down"]).code(0);
     let check = run(dir.path(), &["check"]).code(6);
-    assert!(check.stdout.contains("2 applied, 1 pending."), "{check:?}");
+    let summary = format!("{} applied, 1 pending.", versions().len() - 1);
+    assert!(check.stdout.contains(&summary), "{check:?}");
 }
 
 #[test]
@@ -437,31 +478,27 @@ async fn up_status_and_down_guard_and_revert(db: TestDb) {
     let url = db.url.as_str();
 
     run(dir, &["-u", url, "up"]).code(0);
-    assert_eq!(db.table_names().await, ALL_TABLES);
+    assert_eq!(db.table_names().await, all_tables(LEDGER[0]));
     let status = run(dir, &["-u", url, "status", "--format", "json"])
         .code(0)
         .json();
     assert_eq!(
         status["migrations"].as_array().unwrap().len(),
-        3,
+        versions().len(),
         "{status}"
     );
     assert_eq!(states(&status), all("applied"));
 
     let down = run(dir, &["-u", url, "down", "-n", "1"]).code(0);
-    assert!(down.stdout.contains(VERSIONS[2]), "{down:?}");
-    assert_eq!(
-        status_of(dir, &db, &[]),
-        [
-            (VERSIONS[0].to_owned(), "applied".to_owned()),
-            (VERSIONS[1].to_owned(), "applied".to_owned()),
-            (VERSIONS[2].to_owned(), "pending".to_owned()),
-        ]
-    );
+    assert!(down.stdout.contains(&newest()), "{down:?}");
+    let mut expected = all("applied");
+    expected.last_mut().unwrap().1 = "pending".to_owned();
+    assert_eq!(status_of(dir, &db, &[]), expected);
 
     // More than is applied: refused before anything runs.
     let before = db.dump().await;
-    run(dir, &["-u", url, "down", "-n", "5"]).clean_failure(2, false);
+    let too_many = (versions().len() + 1).to_string();
+    run(dir, &["-u", url, "down", "-n", &too_many]).clean_failure(2, false);
     assert_eq!(db.dump().await, before);
 
     // Reverting everything needs --yes when nobody can be asked.
@@ -481,8 +518,8 @@ async fn a_dry_run_prints_the_sql_and_changes_nothing(db: TestDb) {
     // MariaDB cannot roll back DDL, so its migrations run outside transactions.
     let has_begin = dry.stdout.lines().any(|line| line.trim() == "BEGIN;");
     assert_eq!(has_begin, db.backend != Backend::MariaDb, "{dry:?}");
-    for version in VERSIONS {
-        assert!(dry.stdout.contains(version), "{dry:?}");
+    for version in versions() {
+        assert!(dry.stdout.contains(&version), "{dry:?}");
     }
     assert_eq!(db.table_names().await, Vec::<String>::new());
     assert_eq!(db.dump().await, before);
@@ -504,15 +541,7 @@ async fn a_custom_migration_table_names_the_ledger(db: TestDb) {
     args.extend_from_slice(&custom);
     args.push("up");
     run(dir.path(), &args).code(0);
-    assert_eq!(
-        db.table_names().await,
-        [
-            "accounts",
-            "custom_ledger",
-            "custom_ledger_history",
-            "notes"
-        ]
-    );
+    assert_eq!(db.table_names().await, all_tables("custom_ledger"));
     assert_eq!(status_of(dir.path(), &db, &custom), all("applied"));
 }
 
@@ -522,9 +551,9 @@ async fn redo_reapplies_and_the_history_records_it(db: TestDb) {
     let url = db.url.as_str();
     run(dir, &["-u", url, "up"]).code(0);
     let redo = run(dir, &["-u", url, "redo", "--reason", "try again"]).code(0);
-    assert!(redo.stdout.contains(VERSIONS[2]), "{redo:?}");
+    assert!(redo.stdout.contains(&newest()), "{redo:?}");
     assert_eq!(status_of(dir, &db, &[]), all("applied"));
-    assert_eq!(db.table_names().await, ALL_TABLES);
+    assert_eq!(db.table_names().await, all_tables(LEDGER[0]));
 
     let history = run(dir, &["-u", url, "history", "--format", "json"])
         .code(0)
@@ -541,18 +570,19 @@ async fn redo_reapplies_and_the_history_records_it(db: TestDb) {
             )
         })
         .collect();
-    assert_eq!(actions.len(), 5, "{history}");
+    assert_eq!(actions.len(), versions().len() + 2, "{history}");
     assert_eq!(
         actions
             .iter()
             .filter(|(action, _)| *action == "apply")
             .count(),
-        4,
+        versions().len() + 1,
         "{history}"
     );
     // Newest first: the redo's apply, then its revert.
-    assert_eq!(actions[0], ("apply", VERSIONS[2]), "{history}");
-    assert_eq!(actions[1], ("revert", VERSIONS[2]), "{history}");
+    let newest = newest();
+    assert_eq!(actions[0], ("apply", newest.as_str()), "{history}");
+    assert_eq!(actions[1], ("revert", newest.as_str()), "{history}");
     assert!(
         entries.iter().all(|e| e["outcome"] == "success"),
         "{history}"
@@ -589,14 +619,14 @@ async fn fresh_refresh_and_reset_need_yes(db: TestDb) {
 
     run(dir, &["-u", url, "fresh", "--yes"]).code(0);
     assert_eq!(status_of(dir, &db, &[]), all("applied"));
-    assert_eq!(db.table_names().await, ALL_TABLES);
+    assert_eq!(db.table_names().await, all_tables(LEDGER[0]));
 
     let refresh = run(dir, &["-u", url, "refresh", "--yes"]).code(0);
-    for version in VERSIONS {
-        assert!(refresh.stdout.contains(version), "{refresh:?}");
+    for version in versions() {
+        assert!(refresh.stdout.contains(&version), "{refresh:?}");
     }
     assert_eq!(status_of(dir, &db, &[]), all("applied"));
-    assert_eq!(db.table_names().await, ALL_TABLES);
+    assert_eq!(db.table_names().await, all_tables(LEDGER[0]));
 
     run(dir, &["-u", url, "reset", "--yes"]).code(0);
     assert_eq!(status_of(dir, &db, &[]), all("pending"));
@@ -722,7 +752,7 @@ fn create_writes_a_reversible_module_and_registers_it() {
     );
     // Appended last, after the existing ones.
     let last_old = lib
-        .find("Box::new(m20240101_000003_add_accounts_display_name::Migration),")
+        .find("Box::new(m20240813_000011_create_views::Migration),")
         .unwrap();
     assert!(last_old < at, "{lib}");
 
