@@ -765,6 +765,65 @@ fn create_writes_a_reversible_module_and_registers_it() {
     assert_eq!(module_stems(&original), before);
 }
 
+/// Copies the workspace's manifests and sources (not `target/`) to `to`.
+fn copy_workspace(to: &Path) {
+    fn copy_dir(from: &Path, to: &Path) {
+        fs::create_dir_all(to).unwrap();
+        for entry in fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let (source, dest) = (entry.path(), to.join(entry.file_name()));
+            if entry.file_type().unwrap().is_dir() {
+                copy_dir(&source, &dest);
+            } else {
+                fs::copy(&source, &dest).unwrap();
+            }
+        }
+    }
+    let root = workspace_root();
+    for file in ["Cargo.toml", "Cargo.lock"] {
+        fs::copy(root.join(file), to.join(file)).unwrap();
+    }
+    let manifest = fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    for member in ["engine", "migration", "entity", "seeds", "tests"] {
+        assert!(
+            manifest.contains(&format!("\"{member}\"")),
+            "{member} is no longer a member"
+        );
+        copy_dir(&root.join(member).join("src"), &to.join(member).join("src"));
+        fs::copy(
+            root.join(member).join("Cargo.toml"),
+            to.join(member).join("Cargo.toml"),
+        )
+        .unwrap();
+    }
+}
+
+/// `create` promises that the next `cargo build` passes: build a copy of the workspace with the
+/// new module (sharing this build's target directory, so only the workspace crates compile;
+/// `--lib` keeps the copy's `migrate` binary from replacing the one under test).
+#[test]
+fn a_created_migration_compiles() {
+    let dir = workdir();
+    copy_workspace(dir.path());
+    let src = dir.path().join("migration").join("src");
+    run(
+        dir.path(),
+        &["create", "add_widgets", "-d", src.to_str().unwrap()],
+    )
+    .code(0);
+    let build = std::process::Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--offline", "--lib", "-p", "migration"])
+        .current_dir(dir.path())
+        .env("CARGO_TARGET_DIR", target_dir())
+        .output()
+        .unwrap();
+    assert!(
+        build.status.success(),
+        "the workspace does not build after `create`:\n{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+}
+
 #[test]
 fn create_refuses_a_bad_name_and_writes_nothing() {
     let dir = workdir();
