@@ -17,6 +17,9 @@ commands:
   create NAME     write a new migration module        (migrate create NAME [args])
   check           exit non-zero when something is pending or drifted
                                                       (migrate check [args])
+  schema          print the schema                    (migrate schema [args])
+  verify          prove each down undoes its up, on a scratch database
+                                                      (migrate verify [args])
   help            show this help
 
 Extra arguments are passed to `migrate` unchanged; `migrate --help` lists them.
@@ -33,7 +36,7 @@ command=$1
 shift
 
 case "$command" in
-  up | status | create | check) args=("$command" "$@") ;;
+  up | status | create | check | schema | verify) args=("$command" "$@") ;;
   down)
     if [[ $# -eq 0 ]]; then
       args=(down -n 1)

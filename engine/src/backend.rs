@@ -86,3 +86,52 @@ pub fn is_undefined_table(err: &DbErr) -> bool {
         _ => false,
     }
 }
+
+/// The statements that bound how long one migration may wait for a table lock and run one
+/// statement, on the migration's own session (never the application's pool).
+///
+/// PostgreSQL: `lock_timeout` and `statement_timeout`. MySQL/MariaDB: `lock_wait_timeout`
+/// (whole seconds, at least 1) and MariaDB's `max_statement_time`. SQLite has neither.
+pub fn session_timeouts(
+    backend: DbBackend,
+    lock_wait: Option<std::time::Duration>,
+    statement: Option<std::time::Duration>,
+) -> Vec<String> {
+    let mut sql = Vec::new();
+    match backend {
+        DbBackend::Postgres => {
+            if let Some(d) = lock_wait {
+                sql.push(format!("SET lock_timeout = {}", d.as_millis()));
+            }
+            if let Some(d) = statement {
+                sql.push(format!("SET statement_timeout = {}", d.as_millis()));
+            }
+        }
+        DbBackend::MySql => {
+            if let Some(d) = lock_wait {
+                sql.push(format!(
+                    "SET SESSION lock_wait_timeout = {}",
+                    d.as_secs().max(1)
+                ));
+            }
+            if let Some(d) = statement {
+                sql.push(format!(
+                    "SET SESSION max_statement_time = {}",
+                    d.as_secs_f64()
+                ));
+            }
+        }
+        _ => {}
+    }
+    sql
+}
+
+/// Whether a migration failed because it waited too long for a lock another session held: such
+/// a failure changed nothing (PostgreSQL rolls back; MySQL/MariaDB fail before the DDL starts)
+/// and can be retried.
+pub fn is_lock_wait_timeout(err: &DbErr) -> bool {
+    let text = err.to_string();
+    text.contains("55P03")
+        || text.contains("due to lock timeout")
+        || text.contains("Lock wait timeout exceeded")
+}

@@ -61,6 +61,27 @@ pub enum EngineError {
         reason: String,
     },
 
+    /// Another runner held the migration lock for longer than the lock timeout.
+    #[error(
+        "the migration lock is held by {holder} and was not released within {}s; wait for it to finish, or raise `--lock-timeout` (MIGRATION_LOCK_TIMEOUT)",
+        .waited.as_secs()
+    )]
+    LockTimeout {
+        /// Who holds it, as far as the server can tell.
+        holder: String,
+        /// How long this runner waited.
+        waited: std::time::Duration,
+    },
+
+    /// The migration lock could not be asked for (its connection or file failed).
+    #[error(
+        "cannot take the migration lock: {detail}; check that the database is reachable and writable"
+    )]
+    Lock {
+        /// What failed.
+        detail: String,
+    },
+
     /// A version named on the command line is not known.
     #[error(
         "unknown version `{version}`: no migration in the code or the ledger has it; run `migrate status` to list versions"
@@ -159,6 +180,31 @@ pub enum EngineError {
     #[error("cancelled: nothing was changed")]
     Cancelled,
 
+    /// A destructive operation was refused by the guard (production environment or a protected
+    /// URL) and `--force` was not given.
+    #[error(
+        "refusing to {action} on {target}: {reason}; nothing was changed; re-run with `--force` if this is really intended"
+    )]
+    Guarded {
+        /// What would have happened.
+        action: String,
+        /// The redacted URL.
+        target: String,
+        /// Why the guard refused.
+        reason: String,
+    },
+
+    /// The seed step that follows `fresh --seed` failed after `fresh` completed.
+    #[error(
+        "`seed {profile}` failed (exit code {code}) after the schema was rebuilt: the database is migrated but not seeded; fix the error above, then run `seed {profile}`"
+    )]
+    SeedFailed {
+        /// The profile that was being seeded.
+        profile: String,
+        /// The seed command's exit code, passed on as ours.
+        code: u8,
+    },
+
     /// `repair` was asked to act on a version that is not in the state it handles.
     #[error("{message}")]
     Repair {
@@ -167,7 +213,11 @@ pub enum EngineError {
     },
 
     /// A migration failed while running.
-    #[error("migration {migration} failed during {direction}: {source}{}", rollback_note(.rolled_back))]
+    #[error(
+        "migration {migration} failed during {direction}: {source}{}{}",
+        rollback_note(.rolled_back),
+        retry_note(.source)
+    )]
     MigrationFailed {
         /// `version_name`.
         migration: String,
@@ -201,6 +251,26 @@ pub enum EngineError {
         message: String,
     },
 
+    /// `verify` could not create, reset or drop its scratch database.
+    #[error("cannot {action} the scratch database {database}: {reason}")]
+    Scratch {
+        /// `create`, `reset` or `drop`.
+        action: &'static str,
+        /// The scratch database's redacted URL or name.
+        database: String,
+        /// Why, with the fix.
+        reason: String,
+    },
+
+    /// The command was stopped by a signal after cleaning up what it had created.
+    #[error("interrupted by {signal}; {cleanup}")]
+    Interrupted {
+        /// `SIGINT` or `SIGTERM`.
+        signal: &'static str,
+        /// What was cleaned up before stopping.
+        cleanup: String,
+    },
+
     /// A database error outside any migration (reading or writing the ledger).
     #[error("database error while {context}: {source}")]
     Database {
@@ -215,6 +285,15 @@ pub enum EngineError {
 fn rollback_note(rolled_back: &bool) -> &'static str {
     if *rolled_back {
         " (rolled back: nothing of it remains)"
+    } else {
+        ""
+    }
+}
+
+fn retry_note(source: &DbErr) -> &'static str {
+    if crate::backend::is_lock_wait_timeout(source) {
+        "; another session held a lock on a table it needed past the DDL lock timeout: the \
+         database is unchanged, and it is safe to retry when that session is done"
     } else {
         ""
     }

@@ -291,6 +291,17 @@ impl Ledger {
         update.to_owned()
     }
 
+    /// Marks every `running` row failed with `error`: how a run interrupted on MySQL/MariaDB
+    /// leaves the migration it had started for `repair` (the lock guarantees the row is ours).
+    pub fn fail_running(&self, error: &str) -> UpdateStatement {
+        Query::update()
+            .table(self.me())
+            .value(Alias::new(col::STATE), RowState::Failed.as_str())
+            .value(Alias::new(col::ERROR), error)
+            .and_where(Expr::col(Alias::new(col::STATE)).eq(RowState::Running.as_str()))
+            .to_owned()
+    }
+
     /// Re-records a checksum (and the `down` SQL rendered with it) after a deliberate change.
     pub fn set_checksum(
         &self,

@@ -22,26 +22,40 @@
 //! [`render`] runs a migration against an in-memory connection of the target backend and keeps
 //! the SQL it would send. Checksums, dry-runs and the stored `down` SQL come from it. SQL that
 //! depends on data read at run time is rendered as if those reads returned nothing.
+//!
+//! ## Reversibility
+//! [`snapshot`] reads a schema into a value two of which compare with `==` and differ in typed,
+//! worded changes ([`snapshot::diff`]). [`verify`] uses it on a scratch database to show that
+//! every migration's `down` returns the schema to what it was before its `up`.
 
 pub mod adopt;
 pub mod backend;
 pub mod checksum;
 pub mod cli;
 pub mod error;
+pub mod guard;
 pub mod history;
 pub mod ledger;
+pub mod lock;
 pub mod plan;
 pub mod render;
 pub mod report;
 pub mod runner;
 pub mod scaffold;
+pub mod snapshot;
 pub mod source;
+pub mod startup;
 pub mod target;
+pub mod verify;
 pub mod wipe;
 
 pub use error::{EngineError, Result};
+pub use guard::Guard;
 pub use plan::{DownTarget, State, UpTarget};
 pub use report::{RunReport, StatusReport};
 pub use runner::{Engine, RepairAction, RunOptions};
+pub use snapshot::SchemaSnapshot;
 pub use source::MigrationSet;
+pub use startup::{StartupOptions, run_pending};
 pub use target::Target;
+pub use verify::{Difference, VerifyOptions, VerifyReport};

@@ -1018,27 +1018,39 @@ impl<'a> Engine<'a> {
         Ok(report)
     }
 
-    /// Every table and view `fresh` would drop.
+    /// The schema as it stands, without the ledger's tables: what `migrate schema` prints and
+    /// `migrate verify` compares. Reads only.
+    ///
+    /// # Errors
+    /// A database error while reading the catalog.
+    pub async fn schema(&self) -> Result<crate::snapshot::SchemaSnapshot> {
+        crate::snapshot::read(&self.conn, self.ledger.table_name()).await
+    }
+
+    /// Every object `fresh` would drop (`table tenants`, `function set_updated_at()`, ...).
     ///
     /// # Errors
     /// A database error while reading the catalog.
     pub async fn objects(&self) -> Result<Vec<String>> {
         Ok(wipe::list_objects(&self.conn)
             .await
-            .map_err(EngineError::db("listing tables"))?
-            .into_iter()
-            .map(|(name, _)| name)
+            .map_err(EngineError::db("listing the schema's objects"))?
+            .iter()
+            .map(ToString::to_string)
             .collect())
     }
 
-    /// Drops every table and view in the schema, the ledger included, for `fresh`.
+    /// Drops every object in the schema, the ledger included, for `fresh`.
     ///
     /// # Errors
     /// A database error while dropping.
     pub async fn drop_all(&self) -> Result<Vec<String>> {
-        let mut dropped = wipe::drop_all(&self.conn)
+        let mut dropped: Vec<String> = wipe::drop_all(&self.conn)
             .await
-            .map_err(EngineError::db("dropping tables"))?;
+            .map_err(EngineError::db("dropping the schema's objects"))?
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         if self.ledger.schema().is_some() {
             for t in [
                 self.ledger.companion("history"),
@@ -1053,7 +1065,7 @@ impl<'a> Engine<'a> {
                     .await
                     .map_err(EngineError::db("dropping the ledger"))?;
             }
-            dropped.push(self.ledger.table_name().to_owned());
+            dropped.push(format!("table {}", self.ledger.table_name()));
         }
         Ok(dropped)
     }

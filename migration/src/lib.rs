@@ -44,6 +44,21 @@ impl MigratorTrait for Migrator {
     }
 }
 
+/// Applies every pending migration at service start-up, safely from many replicas at once:
+/// the same lock, checks and ledger as `migrate up`, on a session of its own (the pool passed in
+/// is only read for its settings). Settings come from `MIGRATION_TABLE`, `MIGRATION_SCHEMA` and
+/// `MIGRATION_LOCK_TIMEOUT`, as for the command line.
+///
+/// # Errors
+/// What `migrate up` would refuse or fail with, as a typed [`migration_engine::EngineError`].
+pub async fn run_pending(
+    db: &sea_orm_migration::sea_orm::DatabaseConnection,
+) -> Result<migration_engine::RunReport, migration_engine::EngineError> {
+    let set = migration_engine::MigrationSet::from_migrator::<Migrator>()?;
+    let options = migration_engine::StartupOptions::from_env()?;
+    migration_engine::run_pending(db, &set, &options).await
+}
+
 impl Migrator {
     /// What each migration declares it needs, by module name. A migration missing from this
     /// list (one added by `sea-orm-cli migrate generate`, say) is taken to need every earlier

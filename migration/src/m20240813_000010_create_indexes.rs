@@ -4,8 +4,9 @@
 //!
 //! MariaDB/MySQL index every foreign key on its own when the table is created, naming the
 //! index after the constraint, and silently drop that index once another one can serve the key.
-//! Dropping ours again would then fail ("needed in a foreign key constraint"), so on those
-//! backends `down` puts the constraint's own index back in the same `ALTER TABLE`.
+//! Dropping ours again would then fail ("needed in a foreign key constraint"). So on those
+//! backends `up` swaps the constraint's index for ours in one `ALTER TABLE`, and `down` swaps it
+//! back: up, down and up again end where one up does.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
@@ -256,7 +257,30 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let mysql = manager.get_database_backend() == DbBackend::MySql;
         for index in INDEXES {
+            if mysql && index.covers_foreign_key {
+                // Replace the constraint's own index explicitly, in one statement, so that
+                // `down` can put it back and a second `up` ends where the first one did.
+                let column = index.columns[0];
+                let columns = index
+                    .columns
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                execute_all(
+                    manager,
+                    &[format!(
+                        "ALTER TABLE `{table}` ADD INDEX `{name}` ({columns}), \
+                         DROP INDEX `fk_{table}_{column}`",
+                        table = index.table,
+                        name = index.name,
+                    )],
+                )
+                .await?;
+                continue;
+            }
             let mut create = Index::create();
             create.name(index.name).table(index.table);
             for column in index.columns {

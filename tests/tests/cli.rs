@@ -231,12 +231,15 @@ fn run_with(mut cmd: assert_cmd::Command, args: &[&str]) -> Run {
         .args(args)
         .output()
         .unwrap_or_else(|err| panic!("cannot run migrate {args:?}: {err}"));
+    // Every run, passing or failing, is checked for the password: nothing the binary prints
+    // may carry it.
     Run {
         command: format!("migrate {}", args.join(" ")),
         code: output.status.code(),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
+    .no_password()
 }
 
 /// A fresh empty directory to run the binary in.

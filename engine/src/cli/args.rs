@@ -11,7 +11,8 @@ Exit codes:
   1  a migration failed while running
   2  usage, configuration or connection error
   3  lock not acquired within the timeout
-  4  refused by validation: modified, missing, failed, out of order, duplicate, irreversible
+  4  refused by validation: modified, missing, failed, out of order, duplicate, irreversible,
+     or a down that verify finds does not undo its up
   5  refused by a guard: a destructive command without --yes, or a cancelled confirmation
   6  check: something is pending
   130/143  interrupted by SIGINT/SIGTERM";
@@ -31,15 +32,21 @@ pub struct Cli {
     pub database_url: Option<String>,
 
     /// Database schema (PostgreSQL search path) for the migrations
-    #[arg(short = 's', long, env = "DATABASE_SCHEMA", global = true)]
+    #[arg(
+        short = 's',
+        long,
+        env = "DATABASE_SCHEMA",
+        global = true,
+        hide_env_values = true
+    )]
     pub database_schema: Option<String>,
 
     /// Name of the ledger table; its companions take it as prefix
-    #[arg(long, env = "MIGRATION_TABLE", global = true)]
+    #[arg(long, env = "MIGRATION_TABLE", global = true, hide_env_values = true)]
     pub migration_table: Option<String>,
 
     /// Schema of the ledger tables (PostgreSQL); defaults to the database schema
-    #[arg(long, env = "MIGRATION_SCHEMA", global = true)]
+    #[arg(long, env = "MIGRATION_SCHEMA", global = true, hide_env_values = true)]
     pub migration_schema: Option<String>,
 
     /// Output format of results on stdout
@@ -53,6 +60,27 @@ pub struct Cli {
     /// Seconds to wait for the database connection
     #[arg(long, value_name = "SECS", default_value_t = 10, global = true)]
     pub connect_timeout: u64,
+
+    /// Seconds to wait for another run's migration lock before giving up (exit 3)
+    #[arg(
+        long,
+        value_name = "SECS",
+        env = "MIGRATION_LOCK_TIMEOUT",
+        default_value_t = 60,
+        global = true,
+        hide_env_values = true
+    )]
+    pub lock_timeout: u64,
+
+    /// Per migration: seconds a DDL statement may wait for a table lock (PostgreSQL
+    /// lock_timeout, MySQL/MariaDB lock_wait_timeout); the server's setting when omitted
+    #[arg(long, value_name = "SECS", global = true)]
+    pub lock_timeout_ddl: Option<u64>,
+
+    /// Per migration: seconds a statement may run (PostgreSQL statement_timeout,
+    /// MariaDB max_statement_time); the server's setting when omitted
+    #[arg(long, value_name = "SECS", global = true)]
+    pub statement_timeout: Option<u64>,
 
     /// Log every step and statement to stderr
     #[arg(short, long, global = true)]
@@ -131,6 +159,12 @@ pub enum Command {
     },
     /// Drop every table and view, then apply all migrations
     Fresh {
+        /// Then run the `seed` binary built beside this one with this profile
+        #[arg(long, value_name = "PROFILE")]
+        seed: Option<String>,
+        /// Run even where the guard refuses (APP_ENV=production, MIGRATION_PROTECTED_URLS)
+        #[arg(long)]
+        force: bool,
         /// Options of every schema change
         #[command(flatten)]
         change: Change,
@@ -182,4 +216,12 @@ pub enum Command {
     },
     /// Carry SeaORM's seaql_migrations into the ledger without re-running anything
     Adopt,
+    /// Print the schema: tables, columns, keys, indexes, views, triggers, functions, types
+    Schema,
+    /// Prove on a scratch database that every down undoes its up; exit 4 on any difference
+    Verify {
+        /// Check from this version on; earlier migrations are applied without checks
+        #[arg(long, value_name = "VERSION")]
+        from: Option<String>,
+    },
 }

@@ -6,8 +6,9 @@ use super::Outcome;
 use crate::error::EngineError;
 use crate::target::{Target, redact_url};
 
-/// The documented exit code of an error.
-pub(crate) fn code(error: &EngineError) -> u8 {
+/// The documented exit code of an error; other command lines built on the engine (such as a
+/// project's `seed`) use it so that one error means one code everywhere.
+pub fn code(error: &EngineError) -> u8 {
     match error {
         EngineError::MigrationFailed { .. }
         | EngineError::Render { .. }
@@ -17,7 +18,10 @@ pub(crate) fn code(error: &EngineError) -> u8 {
         | EngineError::UnknownVersion { .. }
         | EngineError::NotEnoughApplied { .. }
         | EngineError::Repair { .. }
-        | EngineError::Scaffold { .. } => 2,
+        | EngineError::Scaffold { .. }
+        | EngineError::Scratch { .. }
+        | EngineError::Lock { .. } => 2,
+        EngineError::LockTimeout { .. } => 3,
         EngineError::MalformedName { .. }
         | EngineError::DuplicateVersion { .. }
         | EngineError::OutOfOrderList { .. }
@@ -28,7 +32,16 @@ pub(crate) fn code(error: &EngineError) -> u8 {
         | EngineError::MissingWithoutDown { .. } => 4,
         EngineError::MissingNeedsConfirmation { .. }
         | EngineError::NeedsConfirmation { .. }
-        | EngineError::Cancelled => 5,
+        | EngineError::Cancelled
+        | EngineError::Guarded { .. } => 5,
+        EngineError::SeedFailed { code, .. } => *code,
+        EngineError::Interrupted { signal, .. } => {
+            if *signal == "SIGINT" {
+                130
+            } else {
+                143
+            }
+        }
     }
 }
 

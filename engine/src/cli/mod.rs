@@ -5,24 +5,29 @@
 //! documented exit codes in [`exit`].
 
 pub mod args;
-mod exit;
+pub mod exit;
 mod output;
+pub mod seed;
 
 use clap::Parser;
 use sea_orm_migration::MigratorTrait;
 use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use tracing::info;
 
 use crate::error::EngineError;
+use crate::guard::Guard;
 use crate::ledger::Ledger;
+use crate::lock::{Identity, MigrationLock};
 use crate::plan::{DownTarget, State, UpTarget};
 use crate::report::RunReport;
 use crate::runner::{Engine, RepairAction, RunOptions};
 use crate::scaffold;
 use crate::source::{MigrationId, MigrationSet};
 use crate::target::{DEFAULT_DATABASE_URL, Target};
+use crate::verify::{self, VerifyOptions};
 use args::{Cli, Command};
 
 /// What a command ended with, before it becomes an exit code.
@@ -38,11 +43,7 @@ pub(crate) enum Outcome {
 /// Parses the command line, runs the command for migrator `M`, and returns the exit code.
 /// `crate_dir` is the migration crate's directory, where `create` looks last for `lib.rs`.
 pub fn main<M: MigratorTrait>(crate_dir: &str) -> ExitCode {
-    let env_error = match dotenvy::dotenv() {
-        Ok(_) => None,
-        Err(e) if e.not_found() => None,
-        Err(e) => Some(e),
-    };
+    let env_error = read_dotenv().err();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -52,21 +53,7 @@ pub fn main<M: MigratorTrait>(crate_dir: &str) -> ExitCode {
         }
     };
     if let Some(e) = env_error {
-        // dotenvy's message quotes the whole line, which may hold a secret: say only where.
-        let detail = match &e {
-            dotenvy::Error::LineParse(line, index) => {
-                let key = line.split('=').next().unwrap_or("").trim();
-                format!("syntax error at character {index} of the line for `{key}`")
-            }
-            dotenvy::Error::Io(io) => io.kind().to_string(),
-            _ => "unreadable".to_owned(),
-        };
-        return exit::fail(
-            &EngineError::Config {
-                message: format!("cannot read .env: {detail}; fix the line or remove the file"),
-            },
-            None,
-        );
+        return exit::fail(&e, None);
     }
     output::init_logging(cli.verbose);
     std::panic::set_hook(Box::new(|info| {
@@ -94,6 +81,31 @@ pub fn main<M: MigratorTrait>(crate_dir: &str) -> ExitCode {
     }
 }
 
+/// Loads `.env` from the working directory into the environment (variables already set win),
+/// for this and every other command line built on the engine. A missing file is fine.
+///
+/// # Errors
+/// [`EngineError::Config`] for an unreadable file or a malformed line. The message says where,
+/// never what: dotenvy's own message quotes the whole line, which may hold a secret.
+pub fn read_dotenv() -> Result<(), EngineError> {
+    let e = match dotenvy::dotenv() {
+        Ok(_) => return Ok(()),
+        Err(e) if e.not_found() => return Ok(()),
+        Err(e) => e,
+    };
+    let detail = match &e {
+        dotenvy::Error::LineParse(line, index) => {
+            let key = line.split('=').next().unwrap_or("").trim();
+            format!("syntax error at character {index} of the line for `{key}`")
+        }
+        dotenvy::Error::Io(io) => io.kind().to_string(),
+        _ => "unreadable".to_owned(),
+    };
+    Err(EngineError::Config {
+        message: format!("cannot read .env: {detail}; fix the line or remove the file"),
+    })
+}
+
 type Failure = Box<(EngineError, Option<Target>)>;
 
 async fn run<M: MigratorTrait>(mut cli: Cli, crate_dir: &Path) -> Result<Outcome, Failure> {
@@ -117,6 +129,15 @@ async fn run<M: MigratorTrait>(mut cli: Cli, crate_dir: &Path) -> Result<Outcome
         output::created(cli.format, &file);
         return Ok(Outcome::Done);
     }
+    // `fresh --seed` refuses before anything is touched when there is no `seed` to run after it.
+    if let Command::Fresh {
+        seed: Some(profile),
+        force,
+        ..
+    } = &command
+    {
+        seed::SeedStep::locate(profile, *force).map_err(|e| Box::new((e, None)))?;
+    }
     // The list is checked before connecting: a duplicate or misordered version never reaches the
     // database.
     let set = MigrationSet::from_migrator::<M>().map_err(|e| Box::new((e, None)))?;
@@ -132,6 +153,28 @@ async fn run<M: MigratorTrait>(mut cli: Cli, crate_dir: &Path) -> Result<Outcome
     )
     .map_err(|e| Box::new((e, None)))?;
     let fail = |e: EngineError| Box::new((e, Some(target.clone())));
+    if let Command::Fresh { force, .. } = &command {
+        Guard::from_env(&target, *force)
+            .check("drop every table and view")
+            .map_err(fail)?;
+    }
+    // verify works on a scratch database of its own: the target is never connected to as a
+    // migration target, and a SQLite target is never even opened.
+    if let Command::Verify { from } = &command {
+        let options = VerifyOptions {
+            from: from.clone(),
+            connect_timeout: Duration::from_secs(cli.connect_timeout),
+        };
+        let report = verify::verify_until(&target, &set, &options, signal())
+            .await
+            .map_err(fail)?;
+        output::verify(cli.format, &report);
+        return Ok(if report.is_clean() {
+            Outcome::Done
+        } else {
+            Outcome::Invalid
+        });
+    }
     let conn = target
         .connect(Duration::from_secs(cli.connect_timeout))
         .await
@@ -144,13 +187,162 @@ async fn run<M: MigratorTrait>(mut cli: Cli, crate_dir: &Path) -> Result<Outcome
             .or(target.database_schema.clone()),
         target.migration_table.clone(),
     );
+    if !takes_lock(&command) {
+        let engine = Engine::new(conn, &set, ledger);
+        let ctx = Ctx {
+            cli: &cli,
+            engine: &engine,
+            target: &target,
+        };
+        return ctx.dispatch(command).await.map_err(fail);
+    }
+    let name = command_name(&command);
+    let me = Identity::current(format!("migrate {name}"));
+    let mut lock = MigrationLock::acquire(
+        &conn,
+        &ledger,
+        &me,
+        Duration::from_secs(cli.lock_timeout),
+        |holder| eprintln!("waiting for the migration lock, held by {holder}"),
+    )
+    .await
+    .map_err(fail)?;
+    for sql in crate::backend::session_timeouts(
+        target.backend(),
+        cli.lock_timeout_ddl.map(Duration::from_secs),
+        cli.statement_timeout.map(Duration::from_secs),
+    ) {
+        use sea_orm::ConnectionTrait;
+        if let Err(e) = conn.execute_unprepared(&sql).await {
+            let _ = lock.release().await;
+            return Err(fail(EngineError::Config {
+                message: format!("the server refused `{sql}`: {e}; drop the timeout option"),
+            }));
+        }
+    }
+    let session = session_id(&conn).await;
+    let interrupted_ledger = ledger.clone();
     let engine = Engine::new(conn, &set, ledger);
     let ctx = Ctx {
         cli: &cli,
         engine: &engine,
         target: &target,
     };
-    ctx.dispatch(command).await.map_err(fail)
+    let outcome = tokio::select! {
+        outcome = ctx.dispatch(command) => outcome,
+        signal = signal() => Err(interrupt(&mut lock, session, &interrupted_ledger, signal).await),
+    };
+    let released = lock.release().await;
+    let outcome = outcome.map_err(fail)?;
+    released.map_err(fail)?;
+    Ok(outcome)
+}
+
+/// Whether a command changes the schema, the ledger or data, and so runs under the lock.
+fn takes_lock(command: &Command) -> bool {
+    match command {
+        Command::Up { dry_run, .. } | Command::Down { dry_run, .. } => !dry_run,
+        Command::Fresh { .. }
+        | Command::Reset { .. }
+        | Command::Refresh { .. }
+        | Command::Redo { .. }
+        | Command::Repair { .. }
+        | Command::Adopt => true,
+        _ => false,
+    }
+}
+
+/// The subcommand's name, for the lock holder's description.
+fn command_name(command: &Command) -> &'static str {
+    match command {
+        Command::Up { .. } => "up",
+        Command::Down { .. } => "down",
+        Command::Fresh { .. } => "fresh",
+        Command::Reset { .. } => "reset",
+        Command::Refresh { .. } => "refresh",
+        Command::Redo { .. } => "redo",
+        Command::Repair { .. } => "repair",
+        Command::Adopt => "adopt",
+        _ => "migrate",
+    }
+}
+
+/// The server's id for the migration connection, so an interrupt can cancel its statement.
+async fn session_id(conn: &sea_orm::DatabaseConnection) -> Option<i64> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let backend = conn.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => "SELECT CAST(pg_backend_pid() AS bigint) AS id",
+        DbBackend::MySql => "SELECT CAST(CONNECTION_ID() AS SIGNED) AS id",
+        _ => return None,
+    };
+    conn.query_one_raw(Statement::from_string(backend, sql))
+        .await
+        .ok()
+        .flatten()
+        .and_then(|row| row.try_get::<i64>("", "id").ok())
+}
+
+/// Stops a run on SIGINT/SIGTERM: cancels the migration's statement from the lock's
+/// connection, so PostgreSQL rolls its transaction back at once (SQLite's goes with the
+/// process), and on MySQL/MariaDB marks the migration that was running as failed. The lock is
+/// released by the caller.
+async fn interrupt(
+    lock: &mut MigrationLock,
+    session: Option<i64>,
+    ledger: &Ledger,
+    signal: &'static str,
+) -> EngineError {
+    let mut cleanup = Vec::new();
+    if let Some(session) = session {
+        match lock.cancel(session).await {
+            Ok(()) => cleanup.push("the running statement was cancelled"),
+            Err(_) => cleanup.push("the running statement could not be cancelled"),
+        }
+    }
+    if ledger.backend() == sea_orm::DbBackend::MySql {
+        let mark = ledger
+            .fail_running(&format!("interrupted by {signal}"))
+            .to_string(sea_orm::sea_query::MysqlQueryBuilder);
+        if lock.execute(&mark).await.is_ok() {
+            cleanup.push(
+                "a migration that had started is marked failed: inspect the schema, then run `migrate repair`",
+            );
+        }
+    } else {
+        cleanup.push("the migration in progress was rolled back");
+    }
+    cleanup.push("the lock is released");
+    EngineError::Interrupted {
+        signal,
+        cleanup: cleanup.join("; "),
+    }
+}
+
+/// Resolves with the name of the first SIGINT or SIGTERM, so a long command can clean up before
+/// it stops; never resolves where signals cannot be listened to.
+async fn signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
+            (Ok(mut int), Ok(mut term)) => tokio::select! {
+                _ = int.recv() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            },
+            _ => std::future::pending().await,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        match tokio::signal::ctrl_c().await {
+            Ok(()) => "SIGINT",
+            Err(_) => std::future::pending().await,
+        }
+    }
 }
 
 struct Ctx<'a> {
@@ -175,20 +367,7 @@ impl Ctx<'_> {
 
     /// Asks before a destructive command; without a terminal, `--yes` is required.
     fn confirm(&self, effect: &str) -> Result<(), EngineError> {
-        if self.cli.yes {
-            return Ok(());
-        }
-        let action = format!("{effect} on {}", self.target.redacted());
-        if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
-            return Err(EngineError::NeedsConfirmation { action });
-        }
-        match inquire::Confirm::new(&format!("{action}. Proceed?"))
-            .with_default(false)
-            .prompt()
-        {
-            Ok(true) => Ok(()),
-            _ => Err(EngineError::Cancelled),
-        }
+        crate::guard::confirm(effect, self.target, self.cli.yes)
     }
 
     async fn applied_count(&self) -> Result<usize, EngineError> {
@@ -304,23 +483,61 @@ impl Ctx<'_> {
             Command::History { limit } => {
                 output::history(format, &self.engine.history(limit).await?)
             }
-            Command::Fresh { change } => {
+            Command::Fresh {
+                seed,
+                force,
+                change,
+            } => {
+                let seed = seed
+                    .as_deref()
+                    .map(|profile| seed::SeedStep::locate(profile, force))
+                    .transpose()?;
                 let objects = self.engine.objects().await?;
                 if !objects.is_empty() {
+                    let then = match &seed {
+                        Some(step) => format!(", then seeds `{}`", step.profile()),
+                        None => String::new(),
+                    };
                     self.confirm(&format!(
-                        "drops {} table(s) and view(s) ({}) and applies every migration",
+                        "drops {} object(s) ({}) and applies every migration{then}",
                         objects.len(),
                         objects.join(", ")
                     ))?;
                 }
-                self.engine.drop_all().await?;
-                output::run(
-                    format,
-                    &self
-                        .engine
-                        .up(&UpTarget::default(), &self.options(&change))
-                        .await?,
+                let started = Instant::now();
+                let dropped = self.engine.drop_all().await?;
+                info!(
+                    "dropped {} object(s) in {:.2} s",
+                    dropped.len(),
+                    started.elapsed().as_secs_f64()
                 );
+                let started = Instant::now();
+                let report = self
+                    .engine
+                    .up(&UpTarget::default(), &self.options(&change))
+                    .await?;
+                info!(
+                    "applied {} migration(s) in {:.2} s",
+                    report.steps.len(),
+                    started.elapsed().as_secs_f64()
+                );
+                let Some(step) = seed else {
+                    output::run(format, &report);
+                    return Ok(Outcome::Done);
+                };
+                if format != args::Format::Json {
+                    output::run(format, &report);
+                }
+                let started = Instant::now();
+                let seeded = step.run(self.target, format, self.cli.connect_timeout)?;
+                info!(
+                    "seeded `{}` in {:.2} s",
+                    step.profile(),
+                    started.elapsed().as_secs_f64()
+                );
+                if let Some(seeded) = seeded {
+                    output::fresh_seeded(&report, &seeded);
+                }
             }
             Command::Reset { change } => {
                 let n = self.applied_count().await?;
@@ -376,7 +593,8 @@ impl Ctx<'_> {
                 );
             }
             Command::Adopt => output::run(format, &self.engine.adopt().await?),
-            Command::Create { .. } => {}
+            Command::Schema => output::schema(format, &self.engine.schema().await?),
+            Command::Create { .. } | Command::Verify { .. } => {}
         }
         Ok(Outcome::Done)
     }

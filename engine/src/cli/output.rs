@@ -8,6 +8,8 @@ use std::path::Path;
 use super::args::Format;
 use crate::history::HistoryEntry;
 use crate::report::{RepairReport, RunReport, Script, StatusReport};
+use crate::snapshot::SchemaSnapshot;
+use crate::verify::VerifyReport;
 
 /// Logs go to stderr: progress at info, statements with `-v`. Colors only on a terminal and
 /// never with `NO_COLOR`.
@@ -62,6 +64,25 @@ pub(crate) fn repair(format: Format, report: &RepairReport) {
         Format::Json => json(report),
         Format::Text => print!("{report}"),
     }
+}
+
+pub(crate) fn schema(format: Format, snapshot: &SchemaSnapshot) {
+    match format {
+        Format::Json => json(snapshot),
+        Format::Text => print!("{snapshot}"),
+    }
+}
+
+pub(crate) fn verify(format: Format, report: &VerifyReport) {
+    match format {
+        Format::Json => json(report),
+        Format::Text => print!("{report}"),
+    }
+}
+
+/// `fresh --seed --format json`: the run report and the seed command's own document, as one.
+pub(crate) fn fresh_seeded(report: &RunReport, seeded: &serde_json::Value) {
+    json(&serde_json::json!({ "fresh": report, "seed": seeded }));
 }
 
 pub(crate) fn created(format: Format, file: &Path) {

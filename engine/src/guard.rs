@@ -1,0 +1,220 @@
+//! Whether a destructive operation may run against a target: the one place that says no.
+//!
+//! Two things refuse, and `--force` overrides both:
+//! - `APP_ENV=production` (the variable defaults to `development`);
+//! - a URL matching one of the comma-separated globs in `MIGRATION_PROTECTED_URLS`, e.g.
+//!   `*prod*,*.internal:5432/*`. Patterns are matched against the whole URL with its password
+//!   removed, ignoring ASCII case; `*` matches any run of characters, everything else itself.
+//!
+//! Separately, [`confirm`] asks before a destructive run on a terminal and requires `--yes`
+//! without one, so a script never destroys data by accident either.
+
+use std::io::IsTerminal;
+
+use url::Url;
+
+use crate::error::{EngineError, Result};
+use crate::target::{Target, redact_url};
+
+/// The variable naming the deployment environment; `production` turns the guard on.
+pub const APP_ENV_VAR: &str = "APP_ENV";
+
+/// The variable holding the protected URL patterns.
+pub const PROTECTED_URLS_VAR: &str = "MIGRATION_PROTECTED_URLS";
+
+/// Decides whether a destructive operation may run against one target.
+#[derive(Debug, Clone)]
+pub struct Guard {
+    /// The redacted URL, for messages.
+    target: String,
+    /// The URL without its password, for matching.
+    matchable: String,
+    app_env: String,
+    protected: Vec<String>,
+    force: bool,
+}
+
+impl Guard {
+    /// A guard configured from `APP_ENV` and `MIGRATION_PROTECTED_URLS`.
+    pub fn from_env(target: &Target, force: bool) -> Self {
+        let app_env = std::env::var(APP_ENV_VAR).unwrap_or_default();
+        let patterns = std::env::var(PROTECTED_URLS_VAR).unwrap_or_default();
+        Self::new(target.url(), &app_env, &patterns, force)
+    }
+
+    /// A guard for `url` with the environment name and the comma-separated patterns given
+    /// explicitly. An empty environment name means `development`.
+    pub fn new(url: &str, app_env: &str, patterns: &str, force: bool) -> Self {
+        let app_env = app_env.trim();
+        Self {
+            target: redact_url(url),
+            matchable: without_password(url),
+            app_env: if app_env.is_empty() {
+                "development".to_owned()
+            } else {
+                app_env.to_owned()
+            },
+            protected: patterns
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            force,
+        }
+    }
+
+    /// Refuses `action` (a phrase such as "drop every table") unless it may run.
+    ///
+    /// # Errors
+    /// [`EngineError::Guarded`] naming the reason and the fix, when the environment is
+    /// production or the URL is protected and `--force` was not given.
+    pub fn check(&self, action: &str) -> Result<()> {
+        if self.force {
+            return Ok(());
+        }
+        let reason = if self.app_env.eq_ignore_ascii_case("production") {
+            Some(format!("{APP_ENV_VAR} is `{}`", self.app_env))
+        } else {
+            self.protected
+                .iter()
+                .find(|pattern| glob_match(pattern, &self.matchable))
+                .map(|pattern| {
+                    format!(
+                        "the URL matches the protected pattern `{}` in {PROTECTED_URLS_VAR}",
+                        redact_url(pattern)
+                    )
+                })
+        };
+        match reason {
+            None => Ok(()),
+            Some(reason) => Err(EngineError::Guarded {
+                action: action.to_owned(),
+                target: self.target.clone(),
+                reason,
+            }),
+        }
+    }
+}
+
+/// Asks before a destructive run: on a terminal, a yes/no prompt stating `effect` and the
+/// redacted target; without one, `yes` (the `--yes` flag) is required.
+///
+/// # Errors
+/// [`EngineError::NeedsConfirmation`] without a terminal and without `yes`;
+/// [`EngineError::Cancelled`] when the answer is no.
+pub fn confirm(effect: &str, target: &Target, yes: bool) -> Result<()> {
+    if yes {
+        return Ok(());
+    }
+    let action = format!("{effect} on {}", target.redacted());
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Err(EngineError::NeedsConfirmation { action });
+    }
+    match inquire::Confirm::new(&format!("{action}. Proceed?"))
+        .with_default(false)
+        .prompt()
+    {
+        Ok(true) => Ok(()),
+        _ => Err(EngineError::Cancelled),
+    }
+}
+
+/// The URL with its password removed (not masked: a pattern should not need to spell `***`).
+fn without_password(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(None);
+            redact_url(parsed.as_str())
+        }
+        _ => redact_url(url),
+    }
+}
+
+/// Whole-string glob match where `*` matches any run of characters, ignoring ASCII case.
+fn glob_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.to_ascii_lowercase().chars().collect();
+    let t: Vec<char> = text.to_ascii_lowercase().chars().collect();
+    let (mut pi, mut ti) = (0, 0);
+    // Where the last `*` was, and how much of the text it has swallowed so far.
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if pi < p.len() && p[pi] == t[ti] {
+            pi += 1;
+            ti += 1;
+        } else if let Some((star_pi, star_ti)) = star {
+            pi = star_pi + 1;
+            ti = star_ti + 1;
+            star = Some((star_pi, star_ti + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const URL: &str = "postgres://app:s3cret@db.prod.internal:5432/shop";
+
+    #[test]
+    fn development_with_no_patterns_allows_everything() {
+        assert!(Guard::new(URL, "", "", false).check("seed").is_ok());
+        assert!(
+            Guard::new(URL, "development", "", false)
+                .check("seed")
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn production_refuses_and_names_the_fix() {
+        let err = Guard::new(URL, "Production", "", false)
+            .check("seed the database")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("seed the database"), "{err}");
+        assert!(err.contains("APP_ENV"), "{err}");
+        assert!(err.contains("--force"), "{err}");
+        assert!(!err.contains("s3cret"), "{err}");
+    }
+
+    #[test]
+    fn a_matching_pattern_refuses_and_force_overrides_both() {
+        let guard = Guard::new(URL, "staging", "*localhost*, *.internal:5432/*", false);
+        let err = guard.check("truncate").unwrap_err().to_string();
+        assert!(err.contains("*.internal:5432/*"), "{err}");
+        assert!(
+            Guard::new(URL, "production", "*prod*", true)
+                .check("truncate")
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn patterns_see_the_url_without_its_password() {
+        assert!(
+            Guard::new(URL, "", "postgres://app@db.prod.internal:5432/shop", false)
+                .check("x")
+                .is_err()
+        );
+        assert!(Guard::new(URL, "", "*s3cret*", false).check("x").is_ok());
+    }
+
+    #[test]
+    fn globs_match_whole_strings_with_stars_anywhere() {
+        assert!(glob_match("*prod*", "postgres://u@PROD-db/x"));
+        assert!(glob_match("sqlite://*", "sqlite://dev.db?mode=rwc"));
+        assert!(!glob_match("sqlite://*", "postgres://sqlite://"));
+        assert!(glob_match("*", ""));
+        assert!(glob_match("a*b*c", "aXXbYYc"));
+        assert!(!glob_match("a*b*c", "aXXbYY"));
+        assert!(!glob_match("db", "db2"));
+    }
+}

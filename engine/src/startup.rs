@@ -1,0 +1,193 @@
+//! Migrating at service start-up: one call that is safe from many replicas at once.
+//!
+//! [`run_pending`] does what `migrate up` does, with the same checks and the same lock, on a
+//! session of its own opened from the application's connection settings. The application's pool
+//! is never used for DDL, never waits on the lock, and never inherits the migration's session
+//! timeouts. Replicas that start together queue on the lock; the first applies, the rest find
+//! nothing pending.
+
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
+use sqlx::pool::PoolOptions;
+
+use crate::backend;
+use crate::error::{EngineError, Result};
+use crate::ledger::Ledger;
+use crate::lock::{Identity, MigrationLock};
+use crate::plan::UpTarget;
+use crate::report::RunReport;
+use crate::runner::{Engine, RunOptions};
+use crate::source::MigrationSet;
+use crate::target::validate_identifier;
+
+/// How [`run_pending`] runs; [`StartupOptions::from_env`] reads the variables `migrate` reads.
+#[derive(Debug, Clone)]
+pub struct StartupOptions {
+    /// The ledger table (`MIGRATION_TABLE`, default `schema_migrations`).
+    pub migration_table: String,
+    /// The ledger's PostgreSQL schema (`MIGRATION_SCHEMA`), else the connection's.
+    pub migration_schema: Option<String>,
+    /// How long to wait for another runner (`MIGRATION_LOCK_TIMEOUT` seconds, default 60).
+    pub lock_timeout: Duration,
+    /// How long one DDL statement may wait for a table lock; the server's setting when `None`.
+    pub lock_timeout_ddl: Option<Duration>,
+    /// How long one statement may run; the server's setting when `None`.
+    pub statement_timeout: Option<Duration>,
+    /// Recorded in the history as the reason of this run.
+    pub reason: Option<String>,
+}
+
+impl Default for StartupOptions {
+    fn default() -> Self {
+        Self {
+            migration_table: "schema_migrations".to_owned(),
+            migration_schema: None,
+            lock_timeout: Duration::from_secs(60),
+            lock_timeout_ddl: None,
+            statement_timeout: None,
+            reason: None,
+        }
+    }
+}
+
+impl StartupOptions {
+    /// The defaults, overridden by `MIGRATION_TABLE`, `MIGRATION_SCHEMA` and
+    /// `MIGRATION_LOCK_TIMEOUT` when they are set.
+    ///
+    /// # Errors
+    /// [`EngineError::Config`] for a lock timeout that is not a number of seconds or a table or
+    /// schema name that is not a plain identifier.
+    pub fn from_env() -> Result<Self> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let mut options = Self::default();
+        if let Some(table) = var("MIGRATION_TABLE") {
+            validate_identifier("MIGRATION_TABLE", &table)?;
+            options.migration_table = table;
+        }
+        if let Some(schema) = var("MIGRATION_SCHEMA") {
+            validate_identifier("MIGRATION_SCHEMA", &schema)?;
+            options.migration_schema = Some(schema);
+        }
+        if let Some(secs) = var("MIGRATION_LOCK_TIMEOUT") {
+            let secs: u64 = secs.trim().parse().map_err(|_| EngineError::Config {
+                message: format!(
+                    "MIGRATION_LOCK_TIMEOUT is `{secs}`, not a number of seconds; set it to e.g. 60"
+                ),
+            })?;
+            options.lock_timeout = Duration::from_secs(secs);
+        }
+        Ok(options)
+    }
+}
+
+/// Applies every pending migration of `set` to the database `db` connects to, under the
+/// migration lock, and reports what it applied (nothing, on all but the first replica).
+///
+/// Refuses, like `migrate up`, when an applied migration is modified, missing in the way,
+/// failed, or out of order.
+///
+/// # Errors
+/// Any [`EngineError`] `migrate up` would report; [`EngineError::LockTimeout`] when another
+/// runner holds the lock past `lock_timeout`. The lock is released on every path.
+pub async fn run_pending(
+    db: &DatabaseConnection,
+    set: &MigrationSet,
+    options: &StartupOptions,
+) -> Result<RunReport> {
+    let conn = own_session(db).await?;
+    let backend = conn.get_database_backend();
+    let ledger = Ledger::new(
+        backend,
+        options.migration_schema.clone(),
+        options.migration_table.clone(),
+    );
+    let me = Identity::current("run_pending");
+    let lock = MigrationLock::acquire(&conn, &ledger, &me, options.lock_timeout, |holder| {
+        tracing::info!("waiting for the migration lock, held by {holder}");
+    })
+    .await?;
+    let result = async {
+        for sql in
+            backend::session_timeouts(backend, options.lock_timeout_ddl, options.statement_timeout)
+        {
+            conn.execute_unprepared(&sql)
+                .await
+                .map_err(EngineError::db("setting the migration session's timeouts"))?;
+        }
+        let run = RunOptions {
+            reason: options.reason.clone(),
+            confirmed_missing: false,
+        };
+        Engine::new(conn.clone(), set, ledger)
+            .up(&UpTarget::default(), &run)
+            .await
+    }
+    .await;
+    let released = lock.release().await;
+    if !is_shared(db, &conn) {
+        let _ = conn.close().await;
+    }
+    let report = result?;
+    released?;
+    Ok(report)
+}
+
+/// A one-connection pool with the application's settings, so session settings and open
+/// transactions never leak into the application's pool. An in-memory SQLite database exists
+/// only inside the application's own pool, so that one is shared.
+async fn own_session(db: &DatabaseConnection) -> Result<DatabaseConnection> {
+    let fail = |e: sqlx::Error| EngineError::Database {
+        context: "opening the migration session".to_owned(),
+        source: sea_orm::DbErr::Conn(sea_orm::RuntimeErr::Internal(e.to_string())),
+    };
+    Ok(match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let options = db.get_postgres_connection_pool().connect_options();
+            let pool = one()
+                .connect_with(options.as_ref().clone())
+                .await
+                .map_err(fail)?;
+            sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
+        }
+        DbBackend::MySql => {
+            let options = db.get_mysql_connection_pool().connect_options();
+            let pool = one()
+                .connect_with(options.as_ref().clone())
+                .await
+                .map_err(fail)?;
+            sea_orm::SqlxMySqlConnector::from_sqlx_mysql_pool(pool)
+        }
+        _ => {
+            let options = db.get_sqlite_connection_pool().connect_options();
+            if is_in_memory(options.get_filename()) {
+                return Ok(db.clone());
+            }
+            let pool = one()
+                .connect_with(options.as_ref().clone())
+                .await
+                .map_err(fail)?;
+            sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
+        }
+    })
+}
+
+/// A pool of exactly one connection.
+fn one<DB: sqlx::Database>() -> PoolOptions<DB> {
+    PoolOptions::new().max_connections(1).min_connections(0)
+}
+
+fn is_in_memory(filename: &std::path::Path) -> bool {
+    let name = filename.to_string_lossy();
+    name.is_empty() || name.starts_with(":memory:") || name.contains("mode=memory")
+}
+
+/// Whether `conn` is the application's own pool (in-memory SQLite), which must stay open.
+fn is_shared(db: &DatabaseConnection, conn: &DatabaseConnection) -> bool {
+    db.get_database_backend() == DbBackend::Sqlite
+        && is_in_memory(
+            conn.get_sqlite_connection_pool()
+                .connect_options()
+                .get_filename(),
+        )
+}

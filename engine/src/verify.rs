@@ -1,0 +1,954 @@
+//! `migrate verify`: proof, on a scratch database, that every `down` undoes exactly its `up`.
+//!
+//! For each migration in order: snapshot the schema, apply the migration, snapshot, revert it,
+//! snapshot and compare with the schema before it was applied, then apply it again and compare
+//! with the first application. It also checks that the `down` SQL stored in the ledger when the
+//! migration was applied (what `down` would run once the migration's code is gone) is what the
+//! code renders now. Applying and reverting go through [`Engine::up`] and [`Engine::down`] with
+//! a count of one, exactly as `migrate up -n 1` and `migrate down` would.
+//!
+//! The scratch database is made for the run and dropped after it on every path, errors and
+//! interruptions included: a new database on the target's server (PostgreSQL, MySQL/MariaDB),
+//! reached with the target's credentials, or a file in a new temporary directory (SQLite). The
+//! target database itself is never changed, and on SQLite never opened.
+//!
+//! After a migration shows a difference the scratch database is rebuilt (dropped, created, and
+//! migrated through that migration), so every later migration is checked from the schema it
+//! would really start from, and one broken `down` does not hide or cause others.
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
+use serde::{Serialize, Serializer};
+use std::fmt;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tracing::{info, warn};
+use url::Url;
+
+use crate::backend;
+use crate::error::{EngineError, Result};
+use crate::ledger::Ledger;
+use crate::plan::{DownTarget, UpTarget};
+use crate::render::{self, Direction};
+use crate::runner::{Engine, RunOptions};
+use crate::snapshot::{self, diff::Change};
+use crate::source::{Migration, MigrationId, MigrationSet};
+use crate::target::Target;
+
+/// How to verify.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    /// Check from this version on; earlier migrations are applied without checks (`--from`).
+    pub from: Option<String>,
+    /// How long to wait for the server and the scratch database.
+    pub connect_timeout: Duration,
+}
+
+/// One way in which a migration's `down` does not undo its `up`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Difference {
+    /// After `up` then `down`, the schema differs from the one before `up`.
+    Down {
+        /// The migration's module name.
+        migration: String,
+        /// From the schema before `up` to the schema after `down`.
+        change: Change,
+    },
+    /// `up` run again after `down` gives a schema other than its first run did.
+    Reapply {
+        /// The migration's module name.
+        migration: String,
+        /// From the schema after the first `up` to the schema after the second.
+        change: Change,
+    },
+    /// `down` failed.
+    DownFailed {
+        /// The migration's module name.
+        migration: String,
+        /// The database's error.
+        error: String,
+    },
+    /// The migration has no `down`.
+    Irreversible {
+        /// The migration's module name.
+        migration: String,
+        /// What its `down` returned.
+        reason: String,
+    },
+    /// `up` failed when run again after `down`.
+    ReapplyFailed {
+        /// The migration's module name.
+        migration: String,
+        /// The database's error.
+        error: String,
+    },
+    /// The `down` SQL stored at apply time is not what the code renders now: a `down` that
+    /// renders differently each time cannot be trusted to revert the migration once its code is
+    /// gone.
+    StoredDown {
+        /// The migration's module name.
+        migration: String,
+        /// The statements stored in the ledger.
+        stored: Vec<String>,
+        /// The statements the code renders.
+        rendered: Vec<String>,
+    },
+}
+
+impl Difference {
+    /// The module name of the migration it is about.
+    pub fn migration(&self) -> &str {
+        match self {
+            Difference::Down { migration, .. }
+            | Difference::Reapply { migration, .. }
+            | Difference::DownFailed { migration, .. }
+            | Difference::Irreversible { migration, .. }
+            | Difference::ReapplyFailed { migration, .. }
+            | Difference::StoredDown { migration, .. } => migration,
+        }
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+impl fmt::Display for Difference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Difference::Down { migration, change } => match change {
+                Change::Added { object } => write!(f, "down of {migration} leaves {object}"),
+                Change::Removed { object } => write!(
+                    f,
+                    "down of {migration} drops {object} that existed before up"
+                ),
+                Change::Altered { object, .. } => write!(
+                    f,
+                    "down of {migration} changes {object}: {}",
+                    change.alteration().unwrap_or_default()
+                ),
+            },
+            Difference::Reapply { migration, change } => match change {
+                Change::Added { object } => write!(
+                    f,
+                    "up of {migration} run again after its down creates {object}, which its first run did not"
+                ),
+                Change::Removed { object } => write!(
+                    f,
+                    "up of {migration} run again after its down does not create {object}, which its first run did"
+                ),
+                Change::Altered { object, .. } => write!(
+                    f,
+                    "up of {migration} run again after its down leaves {object} unlike its first run: {}",
+                    change.alteration().unwrap_or_default()
+                ),
+            },
+            Difference::DownFailed { migration, error } => {
+                write!(f, "down of {migration} fails: {}", one_line(error))
+            }
+            Difference::Irreversible { migration, reason } => write!(
+                f,
+                "{migration} has no down ({}): it cannot be reverted or verified",
+                one_line(reason)
+            ),
+            Difference::ReapplyFailed { migration, error } => write!(
+                f,
+                "up of {migration} fails when run again after its down: {}",
+                one_line(error)
+            ),
+            Difference::StoredDown {
+                migration,
+                stored,
+                rendered,
+            } => {
+                write!(
+                    f,
+                    "the down SQL stored when {migration} was applied is not what its code renders now"
+                )?;
+                let first = (0..stored.len().max(rendered.len()))
+                    .find(|&i| stored.get(i) != rendered.get(i));
+                if let Some(i) = first {
+                    let show = |s: Option<&String>| {
+                        s.map_or_else(|| "nothing".to_owned(), |s| format!("`{}`", one_line(s)))
+                    };
+                    write!(
+                        f,
+                        ": statement {} was stored as {} and renders as {}",
+                        i + 1,
+                        show(stored.get(i)),
+                        show(rendered.get(i))
+                    )?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// What `verify` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    /// `postgres`, `mysql` or `sqlite`.
+    pub backend: &'static str,
+    /// The scratch database it worked in (dropped since), password redacted.
+    pub scratch: String,
+    /// The version checking started at, when `--from` was given.
+    pub from: Option<String>,
+    /// Module names of the migrations checked, in order.
+    pub verified: Vec<String>,
+    /// Every difference found, in the order found; empty when every migration is reversible.
+    #[serde(serialize_with = "with_messages")]
+    pub differences: Vec<Difference>,
+}
+
+impl VerifyReport {
+    /// Whether every checked migration's `down` undoes its `up`.
+    pub fn is_clean(&self) -> bool {
+        self.differences.is_empty()
+    }
+}
+
+/// Each difference with its sentence, so JSON readers need not rebuild it.
+fn with_messages<S: Serializer>(
+    differences: &[Difference],
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Reported<'a> {
+        message: String,
+        #[serde(flatten)]
+        difference: &'a Difference,
+    }
+    serializer.collect_seq(differences.iter().map(|difference| Reported {
+        message: difference.to_string(),
+        difference,
+    }))
+}
+
+impl fmt::Display for VerifyReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for d in &self.differences {
+            writeln!(f, "{d}")?;
+        }
+        let checked = self.verified.len();
+        if self.is_clean() {
+            return writeln!(
+                f,
+                "Verified {checked} migration(s): each down restores the schema its up started from, and each up runs again to the same schema."
+            );
+        }
+        let mut migrations: Vec<&str> = self.differences.iter().map(|d| d.migration()).collect();
+        migrations.dedup();
+        writeln!(
+            f,
+            "{} difference(s) in {} of {checked} migration(s) checked: make each down undo exactly what its up does.",
+            self.differences.len(),
+            migrations.len()
+        )
+    }
+}
+
+/// Verifies every migration of `set` (from `options.from` on) on a scratch database next to
+/// `target`.
+///
+/// # Errors
+/// [`EngineError::UnknownVersion`] for a `--from` not in the code; [`EngineError::Scratch`] when
+/// the scratch database cannot be created or dropped; [`EngineError::MigrationFailed`] when a
+/// migration's first `up` fails (a broken `down` is a [`Difference`], not an error).
+pub async fn verify(
+    target: &Target,
+    set: &MigrationSet,
+    options: &VerifyOptions,
+) -> Result<VerifyReport> {
+    verify_until(target, set, options, std::future::pending()).await
+}
+
+/// [`verify`], stopped early when `stop` resolves (to the name of the signal that stopped it),
+/// still dropping the scratch database. The CLI passes SIGINT/SIGTERM here; a library caller
+/// keeps its own signal handling.
+///
+/// # Errors
+/// As [`verify`], and [`EngineError::Interrupted`] when stopped.
+pub async fn verify_until(
+    target: &Target,
+    set: &MigrationSet,
+    options: &VerifyOptions,
+    stop: impl Future<Output = &'static str>,
+) -> Result<VerifyReport> {
+    let start = match &options.from {
+        Some(typed) => {
+            let unknown = || EngineError::UnknownVersion {
+                version: typed.clone(),
+            };
+            let version = MigrationId::normalise_version(typed).ok_or_else(unknown)?;
+            set.iter()
+                .position(|m| m.id.version == version)
+                .ok_or_else(unknown)?
+        }
+        None => 0,
+    };
+    // Polled once before anything is created, so a signal-handling `stop` is listening from
+    // here on: a signal while the scratch database is being created stops the run after it, and
+    // the database is still dropped.
+    tokio::pin!(stop);
+    if let Some(signal) = tokio::select! {
+        biased;
+        signal = &mut stop => Some(signal),
+        () = std::future::ready(()) => None,
+    } {
+        return Err(EngineError::Interrupted {
+            signal,
+            cleanup: "nothing had been created yet".to_owned(),
+        });
+    }
+    let scratch = Scratch::create(target, options.connect_timeout).await?;
+    let mut report = VerifyReport {
+        backend: backend::name(target.backend()),
+        scratch: scratch.target.redacted(),
+        from: options
+            .from
+            .as_ref()
+            .and_then(|_| set.iter().nth(start))
+            .map(|m| m.id.version.clone()),
+        verified: Vec::new(),
+        differences: Vec::new(),
+    };
+    info!("verifying on the scratch database {}", report.scratch);
+    let outcome = tokio::select! {
+        result = check_all(&scratch, set, start, &mut report) => result.map_err(Stop::Failed),
+        signal = &mut stop => Err(Stop::Signal(signal)),
+    };
+    let dropped = scratch.destroy().await;
+    match (outcome, dropped) {
+        (Ok(()), Ok(())) => Ok(report),
+        (Ok(()), Err(e)) => Err(e),
+        (Err(Stop::Signal(signal)), dropped) => Err(EngineError::Interrupted {
+            signal,
+            cleanup: match dropped {
+                Ok(()) => format!("the scratch database {} was dropped", report.scratch),
+                Err(e) => e.to_string(),
+            },
+        }),
+        (Err(Stop::Failed(e)), dropped) => {
+            // The run's own error is what the user must act on first; the rest goes to the log.
+            for d in &report.differences {
+                warn!("{d}");
+            }
+            if let Err(drop_error) = dropped {
+                warn!("{drop_error}");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Why a run ended before checking every migration.
+enum Stop {
+    /// An error other than a difference.
+    Failed(EngineError),
+    /// A signal, by name.
+    Signal(&'static str),
+}
+
+/// What to do after checking one migration.
+enum Next {
+    /// The scratch schema is as the migration's `up` leaves it.
+    Continue,
+    /// The scratch schema is not to be trusted: build it again.
+    Rebuild,
+}
+
+fn one_step() -> UpTarget {
+    UpTarget {
+        steps: Some(1),
+        ..UpTarget::default()
+    }
+}
+
+async fn check_all(
+    scratch: &Scratch,
+    set: &MigrationSet,
+    start: usize,
+    report: &mut VerifyReport,
+) -> Result<()> {
+    let ledger = scratch.ledger();
+    let mut conn = scratch.connect().await?;
+    if start > 0 {
+        apply_first(&conn, set, &ledger, start).await?;
+    }
+    for (index, migration) in set.iter().enumerate().skip(start) {
+        let label = migration.id.module_name();
+        let found = report.differences.len();
+        let next = check_one(&conn, set, &ledger, migration, report).await?;
+        report.verified.push(label.clone());
+        match report.differences.len() - found {
+            0 => info!("{label}: its down undoes its up"),
+            n => info!("{label}: {n} difference(s)"),
+        }
+        if let Next::Rebuild = next {
+            let _ = conn.close_by_ref().await;
+            scratch.reset().await?;
+            conn = scratch.connect().await?;
+            apply_first(&conn, set, &ledger, index + 1).await?;
+        }
+    }
+    let _ = conn.close_by_ref().await;
+    Ok(())
+}
+
+/// Applies the first `count` migrations without checking them.
+async fn apply_first(
+    conn: &DatabaseConnection,
+    set: &MigrationSet,
+    ledger: &Ledger,
+    count: usize,
+) -> Result<()> {
+    let target = UpTarget {
+        steps: Some(u32::try_from(count).unwrap_or(u32::MAX)),
+        ..UpTarget::default()
+    };
+    Engine::new(conn.clone(), set, ledger.clone())
+        .up(&target, &RunOptions::default())
+        .await
+        .map(drop)
+}
+
+async fn check_one(
+    conn: &DatabaseConnection,
+    set: &MigrationSet,
+    ledger: &Ledger,
+    migration: &Migration,
+    report: &mut VerifyReport,
+) -> Result<Next> {
+    let label = migration.id.module_name();
+    let engine = Engine::new(conn.clone(), set, ledger.clone());
+    let options = RunOptions::default();
+    let read = || snapshot::read(conn, ledger.table_name());
+
+    let before = read().await?;
+    engine.up(&one_step(), &options).await?;
+    let after_up = read().await?;
+
+    let rendered = match render::render(migration, ledger.backend(), Direction::Down).await {
+        Ok(statements) => statements,
+        Err(e) => {
+            report.differences.push(Difference::Irreversible {
+                migration: label,
+                reason: e.to_string(),
+            });
+            // Nothing was reverted: the schema is as this `up` left it, ready for the next.
+            return Ok(Next::Continue);
+        }
+    };
+    let stored = ledger
+        .read(conn)
+        .await
+        .map_err(EngineError::db("reading the scratch ledger"))?
+        .unwrap_or_default()
+        .into_iter()
+        .find(|row| row.version == migration.id.version)
+        .and_then(|row| row.down_statements());
+    if stored.as_ref() != Some(&rendered) {
+        report.differences.push(Difference::StoredDown {
+            migration: label.clone(),
+            stored: stored.unwrap_or_default(),
+            rendered,
+        });
+    }
+
+    match engine.down(&DownTarget::Steps(1), &options).await {
+        Ok(_) => {}
+        Err(EngineError::MigrationFailed { source, .. }) => {
+            report.differences.push(Difference::DownFailed {
+                migration: label,
+                error: source.to_string(),
+            });
+            return Ok(Next::Rebuild);
+        }
+        Err(e) => return Err(e),
+    }
+    let after_down = read().await?;
+    let changes = snapshot::diff::diff(&before, &after_down);
+    if !changes.is_empty() {
+        report
+            .differences
+            .extend(changes.into_iter().map(|change| Difference::Down {
+                migration: label.clone(),
+                change,
+            }));
+        return Ok(Next::Rebuild);
+    }
+
+    match engine.up(&one_step(), &options).await {
+        Ok(_) => {}
+        Err(EngineError::MigrationFailed { source, .. }) => {
+            report.differences.push(Difference::ReapplyFailed {
+                migration: label,
+                error: source.to_string(),
+            });
+            return Ok(Next::Rebuild);
+        }
+        Err(e) => return Err(e),
+    }
+    let again = read().await?;
+    let changes = snapshot::diff::diff(&after_up, &again);
+    if changes.is_empty() {
+        return Ok(Next::Continue);
+    }
+    report
+        .differences
+        .extend(changes.into_iter().map(|change| Difference::Reapply {
+            migration: label.clone(),
+            change,
+        }));
+    Ok(Next::Rebuild)
+}
+
+/// Where the scratch database lives.
+enum Place {
+    /// A database on the target's server, created and dropped through `admin`, a connection to
+    /// the target database that runs nothing but `CREATE DATABASE` and `DROP DATABASE`.
+    Server {
+        admin: DatabaseConnection,
+        name: String,
+        /// `CHARACTER SET ... COLLATE ...` copied from the target (MySQL/MariaDB), so column
+        /// types and index limits behave as they will there.
+        options: String,
+    },
+    /// A SQLite file in a temporary directory, removed with it.
+    File {
+        dir: tempfile::TempDir,
+        path: PathBuf,
+    },
+}
+
+/// The scratch database of one `verify` run.
+struct Scratch {
+    /// The scratch database as a target: the target's settings, another database.
+    target: Target,
+    place: Place,
+    timeout: Duration,
+}
+
+fn scratch_error(action: &'static str, database: &str, reason: String) -> EngineError {
+    EngineError::Scratch {
+        action,
+        database: database.to_owned(),
+        reason,
+    }
+}
+
+/// `<database>_verify_<pid>_<counter>_<nanos>`: unique per run, lowercase, within PostgreSQL's
+/// 63-byte and MySQL's 64-byte limits, and made only of `[a-z0-9_]`, so it needs no escaping.
+fn scratch_name(target_database: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut base: String = target_database
+        .chars()
+        .map(|c| c.to_ascii_lowercase())
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(20)
+        .collect();
+    if !base.starts_with(|c: char| c.is_ascii_lowercase()) {
+        base.insert_str(0, "db");
+    }
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() % 1_000_000_000_000)
+        .unwrap_or_default();
+    let counter = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{base}_verify_{}_{counter}_{nanos}", std::process::id())
+}
+
+/// `CREATE DATABASE` and `DROP DATABASE` have no SeaQuery builder; names come from
+/// [`scratch_name`], so quoting them is enough.
+fn quote(backend: DbBackend, name: &str) -> String {
+    match backend {
+        DbBackend::MySql => format!("`{name}`"),
+        _ => format!("\"{name}\""),
+    }
+}
+
+impl Scratch {
+    async fn create(target: &Target, timeout: Duration) -> Result<Self> {
+        let like = |url: &str| {
+            Target::new(
+                url,
+                target.database_schema.clone(),
+                target.migration_schema.clone(),
+                Some(target.migration_table.clone()),
+            )
+        };
+        if target.backend() == DbBackend::Sqlite {
+            let dir = tempfile::Builder::new()
+                .prefix("migrate-verify-")
+                .tempdir()
+                .map_err(|e| {
+                    scratch_error(
+                        "create",
+                        "in the temporary directory",
+                        format!(
+                            "{e}; make {} writable or point TMPDIR elsewhere",
+                            std::env::temp_dir().display()
+                        ),
+                    )
+                })?;
+            let path = dir.path().join("scratch.db");
+            let scratch = like(&format!("sqlite://{}?mode=rwc", path.display()))?;
+            return Ok(Self {
+                target: scratch,
+                place: Place::File { dir, path },
+                timeout,
+            });
+        }
+        let mut url = Url::parse(target.url()).map_err(|e| EngineError::Config {
+            message: format!("malformed database URL `{}` ({e})", target.redacted()),
+        })?;
+        let name = scratch_name(url.path().trim_start_matches('/'));
+        url.set_path(&format!("/{name}"));
+        let scratch = like(url.as_str())?;
+        let admin = target.connect(timeout).await?;
+        let options = match target.backend() {
+            DbBackend::MySql => mysql_options(&admin).await,
+            _ => String::new(),
+        };
+        let this = Self {
+            target: scratch,
+            place: Place::Server {
+                admin,
+                name,
+                options,
+            },
+            timeout,
+        };
+        if let Err(e) = this.create_database().await {
+            this.close_admin().await;
+            return Err(e);
+        }
+        Ok(this)
+    }
+
+    /// A ledger named as the target's.
+    fn ledger(&self) -> Ledger {
+        Ledger::new(
+            self.target.backend(),
+            self.target
+                .migration_schema
+                .clone()
+                .or(self.target.database_schema.clone()),
+            self.target.migration_table.clone(),
+        )
+    }
+
+    /// A connection to the scratch database, with the target's PostgreSQL schema in place.
+    async fn connect(&self) -> Result<DatabaseConnection> {
+        let conn = self.target.connect(self.timeout).await?;
+        if let (DbBackend::Postgres, Some(schema)) =
+            (self.target.backend(), &self.target.database_schema)
+        {
+            conn.execute_unprepared(&format!(
+                "CREATE SCHEMA IF NOT EXISTS {}",
+                quote(DbBackend::Postgres, schema)
+            ))
+            .await
+            .map_err(EngineError::db(
+                "creating the schema in the scratch database",
+            ))?;
+        }
+        Ok(conn)
+    }
+
+    async fn create_database(&self) -> Result<()> {
+        let Place::Server {
+            admin,
+            name,
+            options,
+        } = &self.place
+        else {
+            return Ok(());
+        };
+        let sql = format!(
+            "CREATE DATABASE {}{options}",
+            quote(self.target.backend(), name)
+        );
+        admin.execute_unprepared(&sql).await.map(drop).map_err(|e| {
+            scratch_error(
+                "create",
+                &self.target.redacted(),
+                format!(
+                    "{}; the user in DATABASE_URL needs the right to create databases (PostgreSQL: CREATEDB; MySQL/MariaDB: CREATE and DROP)",
+                    self.target.scrub(&e.to_string())
+                ),
+            )
+        })
+    }
+
+    async fn drop_database(&self) -> Result<()> {
+        let Place::Server { admin, name, .. } = &self.place else {
+            return Ok(());
+        };
+        let backend = self.target.backend();
+        let failed = |e: sea_orm::DbErr| {
+            scratch_error(
+                "drop",
+                &self.target.redacted(),
+                format!(
+                    "{}; drop the database {name} by hand",
+                    self.target.scrub(&e.to_string())
+                ),
+            )
+        };
+        let quoted = quote(backend, name);
+        match backend {
+            DbBackend::Postgres => {
+                // WITH (FORCE) (PostgreSQL 13+) ends sessions a cancelled run left behind;
+                // before 13 they are ended by hand.
+                let version = admin
+                    .query_one_raw(Statement::from_string(
+                        backend,
+                        "SELECT current_setting('server_version_num')::integer AS v",
+                    ))
+                    .await
+                    .map_err(failed)?
+                    .and_then(|row| row.try_get::<i32>("", "v").ok())
+                    .unwrap_or(0);
+                if version >= 130_000 {
+                    admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"
+                        ))
+                        .await
+                        .map_err(failed)?;
+                } else {
+                    admin
+                        .execute_raw(Statement::from_sql_and_values(
+                            backend,
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                             WHERE datname = $1 AND pid <> pg_backend_pid()",
+                            [Value::from(name.as_str())],
+                        ))
+                        .await
+                        .map_err(failed)?;
+                    admin
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {quoted}"))
+                        .await
+                        .map_err(failed)?;
+                }
+            }
+            _ => {
+                // MySQL/MariaDB have no FORCE: a session a cancelled run left inside a
+                // statement holds a metadata lock that DROP DATABASE would wait on.
+                let sessions = admin
+                    .query_all_raw(Statement::from_sql_and_values(
+                        backend,
+                        "SELECT id FROM information_schema.processlist \
+                         WHERE db = ? AND id <> CONNECTION_ID()",
+                        [Value::from(name.as_str())],
+                    ))
+                    .await
+                    .map_err(failed)?;
+                for session in sessions {
+                    if let Ok(id) = session.try_get_by_index::<u64>(0) {
+                        // Already gone is what we want.
+                        let _ = admin.execute_unprepared(&format!("KILL {id}")).await;
+                    }
+                }
+                admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {quoted}"))
+                    .await
+                    .map_err(failed)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Empties the scratch database by dropping and creating it again. Connections to it must
+    /// be closed first.
+    async fn reset(&self) -> Result<()> {
+        match &self.place {
+            Place::Server { .. } => {
+                self.drop_database().await?;
+                self.create_database().await
+            }
+            Place::File { path, .. } => {
+                for suffix in ["", "-wal", "-shm", "-journal"] {
+                    let mut file = path.clone().into_os_string();
+                    file.push(suffix);
+                    match std::fs::remove_file(&file) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => {
+                            return Err(scratch_error(
+                                "reset",
+                                &self.target.redacted(),
+                                format!("{e}; remove {} by hand", PathBuf::from(file).display()),
+                            ));
+                        }
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    async fn close_admin(&self) {
+        if let Place::Server { admin, .. } = &self.place {
+            let _ = admin.close_by_ref().await;
+        }
+    }
+
+    /// Drops the scratch database and lets go of the server.
+    async fn destroy(self) -> Result<()> {
+        let dropped = self.drop_database().await;
+        self.close_admin().await;
+        let Self { target, place, .. } = self;
+        if let Place::File { dir, .. } = place {
+            dir.close().map_err(|e| {
+                scratch_error(
+                    "drop",
+                    &target.redacted(),
+                    format!("{e}; remove the file by hand"),
+                )
+            })?;
+        }
+        dropped
+    }
+}
+
+/// `CHARACTER SET x COLLATE y` of the target database, or nothing if it cannot be read (the
+/// server's defaults then apply).
+async fn mysql_options(admin: &DatabaseConnection) -> String {
+    let row = admin
+        .query_one_raw(Statement::from_string(
+            DbBackend::MySql,
+            "SELECT CAST(default_character_set_name AS CHAR) AS charset, \
+                    CAST(default_collation_name AS CHAR) AS collation \
+             FROM information_schema.schemata WHERE schema_name = DATABASE()",
+        ))
+        .await
+        .ok()
+        .flatten();
+    let Some(row) = row else {
+        return String::new();
+    };
+    let word = |col: &str| {
+        row.try_get::<String>("", col)
+            .ok()
+            .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+    };
+    match (word("charset"), word("collation")) {
+        (Some(charset), Some(collation)) => {
+            format!(" CHARACTER SET {charset} COLLATE {collation}")
+        }
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::diff::{Aspect, Object};
+
+    #[test]
+    fn scratch_names_are_unique_safe_and_short_enough_for_every_server() {
+        let a = scratch_name("Booking-App_Production_Database_2024");
+        let b = scratch_name("Booking-App_Production_Database_2024");
+        assert_ne!(a, b);
+        for name in [a, b, scratch_name(""), scratch_name("1st")] {
+            assert!(name.len() <= 63, "{name}");
+            assert!(
+                name.bytes()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_'),
+                "{name}"
+            );
+            assert!(name.starts_with(|c: char| c.is_ascii_lowercase()), "{name}");
+            assert!(name.contains("_verify_"), "{name}");
+        }
+    }
+
+    #[test]
+    fn differences_read_as_sentences_naming_the_migration_and_the_object() {
+        let m = "m20240813_000010_create_indexes".to_owned();
+        let index = Object::Index {
+            table: "bookings".to_owned(),
+            name: "idx_bookings_status".to_owned(),
+        };
+        let cases = [
+            (
+                Difference::Down {
+                    migration: m.clone(),
+                    change: Change::Added {
+                        object: index.clone(),
+                    },
+                },
+                "down of m20240813_000010_create_indexes leaves index idx_bookings_status on bookings",
+            ),
+            (
+                Difference::Down {
+                    migration: m.clone(),
+                    change: Change::Removed {
+                        object: Object::Table {
+                            name: "accounts".to_owned(),
+                        },
+                    },
+                },
+                "down of m20240813_000010_create_indexes drops table accounts that existed before up",
+            ),
+            (
+                Difference::Down {
+                    migration: m.clone(),
+                    change: Change::Altered {
+                        object: Object::Column {
+                            table: "users".to_owned(),
+                            name: "email".to_owned(),
+                        },
+                        aspect: Aspect::Nullability,
+                        before: "nullable".to_owned(),
+                        after: "not null".to_owned(),
+                    },
+                },
+                "down of m20240813_000010_create_indexes changes column users.email: nullable -> not null",
+            ),
+            (
+                Difference::StoredDown {
+                    migration: m.clone(),
+                    stored: vec!["DROP TABLE a".to_owned()],
+                    rendered: vec!["DROP TABLE a".to_owned(), "SELECT 2".to_owned()],
+                },
+                "the down SQL stored when m20240813_000010_create_indexes was applied is not what its code renders now: statement 2 was stored as nothing and renders as `SELECT 2`",
+            ),
+        ];
+        for (difference, sentence) in cases {
+            assert_eq!(difference.to_string(), sentence);
+        }
+    }
+
+    #[test]
+    fn the_json_of_a_difference_carries_its_sentence_and_its_parts() {
+        let report = VerifyReport {
+            backend: "sqlite",
+            scratch: "sqlite://scratch.db".to_owned(),
+            from: None,
+            verified: vec!["m20240101_000001_a".to_owned()],
+            differences: vec![Difference::Down {
+                migration: "m20240101_000001_a".to_owned(),
+                change: Change::Added {
+                    object: Object::View {
+                        name: "v_x".to_owned(),
+                    },
+                },
+            }],
+        };
+        let json = serde_json::to_value(&report).unwrap_or_default();
+        assert_eq!(
+            json["differences"][0],
+            serde_json::json!({
+                "message": "down of m20240101_000001_a leaves view v_x",
+                "kind": "down",
+                "migration": "m20240101_000001_a",
+                "change": {"type": "added", "object": {"kind": "view", "name": "v_x"}},
+            })
+        );
+    }
+}
