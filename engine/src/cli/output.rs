@@ -1,6 +1,23 @@
 //! Printing results: tables and sentences on a terminal, one JSON document with `--format json`.
 //! Results go to stdout; nothing else does.
 
+/// Writes a result to stdout. A reader that went away (`migrate status | head`) is not this
+/// command's failure: its work is done, so the rest of the output is dropped quietly.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// [`out!`] with a newline.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
 use std::path::Path;
@@ -33,7 +50,7 @@ pub(crate) fn init_logging(verbose: bool) {
 
 fn json<T: Serialize>(value: &T) {
     match serde_json::to_string_pretty(value) {
-        Ok(text) => println!("{text}"),
+        Ok(text) => outln!("{text}"),
         Err(e) => eprintln!("error: cannot encode the result as JSON: {e}"),
     }
 }
@@ -48,35 +65,35 @@ fn table(header: &[&str]) -> Table {
 pub(crate) fn run(format: Format, report: &RunReport) {
     match format {
         Format::Json => json(report),
-        Format::Text => print!("{report}"),
+        Format::Text => out!("{report}"),
     }
 }
 
 pub(crate) fn script(format: Format, script: &Script) {
     match format {
         Format::Json => json(script),
-        Format::Text => print!("{script}"),
+        Format::Text => out!("{script}"),
     }
 }
 
 pub(crate) fn repair(format: Format, report: &RepairReport) {
     match format {
         Format::Json => json(report),
-        Format::Text => print!("{report}"),
+        Format::Text => out!("{report}"),
     }
 }
 
 pub(crate) fn schema(format: Format, snapshot: &SchemaSnapshot) {
     match format {
         Format::Json => json(snapshot),
-        Format::Text => print!("{snapshot}"),
+        Format::Text => out!("{snapshot}"),
     }
 }
 
 pub(crate) fn verify(format: Format, report: &VerifyReport) {
     match format {
         Format::Json => json(report),
-        Format::Text => print!("{report}"),
+        Format::Text => out!("{report}"),
     }
 }
 
@@ -88,7 +105,7 @@ pub(crate) fn fresh_seeded(report: &RunReport, seeded: &serde_json::Value) {
 pub(crate) fn created(format: Format, file: &Path) {
     match format {
         Format::Json => json(&serde_json::json!({ "created": file.display().to_string() })),
-        Format::Text => println!(
+        Format::Text => outln!(
             "Created {}; it is registered in lib.rs. Edit its up and down, then run `migrate up`.",
             file.display()
         ),
@@ -126,7 +143,7 @@ pub(crate) fn status(format: Format, report: &StatusReport) {
                 .unwrap_or_default(),
         ]);
     }
-    println!("{t}");
+    outln!("{t}");
     let mut counts = Vec::new();
     for state in [
         crate::plan::State::Applied,
@@ -141,9 +158,9 @@ pub(crate) fn status(format: Format, report: &StatusReport) {
         }
     }
     if counts.is_empty() {
-        println!("No migrations.");
+        outln!("No migrations.");
     } else {
-        println!("{}.", counts.join(", "));
+        outln!("{}.", counts.join(", "));
     }
 }
 
@@ -178,5 +195,5 @@ pub(crate) fn history(format: Format, entries: &[HistoryEntry]) {
                 .unwrap_or_default(),
         ]);
     }
-    println!("{t}");
+    outln!("{t}");
 }
