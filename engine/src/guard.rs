@@ -1,7 +1,9 @@
 //! Whether a destructive operation may run against a target: the one place that says no.
 //!
-//! Two things refuse, and `--force` overrides both:
+//! These refuse, and `--force` overrides them all:
 //! - `APP_ENV=production` (the variable defaults to `development`);
+//! - a database whose ledger says it was first migrated in production, or in another
+//!   environment than the current one (a staging URL pasted into a development shell);
 //! - a URL matching one of the comma-separated globs in `MIGRATION_PROTECTED_URLS`, e.g.
 //!   `*prod*,*.internal:5432/*`. Patterns are matched against the whole URL with its password
 //!   removed, ignoring ASCII case; `*` matches any run of characters, everything else itself.
@@ -22,6 +24,15 @@ pub const APP_ENV_VAR: &str = "APP_ENV";
 /// The variable holding the protected URL patterns.
 pub const PROTECTED_URLS_VAR: &str = "MIGRATION_PROTECTED_URLS";
 
+/// The current environment: `APP_ENV`, or `development` when unset or empty.
+pub fn current_environment() -> String {
+    std::env::var(APP_ENV_VAR)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "development".to_owned())
+}
+
 /// Decides whether a destructive operation may run against one target.
 #[derive(Debug, Clone)]
 pub struct Guard {
@@ -31,6 +42,8 @@ pub struct Guard {
     matchable: String,
     app_env: String,
     protected: Vec<String>,
+    /// The environment the database was first migrated in, when known.
+    stored: Option<String>,
     force: bool,
 }
 
@@ -60,21 +73,40 @@ impl Guard {
                 .filter(|p| !p.is_empty())
                 .map(str::to_owned)
                 .collect(),
+            stored: None,
             force,
         }
+    }
+
+    /// Adds the environment the database was first migrated in (from its ledger): a database
+    /// of production, or of another environment than this one, is refused too.
+    pub fn with_stored_environment(mut self, stored: Option<String>) -> Self {
+        self.stored = stored;
+        self
     }
 
     /// Refuses `action` (a phrase such as "drop every table") unless it may run.
     ///
     /// # Errors
-    /// [`EngineError::Guarded`] naming the reason and the fix, when the environment is
-    /// production or the URL is protected and `--force` was not given.
+    /// [`EngineError::Guarded`] naming the reason and the fix, when the environment (current
+    /// or stored) is production, the stored one differs from the current one, or the URL is
+    /// protected, and `--force` was not given.
     pub fn check(&self, action: &str) -> Result<()> {
         if self.force {
             return Ok(());
         }
+        let stored = self.stored.as_deref();
         let reason = if self.app_env.eq_ignore_ascii_case("production") {
             Some(format!("{APP_ENV_VAR} is `{}`", self.app_env))
+        } else if let Some(stored) = stored.filter(|s| s.eq_ignore_ascii_case("production")) {
+            Some(format!(
+                "the database was first migrated with {APP_ENV_VAR}=`{stored}`"
+            ))
+        } else if let Some(stored) = stored.filter(|s| !s.eq_ignore_ascii_case(&self.app_env)) {
+            Some(format!(
+                "the database was first migrated with {APP_ENV_VAR}=`{stored}` but {APP_ENV_VAR} is `{}`; set {APP_ENV_VAR}=`{stored}` if this is that database",
+                self.app_env
+            ))
         } else {
             self.protected
                 .iter()
@@ -193,6 +225,52 @@ mod tests {
         assert!(
             Guard::new(URL, "production", "*prod*", true)
                 .check("truncate")
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_database_first_migrated_in_production_is_refused_from_anywhere() {
+        let stored = Some("production".to_owned());
+        let err = Guard::new(URL, "development", "", false)
+            .with_stored_environment(stored.clone())
+            .check("revert migrations")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("first migrated with APP_ENV=`production`"),
+            "{err}"
+        );
+        assert!(
+            Guard::new(URL, "development", "", true)
+                .with_stored_environment(stored)
+                .check("revert migrations")
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn another_environments_database_is_refused_and_its_own_is_not() {
+        let stored = Some("staging".to_owned());
+        let err = Guard::new(URL, "development", "", false)
+            .with_stored_environment(stored.clone())
+            .check("revert migrations")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`staging` but APP_ENV is `development`"),
+            "{err}"
+        );
+        assert!(
+            Guard::new(URL, "staging", "", false)
+                .with_stored_environment(stored)
+                .check("revert migrations")
+                .is_ok()
+        );
+        assert!(
+            Guard::new(URL, "development", "", false)
+                .with_stored_environment(None)
+                .check("revert migrations")
                 .is_ok()
         );
     }

@@ -66,6 +66,9 @@ pub struct LedgerRow {
     pub down_sql: Option<String>,
     /// The error that stopped it, for failed rows.
     pub error: Option<String>,
+    /// `APP_ENV` of the run that applied it: the oldest row's tells which environment the
+    /// database belongs to, so destructive commands can refuse a production database.
+    pub environment: Option<String>,
 }
 
 impl LedgerRow {
@@ -101,9 +104,10 @@ mod col {
     pub const APPLIED_BY: &str = "applied_by";
     pub const DOWN_SQL: &str = "down_sql";
     pub const ERROR: &str = "error";
+    pub const ENVIRONMENT: &str = "environment";
 }
 
-const COLUMNS: [&str; 10] = [
+const COLUMNS: [&str; 11] = [
     col::VERSION,
     col::NAME,
     col::CHECKSUM,
@@ -114,6 +118,7 @@ const COLUMNS: [&str; 10] = [
     col::APPLIED_BY,
     col::DOWN_SQL,
     col::ERROR,
+    col::ENVIRONMENT,
 ];
 
 impl Ledger {
@@ -201,6 +206,11 @@ impl Ledger {
             )
             .col(text(col::DOWN_SQL))
             .col(text(col::ERROR))
+            .col(
+                ColumnDef::new(Alias::new(col::ENVIRONMENT))
+                    .string_len(64)
+                    .null(),
+            )
             .to_owned()
     }
 
@@ -245,6 +255,7 @@ impl Ledger {
             applied_by: row.try_get("", col::APPLIED_BY)?,
             down_sql: row.try_get("", col::DOWN_SQL)?,
             error: row.try_get("", col::ERROR)?,
+            environment: row.try_get("", col::ENVIRONMENT)?,
         })
     }
 
@@ -253,7 +264,7 @@ impl Ledger {
         Query::insert()
             .into_table(self.me())
             .columns(COLUMNS.map(Alias::new))
-            .values_panic(<[Value; 10]>::map(
+            .values_panic(<[Value; 11]>::map(
                 [
                     row.version.clone().into(),
                     row.name.clone().into(),
@@ -265,6 +276,7 @@ impl Ledger {
                     row.applied_by.clone().into(),
                     row.down_sql.clone().into(),
                     row.error.clone().into(),
+                    row.environment.clone().into(),
                 ],
                 Expr::val,
             ))

@@ -275,6 +275,7 @@ mod tests {
             applied_by: "t@h".to_owned(),
             down_sql: None,
             error: None,
+            environment: None,
         }
     }
 

@@ -48,6 +48,7 @@ pub struct Engine<'a> {
     set: &'a MigrationSet,
     ledger: Ledger,
     actor: String,
+    environment: String,
 }
 
 /// What the engine read before planning.
@@ -85,7 +86,33 @@ impl<'a> Engine<'a> {
             set,
             ledger,
             actor: who(),
+            environment: crate::guard::current_environment(),
         }
+    }
+
+    /// Records `environment` instead of `APP_ENV` as the environment of what this engine applies.
+    pub fn with_environment(mut self, environment: impl Into<String>) -> Self {
+        self.environment = environment.into();
+        self
+    }
+
+    /// The environment the database was first migrated in: that of its oldest ledger row, or
+    /// `None` for a database without a ledger (or with rows from before environments were kept).
+    ///
+    /// # Errors
+    /// A database error reading the ledger.
+    pub async fn stored_environment(&self) -> Result<Option<String>> {
+        let rows = self
+            .ledger
+            .read(&self.conn)
+            .await
+            .map_err(EngineError::db("reading the ledger"))?
+            .unwrap_or_default();
+        Ok(rows
+            .into_iter()
+            .filter(|r| r.environment.is_some())
+            .min_by(|a, b| (a.applied_at, &a.version).cmp(&(b.applied_at, &b.version)))
+            .and_then(|r| r.environment))
     }
 
     /// The connection, for callers that inspect the database after a run.
@@ -191,6 +218,7 @@ impl<'a> Engine<'a> {
                 applied_by: adopt::SEAQL_TABLE.to_owned(),
                 down_sql,
                 error: None,
+                environment: Some(self.environment.clone()),
             });
         }
         rows
@@ -350,6 +378,7 @@ impl<'a> Engine<'a> {
             applied_by: self.actor.clone(),
             down_sql,
             error: None,
+            environment: Some(self.environment.clone()),
         }
     }
 
@@ -1087,6 +1116,7 @@ fn unreachable_row(e: &Entry) -> LedgerRow {
         applied_by: String::new(),
         down_sql: None,
         error: None,
+        environment: None,
     }
 }
 

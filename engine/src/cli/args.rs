@@ -13,7 +13,8 @@ Exit codes:
   3  lock not acquired within the timeout
   4  refused by validation: modified, missing, failed, out of order, duplicate, irreversible,
      or a down that verify finds does not undo its up
-  5  refused by a guard: a destructive command without --yes, or a cancelled confirmation
+  5  refused by a guard: APP_ENV=production or a protected URL without --force,
+     a destructive command without --yes, or a cancelled confirmation
   6  check: something is pending
   130/143  interrupted by SIGINT/SIGTERM";
 
@@ -52,6 +53,11 @@ pub struct Cli {
     /// Output format of results on stdout
     #[arg(long, value_enum, default_value_t = Format::Text, global = true)]
     pub format: Format,
+
+    /// Run a destructive command where the guard refuses: APP_ENV=production, a database first
+    /// migrated in production or in another environment, a URL in MIGRATION_PROTECTED_URLS
+    #[arg(long, global = true)]
+    pub force: bool,
 
     /// Answer yes to confirmations (required for destructive commands without a terminal)
     #[arg(long, global = true)]
@@ -162,9 +168,6 @@ pub enum Command {
         /// Then run the `seed` binary built beside this one with this profile
         #[arg(long, value_name = "PROFILE")]
         seed: Option<String>,
-        /// Run even where the guard refuses (APP_ENV=production, MIGRATION_PROTECTED_URLS)
-        #[arg(long)]
-        force: bool,
         /// Options of every schema change
         #[command(flatten)]
         change: Change,

@@ -132,11 +132,10 @@ async fn run<M: MigratorTrait>(mut cli: Cli, crate_dir: &Path) -> Result<Outcome
     // `fresh --seed` refuses before anything is touched when there is no `seed` to run after it.
     if let Command::Fresh {
         seed: Some(profile),
-        force,
         ..
     } = &command
     {
-        seed::SeedStep::locate(profile, *force).map_err(|e| Box::new((e, None)))?;
+        seed::SeedStep::locate(profile, cli.force).map_err(|e| Box::new((e, None)))?;
     }
     // The list is checked before connecting: a duplicate or misordered version never reaches the
     // database.
@@ -153,11 +152,6 @@ async fn run<M: MigratorTrait>(mut cli: Cli, crate_dir: &Path) -> Result<Outcome
     )
     .map_err(|e| Box::new((e, None)))?;
     let fail = |e: EngineError| Box::new((e, Some(target.clone())));
-    if let Command::Fresh { force, .. } = &command {
-        Guard::from_env(&target, *force)
-            .check("drop every table and view")
-            .map_err(fail)?;
-    }
     // verify works on a scratch database of its own: the target is never connected to as a
     // migration target, and a SQLite target is never even opened.
     if let Command::Verify { from } = &command {
@@ -228,6 +222,18 @@ async fn run<M: MigratorTrait>(mut cli: Cli, crate_dir: &Path) -> Result<Outcome
         engine: &engine,
         target: &target,
     };
+    if let Some(action) = destructive_action(&command) {
+        let checked = match engine.stored_environment().await {
+            Ok(stored) => Guard::from_env(&target, cli.force)
+                .with_stored_environment(stored)
+                .check(action),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = checked {
+            let _ = lock.release().await;
+            return Err(fail(e));
+        }
+    }
     let outcome = tokio::select! {
         outcome = ctx.dispatch(command) => outcome,
         signal = signal() => Err(interrupt(&mut lock, session, &interrupted_ledger, signal).await),
@@ -249,6 +255,19 @@ fn takes_lock(command: &Command) -> bool {
         | Command::Repair { .. }
         | Command::Adopt => true,
         _ => false,
+    }
+}
+
+/// What a destructive command does, for the guard's refusal; `None` for the others.
+fn destructive_action(command: &Command) -> Option<&'static str> {
+    match command {
+        Command::Down { dry_run: false, .. } => Some("revert migrations"),
+        Command::Reset { .. } => Some("revert every migration"),
+        Command::Refresh { .. } => Some("revert and re-apply every migration"),
+        Command::Fresh { .. } => Some("drop every object and re-apply every migration"),
+        Command::Redo { .. } => Some("revert and re-apply migrations"),
+        Command::Repair { .. } => Some("rewrite the ledger"),
+        _ => None,
     }
 }
 
@@ -483,14 +502,10 @@ impl Ctx<'_> {
             Command::History { limit } => {
                 output::history(format, &self.engine.history(limit).await?)
             }
-            Command::Fresh {
-                seed,
-                force,
-                change,
-            } => {
+            Command::Fresh { seed, change } => {
                 let seed = seed
                     .as_deref()
-                    .map(|profile| seed::SeedStep::locate(profile, force))
+                    .map(|profile| seed::SeedStep::locate(profile, self.cli.force))
                     .transpose()?;
                 let objects = self.engine.objects().await?;
                 if !objects.is_empty() {
