@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Thin wrapper around the `migrate` binary: loads .env, builds once, then runs the command.
-# All behaviour lives in the binary; see `scripts/db.sh help`.
+# Thin wrapper around the `migrate` and `seed` binaries: loads .env, builds once, then runs the
+# command. All behaviour lives in the binaries; see `scripts/db.sh help`.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -20,9 +20,14 @@ commands:
   schema          print the schema                    (migrate schema [args])
   verify          prove each down undoes its up, on a scratch database
                                                       (migrate verify [args])
+  seed [PROFILE]  load test data: minimal, demo (default) or load --scale N
+                                                      (seed [PROFILE] [args])
+  reset [PROFILE] drop every table and view, apply every migration, seed PROFILE
+                  (demo by default); asks first on a terminal, --yes without one
+                                                      (migrate fresh --seed PROFILE [args])
   help            show this help
 
-Extra arguments are passed to `migrate` unchanged; `migrate --help` lists them.
+Extra arguments are passed to `migrate` (or `seed`) unchanged; `--help` lists them.
 Settings come from the environment and from .env when it exists (see .env.example).
 USAGE
 }
@@ -35,8 +40,21 @@ fi
 command=$1
 shift
 
+program=migrate
 case "$command" in
   up | status | create | check | schema | verify) args=("$command" "$@") ;;
+  seed)
+    program=seed
+    args=("$@")
+    ;;
+  reset)
+    profile=demo
+    if [[ $# -gt 0 && $1 != -* ]]; then
+      profile=$1
+      shift
+    fi
+    args=(fresh --seed "$profile" "$@")
+    ;;
   down)
     if [[ $# -eq 0 ]]; then
       args=(down -n 1)
@@ -64,5 +82,10 @@ if [[ -f .env ]]; then
   set +a
 fi
 
-cargo build -q -p migration --bin migrate
-exec "${CARGO_TARGET_DIR:-target}/debug/migrate" "${args[@]}"
+if [[ $command == seed || $command == reset ]]; then
+  # `migrate fresh --seed` runs the `seed` built beside `migrate`: build both.
+  cargo build -q -p migration -p seeds
+else
+  cargo build -q -p migration --bin migrate
+fi
+exec "${CARGO_TARGET_DIR:-target}/debug/$program" "${args[@]}"

@@ -102,6 +102,15 @@ pub enum EngineError {
         applied: usize,
     },
 
+    /// `down --batch N` named a batch with nothing applied.
+    #[error(
+        "no applied migration belongs to batch {batch}; `migrate status` shows each migration's batch"
+    )]
+    UnknownBatch {
+        /// As typed.
+        batch: i32,
+    },
+
     /// Applied migrations whose code now renders different SQL.
     #[error(
         "applied migration(s) modified since they ran: {}; restore their code, or run `migrate repair` to accept the change",
@@ -271,6 +280,88 @@ pub enum EngineError {
         cleanup: String,
     },
 
+    /// A releases file that does not fit the code, or a release that is not in it.
+    #[error(transparent)]
+    Release(#[from] crate::release::ReleaseError),
+
+    /// A selection typed for `plan create` that cannot be read.
+    #[error("invalid selection: {0}")]
+    Selection(#[from] crate::selection::SelectionError),
+
+    /// A plan that cannot be named, found, read or written.
+    #[error(transparent)]
+    Plan(#[from] crate::plans::PlanError),
+
+    /// A consolidated migration that does not fit the list, or cannot be generated.
+    #[error(transparent)]
+    Squash(#[from] crate::squash::SquashError),
+
+    /// A dependency declaration that does not fit the migration list.
+    #[error("migration {migration} {problem}; fix its dependency declaration")]
+    Dependency {
+        /// The declaring migration's module name.
+        migration: String,
+        /// What is wrong.
+        problem: String,
+    },
+
+    /// A plan run would apply a migration before one it needs.
+    #[error(
+        "plan `{plan}` cannot run: {}; add what is needed to the plan, or apply it first",
+        unmet_list(.culprits)
+    )]
+    UnmetDependencies {
+        /// The plan's name.
+        plan: String,
+        /// Each selected migration and the need that is neither applied nor selected.
+        culprits: Vec<crate::deps::Culprit>,
+    },
+
+    /// A rollback would revert a migration that one staying applied needs.
+    #[error(
+        "cannot revert {what}: {}; revert those first, or include them",
+        dependents_list(.culprits)
+    )]
+    DependentsApplied {
+        /// What was to be reverted: `batch 3`, `plan auth-hotfix`.
+        what: String,
+        /// Each migration staying applied and the need that would be reverted.
+        culprits: Vec<crate::deps::Culprit>,
+    },
+
+    /// A revert would split migrations applied together through a consolidated migration.
+    #[error(
+        "cannot revert {what}: {} went in together through the consolidated migration {squash}, whose down reverts them only all at once; {fix}",
+        .migrations.join(", ")
+    )]
+    SplitsSquash {
+        /// What was to be reverted.
+        what: String,
+        /// The consolidated migration.
+        squash: String,
+        /// `version_name` of the migrations it applied.
+        migrations: Vec<String>,
+        /// What to do instead.
+        fix: String,
+    },
+
+    /// A plan names a migration that the code does not have.
+    #[error(
+        "plan `{plan}` names {migration}, which is not a migration in the code; check out the branch that has it, or create the plan again"
+    )]
+    PlanUnknownMigration {
+        /// The plan's name.
+        plan: String,
+        /// `version_name` as the plan records it.
+        migration: String,
+    },
+
+    /// `plan create` was run without `--select` and without a terminal for its picker.
+    #[error(
+        "`plan create` picks migrations on a terminal; without one, pass --select (e.g. --select 1,3-7,9; numbers as `migrate status` shows them)"
+    )]
+    NeedsSelection,
+
     /// A database error outside any migration (reading or writing the ledger).
     #[error("database error while {context}: {source}")]
     Database {
@@ -297,6 +388,53 @@ fn retry_note(source: &DbErr) -> &'static str {
     } else {
         ""
     }
+}
+
+/// Culprits grouped by the migration that needs the others, in the order first seen.
+fn grouped(culprits: &[crate::deps::Culprit]) -> Vec<(&str, Vec<&str>)> {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for c in culprits {
+        match groups.iter_mut().find(|(m, _)| *m == c.migration) {
+            Some((_, needs)) => needs.push(&c.needs),
+            None => groups.push((&c.migration, vec![&c.needs])),
+        }
+    }
+    groups
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+fn unmet_list(culprits: &[crate::deps::Culprit]) -> String {
+    grouped(culprits)
+        .iter()
+        .map(|(m, needs)| {
+            let which = if needs.len() == 1 {
+                "which is"
+            } else {
+                "which are"
+            };
+            format!(
+                "{m} needs {}, {which} neither applied nor in the plan",
+                and_list(needs)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn dependents_list(culprits: &[crate::deps::Culprit]) -> String {
+    grouped(culprits)
+        .iter()
+        .map(|(m, needs)| format!("{m}, which stays applied, needs {}", and_list(needs)))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl EngineError {

@@ -1,5 +1,7 @@
 //! The append-only history of every apply, revert, repair and adoption. The ledger says what is
-//! applied now; the history says how it got there, including failures and reverted migrations.
+//! applied now; the history says how it got there, including failures and reverted migrations,
+//! with the plan whose run did it, the release that shipped the migration, and the consolidated
+//! migration it went through.
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{
@@ -78,9 +80,16 @@ pub struct HistoryEntry {
     pub error: Option<String>,
     /// `--reason`, or what `repair` did.
     pub reason: Option<String>,
+    /// The plan being run or rolled back, if any.
+    pub plan: Option<String>,
+    /// The release that shipped the migration, if the project declares releases.
+    pub release: Option<String>,
+    /// The consolidated migration that applied or reverted it together with the rest of its
+    /// run, if any.
+    pub via: Option<String>,
 }
 
-const COLUMNS: [&str; 10] = [
+const COLUMNS: [&str; 13] = [
     "version",
     "name",
     "action",
@@ -91,6 +100,9 @@ const COLUMNS: [&str; 10] = [
     "outcome",
     "error",
     "reason",
+    "plan",
+    "release",
+    "via",
 ];
 
 /// `CREATE TABLE IF NOT EXISTS` for the history, named `<ledger>_history`.
@@ -141,6 +153,9 @@ pub fn create_table(ledger: &Ledger) -> TableCreateStatement {
         )
         .col(text("error"))
         .col(text("reason"))
+        .col(ColumnDef::new(Alias::new("plan")).string_len(100).null())
+        .col(ColumnDef::new(Alias::new("release")).string_len(64).null())
+        .col(ColumnDef::new(Alias::new("via")).string_len(255).null())
         .to_owned()
 }
 
@@ -149,7 +164,7 @@ pub fn insert(ledger: &Ledger, entry: &HistoryEntry) -> InsertStatement {
     Query::insert()
         .into_table(ledger.companion("history"))
         .columns(COLUMNS.map(Alias::new))
-        .values_panic(<[Value; 10]>::map(
+        .values_panic(<[Value; 13]>::map(
             [
                 entry.version.clone().into(),
                 entry.name.clone().into(),
@@ -165,6 +180,9 @@ pub fn insert(ledger: &Ledger, entry: &HistoryEntry) -> InsertStatement {
                 .into(),
                 entry.error.clone().into(),
                 entry.reason.clone().into(),
+                entry.plan.clone().into(),
+                entry.release.clone().into(),
+                entry.via.clone().into(),
             ],
             Expr::val,
         ))
@@ -212,6 +230,9 @@ pub async fn read<C: ConnectionTrait>(
                 },
                 error: row.try_get("", "error")?,
                 reason: row.try_get("", "reason")?,
+                plan: row.try_get("", "plan")?,
+                release: row.try_get("", "release")?,
+                via: row.try_get("", "via")?,
             })
         })
         .collect()

@@ -69,6 +69,12 @@ pub struct LedgerRow {
     /// `APP_ENV` of the run that applied it: the oldest row's tells which environment the
     /// database belongs to, so destructive commands can refuse a production database.
     pub environment: Option<String>,
+    /// The plan whose run applied it (`migrate plan run`), if any.
+    pub plan: Option<String>,
+    /// The consolidated migration that applied it together with the rest of its run, if any:
+    /// such a row is `squashed`, and is reverted with the others through that migration's
+    /// `down`.
+    pub via: Option<String>,
 }
 
 impl LedgerRow {
@@ -105,9 +111,11 @@ mod col {
     pub const DOWN_SQL: &str = "down_sql";
     pub const ERROR: &str = "error";
     pub const ENVIRONMENT: &str = "environment";
+    pub const PLAN: &str = "plan";
+    pub const VIA: &str = "via";
 }
 
-const COLUMNS: [&str; 11] = [
+const COLUMNS: [&str; 13] = [
     col::VERSION,
     col::NAME,
     col::CHECKSUM,
@@ -119,6 +127,8 @@ const COLUMNS: [&str; 11] = [
     col::DOWN_SQL,
     col::ERROR,
     col::ENVIRONMENT,
+    col::PLAN,
+    col::VIA,
 ];
 
 impl Ledger {
@@ -211,6 +221,8 @@ impl Ledger {
                     .string_len(64)
                     .null(),
             )
+            .col(ColumnDef::new(Alias::new(col::PLAN)).string_len(100).null())
+            .col(ColumnDef::new(Alias::new(col::VIA)).string_len(255).null())
             .to_owned()
     }
 
@@ -256,6 +268,8 @@ impl Ledger {
             down_sql: row.try_get("", col::DOWN_SQL)?,
             error: row.try_get("", col::ERROR)?,
             environment: row.try_get("", col::ENVIRONMENT)?,
+            plan: row.try_get("", col::PLAN)?,
+            via: row.try_get("", col::VIA)?,
         })
     }
 
@@ -264,7 +278,7 @@ impl Ledger {
         Query::insert()
             .into_table(self.me())
             .columns(COLUMNS.map(Alias::new))
-            .values_panic(<[Value; 11]>::map(
+            .values_panic(<[Value; 13]>::map(
                 [
                     row.version.clone().into(),
                     row.name.clone().into(),
@@ -277,6 +291,8 @@ impl Ledger {
                     row.down_sql.clone().into(),
                     row.error.clone().into(),
                     row.environment.clone().into(),
+                    row.plan.clone().into(),
+                    row.via.clone().into(),
                 ],
                 Expr::val,
             ))

@@ -23,6 +23,13 @@
 //! the SQL it would send. Checksums, dry-runs and the stored `down` SQL come from it. SQL that
 //! depends on data read at run time is rendered as if those reads returned nothing.
 //!
+//! ## Releases, plans and consolidated migrations
+//! A project may say which release shipped each migration ([`release`]), what each migration
+//! needs ([`deps`]), and which consolidated migrations stand in for runs of the list on fresh
+//! databases ([`squash`]); [`project::Project`] carries all of it to the command line. Plans
+//! ([`plans`]) are hand-picked sets of migrations applied and reverted as one batch, checked
+//! against the dependency graph.
+//!
 //! ## Reversibility
 //! [`snapshot`] reads a schema into a value two of which compare with `==` and differ in typed,
 //! worded changes ([`snapshot::diff`]). [`verify`] uses it on a scratch database to show that
@@ -32,30 +39,41 @@ pub mod adopt;
 pub mod backend;
 pub mod checksum;
 pub mod cli;
+pub mod deps;
 pub mod error;
 pub mod guard;
 pub mod history;
 pub mod ledger;
 pub mod lock;
 pub mod plan;
+pub mod plans;
+pub mod project;
+pub mod release;
 pub mod render;
 pub mod report;
 pub mod runner;
 pub mod scaffold;
+pub mod selection;
 pub mod snapshot;
 pub mod source;
+pub mod squash;
 pub mod startup;
 pub mod target;
 pub mod verify;
 pub mod wipe;
 
+pub use deps::DependencyGraph;
 pub use error::{EngineError, Result};
 pub use guard::Guard;
 pub use plan::{DownTarget, State, UpTarget};
+pub use plans::{Plan, PlanStore};
+pub use project::{LoadedProject, Project};
+pub use release::Releases;
 pub use report::{RunReport, StatusReport};
 pub use runner::{Engine, RepairAction, RunOptions};
 pub use snapshot::SchemaSnapshot;
 pub use source::MigrationSet;
+pub use squash::Squash;
 pub use startup::{StartupOptions, run_pending};
 pub use target::Target;
 pub use verify::{Difference, VerifyOptions, VerifyReport};

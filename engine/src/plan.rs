@@ -3,7 +3,9 @@
 //! no clock: every rule here is unit-tested as a sentence.
 
 use serde::Serialize;
+use std::collections::BTreeSet;
 
+use crate::deps::DependencyGraph;
 use crate::error::{EngineError, Result};
 use crate::ledger::{LedgerRow, RowState};
 
@@ -21,6 +23,8 @@ pub enum State {
     Missing,
     /// Started and not completed (MySQL/MariaDB, or a migration without a transaction).
     Failed,
+    /// Applied through a consolidated migration, together with the rest of its run.
+    Squashed,
 }
 
 impl State {
@@ -32,6 +36,7 @@ impl State {
             State::Modified => "modified",
             State::Missing => "missing",
             State::Failed => "failed",
+            State::Squashed => "squashed",
         }
     }
 }
@@ -45,6 +50,9 @@ pub struct CodeMigration {
     pub name: String,
     /// Checksum of its rendered `up` for the backend in use.
     pub checksum: String,
+    /// The consolidated migration that covers it in the code, with that migration's checksum:
+    /// what a `squashed` row of it is checked against.
+    pub squash: Option<(String, String)>,
 }
 
 /// One line of status: a migration from the code, the ledger, or both.
@@ -79,6 +87,14 @@ pub fn classify(rows: &[LedgerRow], code: &[CodeMigration]) -> Vec<Entry> {
             let state = match &row {
                 None => State::Pending,
                 Some(r) if r.state != RowState::Applied => State::Failed,
+                // Applied through a consolidated migration: its SQL is what ran. Without that
+                // migration in the code any more, there is nothing to compare with.
+                Some(r) if r.via.is_some() => match &c.squash {
+                    Some((name, sum)) if r.via.as_ref() == Some(name) && *sum != r.checksum => {
+                        State::Modified
+                    }
+                    _ => State::Squashed,
+                },
                 Some(r) if r.checksum != c.checksum => State::Modified,
                 Some(_) => State::Applied,
             };
@@ -119,6 +135,9 @@ pub struct UpTarget {
     pub to: Option<String>,
     /// Apply pending migrations older than the newest applied one.
     pub allow_out_of_order: bool,
+    /// Apply only these versions (a plan run), in order; pending ones older than the newest
+    /// applied one are allowed, since they were picked by hand.
+    pub only: Option<Vec<String>>,
 }
 
 /// How far `down` goes.
@@ -130,6 +149,10 @@ pub enum DownTarget {
     To(String),
     /// Everything.
     All,
+    /// The migrations applied by one batch (one `up` or plan run); `None` for the last one.
+    Batch(Option<i32>),
+    /// These versions, where applied (a plan rollback).
+    Only(Vec<String>),
 }
 
 fn refuse_dirty_or_modified(entries: &[Entry]) -> Result<()> {
@@ -181,9 +204,15 @@ pub fn plan_up(entries: &[Entry], target: &UpTarget) -> Result<Vec<usize>> {
     if let Some(to) = &target.to {
         known(entries, to)?;
     }
+    if let Some(only) = &target.only {
+        for version in only {
+            known(entries, version)?;
+        }
+    }
+    // Migrations applied ahead of their turn by a plan do not make the ones they skipped late.
     let newest_applied = entries
         .iter()
-        .filter(|e| e.row.is_some())
+        .filter(|e| e.row.as_ref().is_some_and(|r| r.plan.is_none()))
         .map(|e| e.version.as_str())
         .max();
     let mut pending: Vec<usize> = entries
@@ -191,12 +220,14 @@ pub fn plan_up(entries: &[Entry], target: &UpTarget) -> Result<Vec<usize>> {
         .enumerate()
         .filter(|(_, e)| e.state == State::Pending)
         .filter(|(_, e)| target.to.as_ref().is_none_or(|to| &e.version <= to))
+        .filter(|(_, e)| target.only.as_ref().is_none_or(|o| o.contains(&e.version)))
         .map(|(i, _)| i)
         .collect();
     if let Some(steps) = target.steps {
         pending.truncate(steps as usize);
     }
     if !target.allow_out_of_order
+        && target.only.is_none()
         && let Some(newest) = newest_applied
     {
         let late: Vec<String> = pending
@@ -212,10 +243,14 @@ pub fn plan_up(entries: &[Entry], target: &UpTarget) -> Result<Vec<usize>> {
     Ok(pending)
 }
 
-/// The migrations `down` reverts, newest first (indices into `entries`).
+/// The migrations `down` reverts, newest first (indices into `entries`). Migrations applied
+/// together through a consolidated migration are reverted together: a target that reaches one
+/// of them takes the others along, or is refused where that would revert more than it names.
 ///
 /// # Errors
-/// Refuses a failed or modified migration, an unknown target, and more steps than are applied.
+/// Refuses a failed or modified migration, an unknown target, more steps than are applied, a
+/// batch with nothing applied, and a version target or selection that would split migrations
+/// applied through a consolidated migration.
 pub fn plan_down(entries: &[Entry], target: &DownTarget) -> Result<Vec<usize>> {
     refuse_dirty_or_modified(entries)?;
     let applied: Vec<usize> = entries
@@ -225,8 +260,8 @@ pub fn plan_down(entries: &[Entry], target: &DownTarget) -> Result<Vec<usize>> {
         .filter(|(_, e)| e.row.is_some())
         .map(|(i, _)| i)
         .collect();
-    match target {
-        DownTarget::All => Ok(applied),
+    let planned: Vec<usize> = match target {
+        DownTarget::All => applied.clone(),
         DownTarget::Steps(n) => {
             if *n as usize > applied.len() {
                 return Err(EngineError::NotEnoughApplied {
@@ -234,16 +269,158 @@ pub fn plan_down(entries: &[Entry], target: &DownTarget) -> Result<Vec<usize>> {
                     applied: applied.len(),
                 });
             }
-            Ok(applied.into_iter().take(*n as usize).collect())
+            applied.iter().copied().take(*n as usize).collect()
         }
         DownTarget::To(version) => {
             known(entries, version)?;
-            Ok(applied
-                .into_iter()
+            applied
+                .iter()
+                .copied()
                 .filter(|&i| entries[i].version.as_str() > version.as_str())
-                .collect())
+                .collect()
+        }
+        DownTarget::Batch(batch) => {
+            let batch_of = |i: &usize| entries[*i].row.as_ref().map(|r| r.batch);
+            let Some(batch) = batch.or_else(|| applied.iter().filter_map(batch_of).max()) else {
+                return Ok(Vec::new());
+            };
+            let rows: Vec<usize> = applied
+                .iter()
+                .copied()
+                .filter(|i| batch_of(i) == Some(batch))
+                .collect();
+            if rows.is_empty() {
+                return Err(EngineError::UnknownBatch { batch });
+            }
+            rows
+        }
+        // A selection names what it names; whatever of it is not applied is simply not reverted.
+        DownTarget::Only(versions) => applied
+            .iter()
+            .copied()
+            .filter(|&i| versions.contains(&entries[i].version))
+            .collect(),
+    };
+    with_squashed_runs(entries, planned, target)
+}
+
+/// Adds to `planned` the other migrations applied through the same consolidated migration as
+/// one in it, or refuses where the target names a point or a selection that would split them.
+fn with_squashed_runs(
+    entries: &[Entry],
+    mut planned: Vec<usize>,
+    target: &DownTarget,
+) -> Result<Vec<usize>> {
+    let via = |i: usize| entries[i].row.as_ref().and_then(|r| r.via.clone());
+    let mut runs: Vec<String> = planned.iter().filter_map(|&i| via(i)).collect();
+    runs.sort();
+    runs.dedup();
+    for squash in runs {
+        let run: Vec<usize> = (0..entries.len())
+            .filter(|&i| via(i).as_deref() == Some(squash.as_str()))
+            .collect();
+        let left_out: Vec<usize> = run
+            .iter()
+            .copied()
+            .filter(|i| !planned.contains(i))
+            .collect();
+        if left_out.is_empty() {
+            continue;
+        }
+        let refuse = |what: String, fix: &str| EngineError::SplitsSquash {
+            what,
+            squash: squash.clone(),
+            migrations: run.iter().map(|&i| entries[i].label()).collect(),
+            fix: fix.to_owned(),
+        };
+        match target {
+            DownTarget::To(version) => {
+                return Err(refuse(
+                    format!("back to {version}"),
+                    "go back to the last of them, or to a version before the first",
+                ));
+            }
+            DownTarget::Only(_) => {
+                return Err(refuse(
+                    "the selected migrations".to_owned(),
+                    "select all of them, or none",
+                ));
+            }
+            DownTarget::All | DownTarget::Steps(_) | DownTarget::Batch(_) => {
+                planned.extend(left_out);
+            }
         }
     }
+    planned.sort_by(|&a, &b| entries[b].version.cmp(&entries[a].version));
+    Ok(planned)
+}
+
+/// Refuses a plan run in which a picked migration needs one that is neither applied nor
+/// picked (`picked` are indices into `entries` of the migrations about to be applied).
+///
+/// # Errors
+/// [`EngineError::UnmetDependencies`] naming each such pair.
+pub fn check_prerequisites(
+    entries: &[Entry],
+    picked: &[usize],
+    graph: &DependencyGraph,
+    plan: &str,
+) -> Result<()> {
+    let all: Vec<String> = entries.iter().map(|e| e.version.clone()).collect();
+    let applied: BTreeSet<String> = entries
+        .iter()
+        .filter(|e| e.row.is_some())
+        .map(|e| e.version.clone())
+        .collect();
+    let selected: Vec<String> = picked.iter().map(|&i| entries[i].version.clone()).collect();
+    let culprits = graph.unmet(&selected, &applied, &all, |v| label_of(entries, v));
+    if culprits.is_empty() {
+        Ok(())
+    } else {
+        Err(EngineError::UnmetDependencies {
+            plan: plan.to_owned(),
+            culprits,
+        })
+    }
+}
+
+/// Refuses a rollback that would revert a migration which a migration staying applied needs
+/// (`planned` are indices into `entries` of the migrations about to be reverted).
+///
+/// # Errors
+/// [`EngineError::DependentsApplied`] naming each such pair.
+pub fn check_dependents(
+    entries: &[Entry],
+    planned: &[usize],
+    graph: &DependencyGraph,
+    what: &str,
+) -> Result<()> {
+    let all: Vec<String> = entries.iter().map(|e| e.version.clone()).collect();
+    let applied: BTreeSet<String> = entries
+        .iter()
+        .filter(|e| e.row.is_some())
+        .map(|e| e.version.clone())
+        .collect();
+    let reverting: Vec<String> = planned
+        .iter()
+        .map(|&i| entries[i].version.clone())
+        .collect();
+    let culprits = graph.dependents(&reverting, &applied, &all, |v| label_of(entries, v));
+    if culprits.is_empty() {
+        Ok(())
+    } else {
+        Err(EngineError::DependentsApplied {
+            what: what.to_owned(),
+            culprits,
+        })
+    }
+}
+
+fn label_of(entries: &[Entry], version: &str) -> String {
+    entries
+        .iter()
+        .find(|e| e.version == version)
+        .map_or_else(|| version.to_owned(), Entry::label)
 }
 
 #[cfg(test)]
@@ -259,6 +436,7 @@ mod tests {
                 version: (*v).to_owned(),
                 name: format!("m{v}"),
                 checksum: format!("sum{v}"),
+                squash: None,
             })
             .collect()
     }
@@ -276,6 +454,8 @@ mod tests {
             down_sql: None,
             error: None,
             environment: None,
+            plan: None,
+            via: None,
         }
     }
 
@@ -425,5 +605,133 @@ mod tests {
                 applied: 1
             })
         ));
+    }
+
+    fn in_batch(version: &str, batch: i32) -> LedgerRow {
+        LedgerRow {
+            batch,
+            ..applied(version)
+        }
+    }
+
+    fn squashed(version: &str, via: &str) -> LedgerRow {
+        LedgerRow {
+            via: Some(via.to_owned()),
+            checksum: "sumS".to_owned(),
+            ..applied(version)
+        }
+    }
+
+    #[test]
+    fn a_batch_rollback_reverts_exactly_that_batch_the_last_by_default() {
+        let entries = classify(
+            &[
+                in_batch("1", 1),
+                in_batch("2", 2),
+                in_batch("3", 2),
+                in_batch("4", 3),
+            ],
+            &code(&["1", "2", "3", "4"]),
+        );
+        let last = plan_down(&entries, &DownTarget::Batch(None)).unwrap();
+        assert_eq!(versions(&entries, &last), ["4"]);
+        let two = plan_down(&entries, &DownTarget::Batch(Some(2))).unwrap();
+        assert_eq!(versions(&entries, &two), ["3", "2"]);
+        assert!(matches!(
+            plan_down(&entries, &DownTarget::Batch(Some(9))),
+            Err(EngineError::UnknownBatch { batch: 9 })
+        ));
+        let nothing = classify(&[], &code(&["1"]));
+        assert!(
+            plan_down(&nothing, &DownTarget::Batch(None))
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_plan_applies_only_its_pending_migrations_even_out_of_order() {
+        let entries = classify(&[applied("1"), applied("3")], &code(&["1", "2", "3", "4"]));
+        let plan = UpTarget {
+            only: Some(vec!["2".into(), "3".into(), "4".into()]),
+            ..Default::default()
+        };
+        assert_eq!(
+            versions(&entries, &plan_up(&entries, &plan).unwrap()),
+            ["2", "4"]
+        );
+        let unknown = UpTarget {
+            only: Some(vec!["7".into()]),
+            ..Default::default()
+        };
+        assert!(plan_up(&entries, &unknown).is_err());
+    }
+
+    #[test]
+    fn migrations_a_plan_applied_early_do_not_make_the_skipped_ones_late() {
+        let early = LedgerRow {
+            plan: Some("hotfix".into()),
+            ..applied("4")
+        };
+        let entries = classify(&[applied("1"), early], &code(&["1", "2", "3", "4"]));
+        let all = plan_up(&entries, &UpTarget::default()).unwrap();
+        assert_eq!(versions(&entries, &all), ["2", "3"]);
+    }
+
+    #[test]
+    fn rows_applied_through_a_consolidated_migration_are_squashed_and_checked_against_it() {
+        let mut code = code(&["1", "2", "3"]);
+        for c in &mut code[..2] {
+            c.squash = Some(("mS".into(), "sumS".into()));
+        }
+        let entries = classify(&[squashed("1", "mS"), squashed("2", "mS")], &code);
+        assert_eq!(entries[0].state, State::Squashed);
+        code[0].squash = Some(("mS".into(), "changed".into()));
+        let entries = classify(&[squashed("1", "mS"), squashed("2", "mS")], &code);
+        assert_eq!(entries[0].state, State::Modified);
+        code[0].squash = None;
+        let entries = classify(&[squashed("1", "mS")], &code);
+        assert_eq!(entries[0].state, State::Squashed);
+    }
+
+    #[test]
+    fn a_squashed_run_is_reverted_whole_or_not_at_all() {
+        let rows = [squashed("1", "mS"), squashed("2", "mS"), applied("3")];
+        let entries = classify(&rows, &code(&["1", "2", "3"]));
+        let two = plan_down(&entries, &DownTarget::Steps(2)).unwrap();
+        assert_eq!(versions(&entries, &two), ["3", "2", "1"]);
+        let to_one = plan_down(&entries, &DownTarget::To("1".into())).unwrap_err();
+        assert!(
+            matches!(to_one, EngineError::SplitsSquash { .. }),
+            "{to_one}"
+        );
+        let to_two = plan_down(&entries, &DownTarget::To("2".into())).unwrap();
+        assert_eq!(versions(&entries, &to_two), ["3"]);
+        assert!(plan_down(&entries, &DownTarget::Only(vec!["2".into()])).is_err());
+    }
+
+    #[test]
+    fn picked_migrations_need_their_dependencies_applied_or_picked() {
+        let entries = classify(&[applied("1")], &code(&["1", "2", "3"]));
+        let graph = DependencyGraph::undeclared();
+        assert!(check_prerequisites(&entries, &[1], &graph, "p").is_ok());
+        let err = check_prerequisites(&entries, &[2], &graph, "p").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "plan `p` cannot run: 3_m3 needs 2_m2, which is neither applied nor in the plan; add what is needed to the plan, or apply it first"
+        );
+    }
+
+    #[test]
+    fn a_rollback_may_not_take_away_what_a_remaining_migration_needs() {
+        let entries = classify(&[applied("1"), applied("2")], &code(&["1", "2"]));
+        let graph = DependencyGraph::undeclared();
+        assert!(check_dependents(&entries, &[1], &graph, "batch 2").is_ok());
+        let err = check_dependents(&entries, &[0], &graph, "batch 1").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("2_m2, which stays applied, needs 1_m1"),
+            "{err}"
+        );
     }
 }

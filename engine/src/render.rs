@@ -14,7 +14,7 @@ use sea_orm::{
     MockDatabaseConnection, MockDatabaseTrait, MockExecResult, QueryResult, Statement, Transaction,
     Value,
 };
-use sea_orm_migration::SchemaManager;
+use sea_orm_migration::{MigrationTrait, SchemaManager};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
@@ -132,6 +132,19 @@ pub async fn render(
     backend: DbBackend,
     direction: Direction,
 ) -> Result<Vec<String>, DbErr> {
+    render_code(migration.code.as_ref(), backend, direction).await
+}
+
+/// [`render`] for migration code that is not part of the ordered list (a consolidated
+/// migration).
+///
+/// # Errors
+/// As [`render`].
+pub async fn render_code(
+    code: &dyn MigrationTrait,
+    backend: DbBackend,
+    direction: Direction,
+) -> Result<Vec<String>, DbErr> {
     let recorder = Recorder {
         backend,
         statements: Arc::default(),
@@ -142,8 +155,8 @@ pub async fn render(
     .into();
     let manager = SchemaManager::new(&conn);
     match direction {
-        Direction::Up => migration.code.up(&manager).await?,
-        Direction::Down => migration.code.down(&manager).await?,
+        Direction::Up => code.up(&manager).await?,
+        Direction::Down => code.down(&manager).await?,
     }
     Ok(recorder.take())
 }

@@ -16,10 +16,22 @@ pub struct Step {
     pub name: String,
     /// `up` or `down`.
     pub direction: &'static str,
-    /// `code`, or `stored` for a missing migration reverted with the SQL kept at apply time.
+    /// `code`; `squash` for a consolidated migration run in place of the migrations in
+    /// `replaces`; or `stored` for a migration no longer in the code, reverted with the SQL kept
+    /// when it was applied.
     pub source: &'static str,
     /// Wall time of the migration and its ledger writes.
     pub duration_ms: i64,
+    /// For a consolidated migration: `version_name` of each migration it applied or reverted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub replaces: Vec<String>,
+}
+
+impl Step {
+    /// How many migrations of the list it applied or reverted.
+    pub fn migrations(&self) -> usize {
+        self.replaces.len().max(1)
+    }
 }
 
 /// The result of `up`, `down` and the commands built on them.
@@ -31,6 +43,12 @@ pub struct RunReport {
     pub batch: Option<i32>,
     /// What ran, in order.
     pub steps: Vec<Step>,
+    /// The plan run or rolled back, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<String>,
+    /// Why a consolidated migration was or was not used, one sentence each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl RunReport {
@@ -44,6 +62,7 @@ impl RunReport {
         self.adopted.extend(other.adopted);
         self.batch = other.batch.or(self.batch);
         self.steps.extend(other.steps);
+        self.notes.extend(other.notes);
     }
 }
 
@@ -56,6 +75,9 @@ impl fmt::Display for RunReport {
                 self.adopted.len()
             )?;
         }
+        for note in &self.notes {
+            writeln!(f, "{note}")?;
+        }
         if self.steps.is_empty() {
             return writeln!(
                 f,
@@ -63,8 +85,14 @@ impl fmt::Display for RunReport {
             );
         }
         let total: i64 = self.steps.iter().map(|s| s.duration_ms).sum();
-        let applied = self.steps.iter().filter(|s| s.direction == "up").count();
-        let reverted = self.steps.len() - applied;
+        let count = |direction: &str| -> usize {
+            self.steps
+                .iter()
+                .filter(|s| s.direction == direction)
+                .map(Step::migrations)
+                .sum()
+        };
+        let (applied, reverted) = (count("up"), count("down"));
         let mut parts = Vec::new();
         if reverted > 0 {
             parts.push(format!("reverted {reverted} migration(s)"));
@@ -77,24 +105,69 @@ impl fmt::Display for RunReport {
             parts.push(format!("applied {applied} migration(s){batch}"));
         }
         let mut sentence = parts.join(", then ");
+        if let Some(plan) = &self.plan {
+            sentence = format!("plan `{plan}`: {sentence}");
+        }
         if let Some(first) = sentence.get_mut(0..1) {
             first.make_ascii_uppercase();
         }
         writeln!(f, "{sentence} ({total} ms):")?;
         for s in &self.steps {
-            let stored = if s.source == "stored" {
-                " (from stored SQL)"
-            } else {
-                ""
+            let how = match (s.source, s.replaces.len()) {
+                ("stored", 0) => " (from stored SQL)".to_owned(),
+                ("stored", n) => format!(" (consolidated, from stored SQL: {n} migrations)"),
+                (_, 0) => String::new(),
+                (_, n) => format!(" (consolidated: {n} migrations in one step)"),
             };
             writeln!(
                 f,
-                "  {:<4} {}_{}{stored} ({} ms)",
+                "  {:<4} {}_{}{how} ({} ms)",
                 s.direction, s.version, s.name, s.duration_ms
             )?;
+            for replaced in &s.replaces {
+                writeln!(f, "         {replaced}")?;
+            }
         }
         Ok(())
     }
+}
+
+/// Where a set of migrations (a release, a plan) stands on a database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Progress {
+    /// Every one of them is applied (directly or through a consolidated migration).
+    Applied,
+    /// Some are applied, some not.
+    Partly,
+    /// None is applied.
+    Pending,
+}
+
+impl Progress {
+    /// The word used everywhere.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Progress::Applied => "applied",
+            Progress::Partly => "partly",
+            Progress::Pending => "pending",
+        }
+    }
+
+    /// From how many of `total` are applied; `None` for an empty set.
+    pub fn of(applied: usize, total: usize) -> Option<Self> {
+        match (applied, total) {
+            (_, 0) => None,
+            (a, t) if a >= t => Some(Progress::Applied),
+            (0, _) => Some(Progress::Pending),
+            _ => Some(Progress::Partly),
+        }
+    }
+}
+
+/// Whether a migration in `state` has its effects in the database.
+pub fn is_in_effect(state: State) -> bool {
+    matches!(state, State::Applied | State::Squashed | State::Modified)
 }
 
 /// One line of `status`.
@@ -112,6 +185,14 @@ pub struct StatusLine {
     pub applied_at: Option<DateTime<Utc>>,
     /// How long it took.
     pub execution_ms: Option<i64>,
+    /// Its position in the code's list (what plan selections count), when the code has it.
+    pub number: Option<usize>,
+    /// The release that shipped it, when the project declares releases.
+    pub release: Option<String>,
+    /// The plan whose run applied it.
+    pub plan: Option<String>,
+    /// The consolidated migration that applied it (state `squashed`).
+    pub via: Option<String>,
 }
 
 /// The result of `status`.
@@ -126,6 +207,55 @@ pub struct StatusReport {
     pub adoptable: bool,
     /// Every migration from the code and the ledger, in version order.
     pub migrations: Vec<StatusLine>,
+    /// The consolidated migrations of the code and how this database relates to each.
+    pub squashes: Vec<SquashStatus>,
+}
+
+/// How a database relates to one consolidated migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SquashPath {
+    /// The migrations it replaces were applied through it.
+    Used,
+    /// Some of the migrations it replaces were applied one by one; the rest will be too.
+    Bypassed,
+    /// None of them is applied: an `up` through all of them will run it instead.
+    Available,
+}
+
+/// One consolidated migration in `status`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SquashStatus {
+    /// Its fourteen-digit version.
+    pub version: String,
+    /// Its snake-case name.
+    pub name: String,
+    /// `version_name` of each migration it replaces.
+    pub replaces: Vec<String>,
+    /// See [`SquashPath`].
+    pub path: SquashPath,
+}
+
+impl fmt::Display for SquashStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.replaces.len();
+        let (first, last) = (
+            self.replaces.first().map_or("", String::as_str),
+            self.replaces.last().map_or("", String::as_str),
+        );
+        let how = match self.path {
+            SquashPath::Used => "they were applied through it",
+            SquashPath::Bypassed => "they are applied one by one on this database",
+            SquashPath::Available => {
+                "none is applied, so the next `up` through them runs it instead"
+            }
+        };
+        write!(
+            f,
+            "{}_{} replaces {n} migrations ({first} .. {last}): {how}",
+            self.version, self.name
+        )
+    }
 }
 
 impl StatusReport {
@@ -140,6 +270,9 @@ impl StatusReport {
 pub struct Script {
     /// Sections in execution order.
     pub sections: Vec<Section>,
+    /// Why a consolidated migration would not be used, one sentence each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// One part of a [`Script`]: a migration, or the ledger's creation.
@@ -155,6 +288,9 @@ impl fmt::Display for Script {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "-- Dry run: nothing below was executed.")?;
         writeln!(f, "-- {}", crate::render::READS_RETURN_NOTHING)?;
+        for note in &self.notes {
+            writeln!(f, "-- {note}")?;
+        }
         if self.sections.is_empty() {
             writeln!(
                 f,

@@ -6,20 +6,27 @@ use chrono::Utc;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, DbErr, StatementBuilder, TransactionTrait,
 };
-use sea_orm_migration::SchemaManager;
+use sea_orm_migration::{MigrationTrait, SchemaManager};
+use std::borrow::Cow;
 use std::time::Instant;
 use tracing::info;
 
 use crate::adopt::{self, SeaqlRow};
 use crate::backend;
 use crate::checksum::checksum;
+use crate::deps::DependencyGraph;
 use crate::error::{EngineError, Result};
 use crate::history::{self, Action, HistoryEntry, Outcome};
 use crate::ledger::{self, Ledger, LedgerRow, RowState};
 use crate::plan::{self, CodeMigration, DownTarget, Entry, State, UpTarget};
+use crate::release::Releases;
 use crate::render::{self, Direction};
-use crate::report::{RepairReport, RunReport, Script, Section, StatusLine, StatusReport, Step};
+use crate::report::{
+    RepairReport, RunReport, Script, Section, SquashPath, SquashStatus, StatusLine, StatusReport,
+    Step,
+};
 use crate::source::{Migration, MigrationId, MigrationSet};
+use crate::squash::SquashGroup;
 use crate::wipe;
 
 /// Per-run choices that are not about which migrations to run.
@@ -29,6 +36,8 @@ pub struct RunOptions {
     pub reason: Option<String>,
     /// The user confirmed reverting migrations that are not in the code from their stored SQL.
     pub confirmed_missing: bool,
+    /// The plan being run or rolled back, recorded in the ledger and the history.
+    pub plan: Option<String>,
 }
 
 /// What `repair` should do.
@@ -49,6 +58,9 @@ pub struct Engine<'a> {
     ledger: Ledger,
     actor: String,
     environment: String,
+    graph: Cow<'a, DependencyGraph>,
+    releases: Option<&'a Releases>,
+    squashes: bool,
 }
 
 /// What the engine read before planning.
@@ -68,7 +80,8 @@ enum Protocol {
     Tracked,
 }
 
-fn who() -> String {
+/// `user@host` of whoever runs this process, as the ledger, the history and plans record it.
+pub(crate) fn who() -> String {
     let user = whoami::username().unwrap_or_else(|_| "unknown".to_owned());
     let host = whoami::hostname().unwrap_or_else(|_| "unknown".to_owned());
     format!("{user}@{host}")
@@ -87,7 +100,31 @@ impl<'a> Engine<'a> {
             ledger,
             actor: who(),
             environment: crate::guard::current_environment(),
+            graph: Cow::Owned(DependencyGraph::undeclared()),
+            releases: None,
+            squashes: true,
         }
+    }
+
+    /// Checks plan runs and batch or plan rollbacks against `graph`; without it, every
+    /// migration needs every earlier one.
+    pub fn with_dependencies(mut self, graph: &'a DependencyGraph) -> Self {
+        self.graph = Cow::Borrowed(graph);
+        self
+    }
+
+    /// Records in the history the release that shipped each migration.
+    pub fn with_releases(mut self, releases: &'a Releases) -> Self {
+        self.releases = Some(releases);
+        self
+    }
+
+    /// Never runs a consolidated migration in place of the migrations it replaces: `verify`
+    /// builds the one-by-one path with it. Migrations already applied through one are still
+    /// reverted through it.
+    pub fn without_squashes(mut self) -> Self {
+        self.squashes = false;
+        self
     }
 
     /// Records `environment` instead of `APP_ENV` as the environment of what this engine applies.
@@ -124,12 +161,20 @@ impl<'a> Engine<'a> {
         self.ledger.backend()
     }
 
-    fn protocol(&self, migration: &Migration) -> Protocol {
-        let transactional = migration
-            .code
+    fn protocol(&self, code: &dyn MigrationTrait) -> Protocol {
+        let transactional = code
             .use_transaction()
             .unwrap_or(backend::transactional_ddl(self.backend()));
         if transactional && backend::transactional_ddl(self.backend()) {
+            Protocol::Atomic
+        } else {
+            Protocol::Tracked
+        }
+    }
+
+    /// How a stored `down` runs: atomically where DDL is transactional.
+    fn stored_protocol(&self) -> Protocol {
+        if backend::transactional_ddl(self.backend()) {
             Protocol::Atomic
         } else {
             Protocol::Tracked
@@ -146,9 +191,31 @@ impl<'a> Engine<'a> {
             })
     }
 
+    async fn render_squash(
+        &self,
+        group: &SquashGroup,
+        direction: Direction,
+    ) -> Result<Vec<String>> {
+        render::render_code(group.code.as_ref(), self.backend(), direction)
+            .await
+            .map_err(|source| EngineError::Render {
+                migration: group.id.to_string(),
+                direction: direction.as_str(),
+                source,
+            })
+    }
+
     /// Renders every migration's `down` for storage; `None` for one that has no `down`.
     async fn render_down(&self, migration: &Migration) -> Option<String> {
         render::render(migration, self.backend(), Direction::Down)
+            .await
+            .ok()
+            .map(|s| ledger::encode_statements(&s))
+    }
+
+    /// A consolidated migration's `down` for storage on the newest row it applies.
+    async fn render_squash_down(&self, group: &SquashGroup) -> Option<String> {
+        render::render_code(group.code.as_ref(), self.backend(), Direction::Down)
             .await
             .ok()
             .map(|s| ledger::encode_statements(&s))
@@ -162,7 +229,14 @@ impl<'a> Engine<'a> {
                 version: m.id.version.clone(),
                 name: m.id.name.clone(),
                 checksum: checksum(&up),
+                squash: None,
             });
+        }
+        for group in self.set.squashes() {
+            let sum = checksum(&self.render_squash(group, Direction::Up).await?);
+            for c in out.iter_mut().take(group.last + 1).skip(group.first) {
+                c.squash = Some((group.name(), sum.clone()));
+            }
         }
         Ok(out)
     }
@@ -219,9 +293,17 @@ impl<'a> Engine<'a> {
                 down_sql,
                 error: None,
                 environment: Some(self.environment.clone()),
+                plan: None,
+                via: None,
             });
         }
         rows
+    }
+
+    fn release_of(&self, version: &str) -> Option<String> {
+        self.releases
+            .and_then(|r| r.release_of(version))
+            .map(|r| r.version.to_string())
     }
 
     /// Where every migration stands. Reads only: creates nothing, takes no lock.
@@ -230,6 +312,35 @@ impl<'a> Engine<'a> {
     /// A migration that cannot be rendered, or a database error while reading.
     pub async fn status(&self) -> Result<StatusReport> {
         let snap = self.snapshot().await?;
+        let squashes = self
+            .set
+            .squashes()
+            .iter()
+            .map(|group| {
+                let members: Vec<&Entry> = snap
+                    .entries
+                    .iter()
+                    .filter(|e| e.code.is_some_and(|i| group.covers(i)))
+                    .collect();
+                let name = group.name();
+                let through = members
+                    .iter()
+                    .any(|e| e.row.as_ref().and_then(|r| r.via.as_ref()) == Some(&name));
+                let path = if through {
+                    SquashPath::Used
+                } else if members.iter().any(|e| e.row.is_some()) {
+                    SquashPath::Bypassed
+                } else {
+                    SquashPath::Available
+                };
+                SquashStatus {
+                    version: group.id.version.clone(),
+                    name: group.id.name.clone(),
+                    replaces: members.iter().map(|e| e.label()).collect(),
+                    path,
+                }
+            })
+            .collect();
         Ok(StatusReport {
             backend: backend::name(self.backend()),
             ledger_exists: snap.rows.is_some(),
@@ -244,8 +355,13 @@ impl<'a> Engine<'a> {
                     batch: e.row.as_ref().map(|r| r.batch),
                     applied_at: e.row.as_ref().map(|r| r.applied_at),
                     execution_ms: e.row.as_ref().map(|r| r.execution_ms),
+                    number: e.code.map(|i| i + 1),
+                    release: self.release_of(&e.version),
+                    plan: e.row.as_ref().and_then(|r| r.plan.clone()),
+                    via: e.row.as_ref().and_then(|r| r.via.clone()),
                 })
                 .collect(),
+            squashes,
         })
     }
 
@@ -356,6 +472,33 @@ impl<'a> Engine<'a> {
             outcome,
             error,
             reason,
+            plan: None,
+            release: self.release_of(&row.version),
+            via: row.via.clone(),
+        }
+    }
+
+    /// The history entry of one step of a run: its reason and plan come from `options`.
+    fn record(
+        &self,
+        row: &LedgerRow,
+        action: Action,
+        duration_ms: i64,
+        outcome: Outcome,
+        error: Option<String>,
+        options: &RunOptions,
+    ) -> HistoryEntry {
+        HistoryEntry {
+            plan: options.plan.clone(),
+            ..self.history_entry(
+                row,
+                action,
+                Some(row.batch),
+                duration_ms,
+                outcome,
+                error,
+                options.reason.clone(),
+            )
         }
     }
 
@@ -365,13 +508,13 @@ impl<'a> Engine<'a> {
         checksum: &str,
         batch: i32,
         down_sql: Option<String>,
-        state: RowState,
+        options: &RunOptions,
     ) -> LedgerRow {
         LedgerRow {
             version: entry.version.clone(),
             name: entry.name.clone(),
             checksum: checksum.to_owned(),
-            state,
+            state: RowState::Applied,
             batch,
             applied_at: Utc::now(),
             execution_ms: 0,
@@ -379,6 +522,8 @@ impl<'a> Engine<'a> {
             down_sql,
             error: None,
             environment: Some(self.environment.clone()),
+            plan: options.plan.clone(),
+            via: None,
         }
     }
 
@@ -387,18 +532,33 @@ impl<'a> Engine<'a> {
     }
 
     /// Applies pending migrations as `target` says, each in its own transaction where the backend
-    /// allows, as one new batch.
+    /// allows, as one new batch. Where the run covers every migration a consolidated migration
+    /// replaces and none of them is applied, the consolidated migration runs instead of them;
+    /// the report's notes say when one was passed over, and why.
     ///
     /// # Errors
-    /// Validation refusals before anything runs; [`EngineError::MigrationFailed`] when a migration
+    /// Validation refusals before anything runs (for a selection, also a picked migration that
+    /// needs one neither applied nor picked); [`EngineError::MigrationFailed`] when a migration
     /// fails, carrying what completed before it.
     pub async fn up(&self, target: &UpTarget, options: &RunOptions) -> Result<RunReport> {
         let snap = self.snapshot().await?;
         let planned = plan::plan_up(&snap.entries, target)?;
-        let mut report = RunReport::default();
+        if target.only.is_some() {
+            plan::check_prerequisites(
+                &snap.entries,
+                &planned,
+                &self.graph,
+                options.plan.as_deref().unwrap_or("selection"),
+            )?;
+        }
+        let mut report = RunReport {
+            plan: options.plan.clone(),
+            ..RunReport::default()
+        };
         if planned.is_empty() {
             return Ok(report);
         }
+        let steps = self.up_steps(&snap.entries, &planned, &mut report.notes);
         report.adopted = self.adopt_if_needed(&snap).await?;
         if snap.rows.is_none() {
             self.ensure_ledger().await?;
@@ -411,23 +571,15 @@ impl<'a> Engine<'a> {
             .unwrap_or_default();
         let batch = ledger::next_batch(&rows);
         report.batch = Some(batch);
-        for index in planned {
-            let entry = &snap.entries[index];
-            let Some(code_index) = entry.code else {
-                continue;
+        for step in steps {
+            let result = match step {
+                UpStep::One(index) => self.apply_one(&snap, index, batch, options).await,
+                UpStep::Squash(group, members) => {
+                    self.apply_squash(&snap, group, &members, batch, options)
+                        .await
+                }
             };
-            let migration =
-                self.set
-                    .iter()
-                    .nth(code_index)
-                    .ok_or_else(|| EngineError::UnknownVersion {
-                        version: entry.version.clone(),
-                    })?;
-            let checksum = &snap.code[code_index].checksum;
-            match self
-                .apply_one(entry, migration, checksum, batch, options)
-                .await
-            {
+            match result {
                 Ok(step) => report.steps.push(step),
                 Err(e) => return Err(with_completed(e, &report)),
             }
@@ -435,267 +587,201 @@ impl<'a> Engine<'a> {
         Ok(report)
     }
 
+    /// Groups `planned` into steps: a consolidated migration where the run covers all it
+    /// replaces (none of which can be applied, since `planned` holds pending ones only),
+    /// otherwise one migration at a time, noting why a consolidated migration was not used.
+    fn up_steps(
+        &self,
+        entries: &[Entry],
+        planned: &[usize],
+        notes: &mut Vec<String>,
+    ) -> Vec<UpStep<'a>> {
+        let set: &'a MigrationSet = self.set;
+        let mut chosen: Vec<(&'a SquashGroup, Vec<usize>)> = Vec::new();
+        for group in set.squashes().iter().filter(|_| self.squashes) {
+            let members: Vec<usize> = (0..entries.len())
+                .filter(|&i| entries[i].code.is_some_and(|c| group.covers(c)))
+                .collect();
+            let in_run: Vec<usize> = members
+                .iter()
+                .copied()
+                .filter(|i| planned.contains(i))
+                .collect();
+            if in_run.is_empty() {
+                continue;
+            }
+            let n = members.len();
+            if in_run.len() == n {
+                info!(
+                    "none of the {n} migrations {} replaces is applied: running it instead",
+                    group.id
+                );
+                chosen.push((group, in_run));
+                continue;
+            }
+            let applied = members
+                .iter()
+                .filter(|&&i| entries[i].row.is_some())
+                .count();
+            let why = if applied > 0 {
+                let verb = if applied == 1 { "was" } else { "were" };
+                format!("{applied} of the {n} migrations it replaces {verb} already applied")
+            } else {
+                format!(
+                    "this run applies only {} of the {n} migrations it replaces",
+                    in_run.len()
+                )
+            };
+            let note = format!(
+                "Not using the consolidated migration {}: {why}, so they run one by one.",
+                group.id
+            );
+            info!("{note}");
+            notes.push(note);
+        }
+        let mut steps = Vec::new();
+        for &i in planned {
+            match chosen.iter().find(|(_, members)| members.contains(&i)) {
+                Some((group, members)) if members.first() == Some(&i) => {
+                    steps.push(UpStep::Squash(group, members.clone()));
+                }
+                Some(_) => {}
+                None => steps.push(UpStep::One(i)),
+            }
+        }
+        steps
+    }
+
+    fn code_of(&self, entry: &Entry) -> Result<&'a Migration> {
+        let set: &'a MigrationSet = self.set;
+        entry
+            .code
+            .and_then(|i| set.iter().nth(i))
+            .ok_or_else(|| EngineError::UnknownVersion {
+                version: entry.version.clone(),
+            })
+    }
+
     async fn apply_one(
         &self,
-        entry: &Entry,
-        migration: &Migration,
-        checksum: &str,
+        snap: &Snapshot,
+        index: usize,
         batch: i32,
         options: &RunOptions,
     ) -> Result<Step> {
+        let entry = &snap.entries[index];
+        let migration = self.code_of(entry)?;
+        let checksum = entry
+            .code
+            .and_then(|i| snap.code.get(i))
+            .map(|c| c.checksum.clone())
+            .unwrap_or_default();
         info!("applying {}", entry.label());
         let down_sql = self.render_down(migration).await;
         let started = Instant::now();
-        let mut row = self.new_row(entry, checksum, batch, down_sql, RowState::Applied);
-        let failed = |source: DbErr, rolled_back: bool| EngineError::MigrationFailed {
-            migration: entry.label(),
-            direction: "up",
-            rolled_back,
-            completed: Vec::new(),
-            source,
-        };
-        match self.protocol(migration) {
-            Protocol::Atomic => {
-                let txn = self.conn.begin().await.map_err(|e| failed(e, true))?;
-                let result = async {
-                    migration.code.up(&SchemaManager::new(&txn)).await?;
-                    row.execution_ms = millis(started);
-                    let done = self.history_entry(
-                        &row,
-                        Action::Apply,
-                        Some(batch),
-                        row.execution_ms,
-                        Outcome::Success,
-                        None,
-                        options.reason.clone(),
-                    );
-                    txn.execute(&self.ledger.insert(&row)).await?;
-                    txn.execute(&history::insert(&self.ledger, &done)).await?;
-                    Ok::<(), DbErr>(())
-                }
-                .await;
-                match result {
-                    Ok(()) => txn.commit().await.map_err(|e| failed(e, true))?,
-                    Err(e) => {
-                        let _ = txn.rollback().await;
-                        self.record_failure(&row, Action::Apply, batch, started, &e, options)
-                            .await;
-                        return Err(failed(e, true));
-                    }
-                }
-            }
-            Protocol::Tracked => {
-                row.state = RowState::Running;
-                self.conn
-                    .execute(&self.ledger.insert(&row))
-                    .await
-                    .map_err(|e| failed(e, true))?;
-                let result = if migration.code.use_transaction() == Some(true) {
-                    async {
-                        let txn = self.conn.begin().await?;
-                        migration.code.up(&SchemaManager::new(&txn)).await?;
-                        txn.commit().await
-                    }
-                    .await
-                } else {
-                    migration.code.up(&SchemaManager::new(&self.conn)).await
-                };
-                let ms = millis(started);
-                match result {
-                    Ok(()) => {
-                        row.execution_ms = ms;
-                        let done = self.history_entry(
-                            &row,
-                            Action::Apply,
-                            Some(batch),
-                            ms,
-                            Outcome::Success,
-                            None,
-                            options.reason.clone(),
-                        );
-                        self.conn
-                            .execute(&self.ledger.set_state(
-                                &row.version,
-                                RowState::Applied,
-                                None,
-                                Some(ms),
-                            ))
-                            .await
-                            .map_err(|e| failed(e, false))?;
-                        self.conn
-                            .execute(&history::insert(&self.ledger, &done))
-                            .await
-                            .map_err(|e| failed(e, false))?;
-                    }
-                    Err(e) => {
-                        let _ = self
-                            .conn
-                            .execute(&self.ledger.set_state(
-                                &row.version,
-                                RowState::Failed,
-                                Some(format!("up: {e}")),
-                                Some(ms),
-                            ))
-                            .await;
-                        self.record_failure(&row, Action::Apply, batch, started, &e, options)
-                            .await;
-                        return Err(failed(e, false));
-                    }
-                }
-            }
-        }
+        let row = self.new_row(entry, &checksum, batch, down_sql, options);
+        self.apply_unit(&entry.label(), migration.code.as_ref(), vec![row], options)
+            .await?;
         Ok(Step {
             version: entry.version.clone(),
             name: entry.name.clone(),
             direction: "up",
             source: "code",
             duration_ms: millis(started),
+            replaces: Vec::new(),
         })
     }
 
-    /// Appends a failed history row outside the failed transaction; a failure to record is logged
-    /// rather than hiding the migration's own error.
-    async fn record_failure(
-        &self,
-        row: &LedgerRow,
-        action: Action,
-        batch: i32,
-        started: Instant,
-        error: &DbErr,
-        options: &RunOptions,
-    ) {
-        let entry = self.history_entry(
-            row,
-            action,
-            Some(batch),
-            millis(started),
-            Outcome::Failed,
-            Some(error.to_string()),
-            options.reason.clone(),
-        );
-        if let Err(e) = self
-            .conn
-            .execute(&history::insert(&self.ledger, &entry))
-            .await
-        {
-            tracing::warn!("could not record the failure in the history: {e}");
-        }
-    }
-
-    /// Reverts applied migrations as `target` says, newest first. Migrations not in the code are
-    /// reverted with the `down` SQL stored when they were applied, only once confirmed.
-    ///
-    /// # Errors
-    /// Validation refusals before anything runs (including an irreversible migration anywhere in
-    /// the range); [`EngineError::MigrationFailed`] when a `down` fails.
-    pub async fn down(&self, target: &DownTarget, options: &RunOptions) -> Result<RunReport> {
-        let snap = self.snapshot().await?;
-        let planned = plan::plan_down(&snap.entries, target)?;
-        let mut report = RunReport::default();
-        if planned.is_empty() {
-            return Ok(report);
-        }
-        let steps = self.check_down(&snap, &planned, options).await?;
-        report.adopted = self.adopt_if_needed(&snap).await?;
-        for (index, down) in planned.iter().zip(steps) {
-            let entry = &snap.entries[*index];
-            match self.revert_one(entry, down, options).await {
-                Ok(step) => report.steps.push(step),
-                Err(e) => return Err(with_completed(e, &report)),
-            }
-        }
-        Ok(report)
-    }
-
-    /// Resolves what each planned revert runs, refusing before any change when one cannot be
-    /// reverted.
-    async fn check_down(
+    /// The ledger rows a consolidated migration writes for the migrations it applies: its
+    /// checksum on each, its `down` on the newest (reverted first), nothing to run on the others.
+    async fn squash_rows(
         &self,
         snap: &Snapshot,
-        planned: &[usize],
+        group: &SquashGroup,
+        members: &[usize],
+        batch: i32,
         options: &RunOptions,
-    ) -> Result<Vec<Down<'a>>> {
-        let mut out = Vec::new();
-        let mut unconfirmed = Vec::new();
-        for &index in planned {
-            let entry = &snap.entries[index];
-            match entry.code.and_then(|i| self.set.iter().nth(i)) {
-                Some(m) => {
-                    render::render(m, self.backend(), Direction::Down)
-                        .await
-                        .map_err(|e| EngineError::Irreversible {
-                            migration: entry.label(),
-                            reason: e.to_string(),
-                        })?;
-                    out.push(Down::Code(m));
+    ) -> Vec<LedgerRow> {
+        let down_sql = self.render_squash_down(group).await;
+        let checksum = snap
+            .code
+            .get(group.first)
+            .and_then(|c| c.squash.as_ref())
+            .map(|(_, sum)| sum.clone())
+            .unwrap_or_default();
+        members
+            .iter()
+            .map(|&i| {
+                let stored = if members.last() == Some(&i) {
+                    down_sql.clone()
+                } else {
+                    Some(ledger::encode_statements(&[]))
+                };
+                LedgerRow {
+                    via: Some(group.name()),
+                    ..self.new_row(&snap.entries[i], &checksum, batch, stored, options)
                 }
-                None => {
-                    let stored = entry
-                        .row
-                        .as_ref()
-                        .and_then(LedgerRow::down_statements)
-                        .ok_or_else(|| EngineError::MissingWithoutDown {
-                            migration: entry.label(),
-                            version: entry.version.clone(),
-                        })?;
-                    unconfirmed.push(entry.label());
-                    out.push(Down::Stored(stored));
-                }
-            }
-        }
-        if !unconfirmed.is_empty() && !options.confirmed_missing {
-            return Err(EngineError::MissingNeedsConfirmation {
-                versions: unconfirmed,
-            });
-        }
-        Ok(out)
+            })
+            .collect()
     }
 
-    async fn revert_one(
+    async fn apply_squash(
         &self,
-        entry: &Entry,
-        down: Down<'a>,
+        snap: &Snapshot,
+        group: &SquashGroup,
+        members: &[usize],
+        batch: i32,
         options: &RunOptions,
     ) -> Result<Step> {
-        info!("reverting {}", entry.label());
+        info!(
+            "applying {} in place of {} migrations",
+            group.id,
+            members.len()
+        );
         let started = Instant::now();
-        let Some(row) = entry.row.clone() else {
-            return Err(EngineError::UnknownVersion {
-                version: entry.version.clone(),
-            });
-        };
+        let rows = self.squash_rows(snap, group, members, batch, options).await;
+        self.apply_unit(&group.id.to_string(), group.code.as_ref(), rows, options)
+            .await?;
+        Ok(Step {
+            version: group.id.version.clone(),
+            name: group.id.name.clone(),
+            direction: "up",
+            source: "squash",
+            duration_ms: millis(started),
+            replaces: members.iter().map(|&i| snap.entries[i].label()).collect(),
+        })
+    }
+
+    /// Runs `code`'s `up` and records `rows` (one, or those of a consolidated migration's run),
+    /// as one unit: in one transaction, or tracked as `running` where DDL commits itself.
+    async fn apply_unit(
+        &self,
+        label: &str,
+        code: &dyn MigrationTrait,
+        mut rows: Vec<LedgerRow>,
+        options: &RunOptions,
+    ) -> Result<()> {
+        let started = Instant::now();
         let failed = |source: DbErr, rolled_back: bool| EngineError::MigrationFailed {
-            migration: entry.label(),
-            direction: "down",
+            migration: label.to_owned(),
+            direction: "up",
             rolled_back,
             completed: Vec::new(),
             source,
         };
-        let source = match &down {
-            Down::Code(_) => "code",
-            Down::Stored(_) => "stored",
-        };
-        let protocol = match &down {
-            Down::Code(m) => self.protocol(m),
-            Down::Stored(_) if backend::transactional_ddl(self.backend()) => Protocol::Atomic,
-            Down::Stored(_) => Protocol::Tracked,
-        };
-        match protocol {
+        match self.protocol(code) {
             Protocol::Atomic => {
                 let txn = self.conn.begin().await.map_err(|e| failed(e, true))?;
                 let result = async {
-                    down.run(&SchemaManager::new(&txn), &txn).await?;
-                    let done = self.history_entry(
-                        &row,
-                        Action::Revert,
-                        Some(row.batch),
-                        millis(started),
-                        Outcome::Success,
-                        None,
-                        options.reason.clone(),
-                    );
-                    txn.execute(&self.ledger.delete(&row.version)).await?;
-                    txn.execute(&history::insert(&self.ledger, &done)).await?;
+                    code.up(&SchemaManager::new(&txn)).await?;
+                    let ms = millis(started);
+                    for row in &mut rows {
+                        row.execution_ms = ms;
+                        let done =
+                            self.record(row, Action::Apply, ms, Outcome::Success, None, options);
+                        txn.execute(&self.ledger.insert(row)).await?;
+                        txn.execute(&history::insert(&self.ledger, &done)).await?;
+                    }
                     Ok::<(), DbErr>(())
                 }
                 .await;
@@ -703,65 +789,418 @@ impl<'a> Engine<'a> {
                     Ok(()) => txn.commit().await.map_err(|e| failed(e, true))?,
                     Err(e) => {
                         let _ = txn.rollback().await;
-                        self.record_failure(&row, Action::Revert, row.batch, started, &e, options)
+                        self.record_failure(&rows, Action::Apply, started, &e, options)
                             .await;
                         return Err(failed(e, true));
                     }
                 }
             }
             Protocol::Tracked => {
-                self.conn
-                    .execute(
-                        &self
-                            .ledger
-                            .set_state(&row.version, RowState::Running, None, None),
-                    )
+                for row in &rows {
+                    let running = LedgerRow {
+                        state: RowState::Running,
+                        ..row.clone()
+                    };
+                    self.conn
+                        .execute(&self.ledger.insert(&running))
+                        .await
+                        .map_err(|e| failed(e, true))?;
+                }
+                let result = if code.use_transaction() == Some(true) {
+                    async {
+                        let txn = self.conn.begin().await?;
+                        code.up(&SchemaManager::new(&txn)).await?;
+                        txn.commit().await
+                    }
                     .await
-                    .map_err(|e| failed(e, true))?;
-                match down.run(&SchemaManager::new(&self.conn), &self.conn).await {
+                } else {
+                    code.up(&SchemaManager::new(&self.conn)).await
+                };
+                let ms = millis(started);
+                match result {
                     Ok(()) => {
-                        let done = self.history_entry(
-                            &row,
-                            Action::Revert,
-                            Some(row.batch),
-                            millis(started),
-                            Outcome::Success,
-                            None,
-                            options.reason.clone(),
-                        );
-                        self.conn
-                            .execute(&self.ledger.delete(&row.version))
-                            .await
-                            .map_err(|e| failed(e, false))?;
-                        self.conn
-                            .execute(&history::insert(&self.ledger, &done))
-                            .await
-                            .map_err(|e| failed(e, false))?;
+                        for row in &mut rows {
+                            row.execution_ms = ms;
+                            let done = self.record(
+                                row,
+                                Action::Apply,
+                                ms,
+                                Outcome::Success,
+                                None,
+                                options,
+                            );
+                            self.conn
+                                .execute(&self.ledger.set_state(
+                                    &row.version,
+                                    RowState::Applied,
+                                    None,
+                                    Some(ms),
+                                ))
+                                .await
+                                .map_err(|e| failed(e, false))?;
+                            self.conn
+                                .execute(&history::insert(&self.ledger, &done))
+                                .await
+                                .map_err(|e| failed(e, false))?;
+                        }
                     }
                     Err(e) => {
-                        let _ = self
-                            .conn
-                            .execute(&self.ledger.set_state(
-                                &row.version,
-                                RowState::Failed,
-                                Some(format!("down: {e}")),
-                                None,
-                            ))
-                            .await;
-                        self.record_failure(&row, Action::Revert, row.batch, started, &e, options)
+                        for row in &rows {
+                            let _ = self
+                                .conn
+                                .execute(&self.ledger.set_state(
+                                    &row.version,
+                                    RowState::Failed,
+                                    Some(format!("up: {e}")),
+                                    Some(ms),
+                                ))
+                                .await;
+                        }
+                        self.record_failure(&rows, Action::Apply, started, &e, options)
                             .await;
                         return Err(failed(e, false));
                     }
                 }
             }
         }
-        Ok(Step {
-            version: entry.version.clone(),
-            name: entry.name.clone(),
+        Ok(())
+    }
+
+    /// Appends failed history rows outside the failed transaction; a failure to record is
+    /// logged rather than hiding the migration's own error.
+    async fn record_failure(
+        &self,
+        rows: &[LedgerRow],
+        action: Action,
+        started: Instant,
+        error: &DbErr,
+        options: &RunOptions,
+    ) {
+        for row in rows {
+            let entry = self.record(
+                row,
+                action,
+                millis(started),
+                Outcome::Failed,
+                Some(error.to_string()),
+                options,
+            );
+            if let Err(e) = self
+                .conn
+                .execute(&history::insert(&self.ledger, &entry))
+                .await
+            {
+                tracing::warn!("could not record the failure in the history: {e}");
+            }
+        }
+    }
+
+    /// Reverts applied migrations as `target` says, newest first. Migrations not in the code are
+    /// reverted with the `down` SQL stored when they were applied, only once confirmed.
+    /// Migrations applied together through a consolidated migration are reverted together by its
+    /// `down`. A batch or a selection is reverted only if nothing staying applied needs it.
+    ///
+    /// # Errors
+    /// Validation refusals before anything runs (including an irreversible migration anywhere in
+    /// the range, and a migration staying applied that needs one to be reverted);
+    /// [`EngineError::MigrationFailed`] when a `down` fails.
+    pub async fn down(&self, target: &DownTarget, options: &RunOptions) -> Result<RunReport> {
+        let snap = self.snapshot().await?;
+        let planned = plan::plan_down(&snap.entries, target)?;
+        let mut report = RunReport {
+            plan: options.plan.clone(),
+            ..RunReport::default()
+        };
+        if planned.is_empty() {
+            return Ok(report);
+        }
+        self.check_dependents(&snap, &planned, target, options)?;
+        let units = self.check_down(&snap, &planned, options).await?;
+        report.adopted = self.adopt_if_needed(&snap).await?;
+        for unit in units {
+            let started = Instant::now();
+            let rows: Vec<LedgerRow> = unit
+                .members
+                .iter()
+                .filter_map(|&i| snap.entries[i].row.clone())
+                .collect();
+            info!("reverting {}", unit.label(&snap.entries));
+            match self
+                .revert_unit(&unit.label(&snap.entries), &unit.down, &rows, options)
+                .await
+            {
+                Ok(()) => report.steps.push(unit.step(&snap.entries, millis(started))),
+                Err(e) => return Err(with_completed(e, &report)),
+            }
+        }
+        Ok(report)
+    }
+
+    /// The versions `down` would revert for `target`, newest first, without checking whether it
+    /// may: for confirmations that depend on how much would go.
+    ///
+    /// # Errors
+    /// The planner's refusals.
+    pub async fn planned_down(&self, target: &DownTarget) -> Result<Vec<String>> {
+        let snap = self.snapshot().await?;
+        let planned = plan::plan_down(&snap.entries, target)?;
+        Ok(planned
+            .iter()
+            .map(|&i| snap.entries[i].version.clone())
+            .collect())
+    }
+
+    /// For a batch or a selection: refuses when a migration staying applied needs one of them.
+    fn check_dependents(
+        &self,
+        snap: &Snapshot,
+        planned: &[usize],
+        target: &DownTarget,
+        options: &RunOptions,
+    ) -> Result<()> {
+        let what = match target {
+            DownTarget::Batch(_) => {
+                let batch = planned
+                    .first()
+                    .and_then(|&i| snap.entries[i].row.as_ref())
+                    .map(|r| r.batch)
+                    .unwrap_or_default();
+                format!("batch {batch}")
+            }
+            DownTarget::Only(_) => match &options.plan {
+                Some(plan) => format!("plan `{plan}`"),
+                None => "the selected migrations".to_owned(),
+            },
+            _ => return Ok(()),
+        };
+        plan::check_dependents(&snap.entries, planned, &self.graph, &what)
+    }
+
+    /// Resolves what each planned revert runs, refusing before any change when one cannot be
+    /// reverted. Consecutive rows applied through one consolidated migration form one unit.
+    async fn check_down(
+        &self,
+        snap: &Snapshot,
+        planned: &[usize],
+        options: &RunOptions,
+    ) -> Result<Vec<RevertUnit<'a>>> {
+        let set: &'a MigrationSet = self.set;
+        let via_of = |i: usize| snap.entries[i].row.as_ref().and_then(|r| r.via.clone());
+        let mut units = Vec::new();
+        let mut unconfirmed = Vec::new();
+        let mut k = 0;
+        while k < planned.len() {
+            let entry = &snap.entries[planned[k]];
+            let via = via_of(planned[k]);
+            let mut members = vec![planned[k]];
+            while via.is_some() && k + 1 < planned.len() && via_of(planned[k + 1]) == via {
+                k += 1;
+                members.push(planned[k]);
+            }
+            k += 1;
+            let code: Option<&'a dyn MigrationTrait> = match &via {
+                Some(name) => set.squash(name).map(|g| g.code.as_ref()),
+                None => entry
+                    .code
+                    .and_then(|i| set.iter().nth(i))
+                    .map(|m| m.code.as_ref()),
+            };
+            let unit_label = match &via {
+                Some(name) => name.clone(),
+                None => entry.label(),
+            };
+            let down = match code {
+                Some(code) => {
+                    render::render_code(code, self.backend(), Direction::Down)
+                        .await
+                        .map_err(|e| EngineError::Irreversible {
+                            migration: unit_label.clone(),
+                            reason: e.to_string(),
+                        })?;
+                    Down::Code(code)
+                }
+                None => {
+                    let mut stored = Vec::new();
+                    for &i in &members {
+                        let e = &snap.entries[i];
+                        let statements = e
+                            .row
+                            .as_ref()
+                            .and_then(LedgerRow::down_statements)
+                            .ok_or_else(|| EngineError::MissingWithoutDown {
+                                migration: e.label(),
+                                version: e.version.clone(),
+                            })?;
+                        stored.extend(statements);
+                    }
+                    unconfirmed.push(unit_label);
+                    Down::Stored(stored)
+                }
+            };
+            units.push(RevertUnit { members, down, via });
+        }
+        if !unconfirmed.is_empty() && !options.confirmed_missing {
+            return Err(EngineError::MissingNeedsConfirmation {
+                versions: unconfirmed,
+            });
+        }
+        Ok(units)
+    }
+
+    /// Runs a `down` and removes `rows` from the ledger as one unit: in one transaction, or
+    /// tracked as `running` where DDL commits itself.
+    async fn revert_unit(
+        &self,
+        label: &str,
+        down: &Down<'a>,
+        rows: &[LedgerRow],
+        options: &RunOptions,
+    ) -> Result<()> {
+        let started = Instant::now();
+        let failed = |source: DbErr, rolled_back: bool| EngineError::MigrationFailed {
+            migration: label.to_owned(),
             direction: "down",
+            rolled_back,
+            completed: Vec::new(),
             source,
-            duration_ms: millis(started),
-        })
+        };
+        let protocol = match down {
+            Down::Code(code) => self.protocol(*code),
+            Down::Stored(_) => self.stored_protocol(),
+        };
+        match protocol {
+            Protocol::Atomic => {
+                let txn = self.conn.begin().await.map_err(|e| failed(e, true))?;
+                let result = async {
+                    down.run(&SchemaManager::new(&txn), &txn).await?;
+                    for row in rows {
+                        let done = self.record(
+                            row,
+                            Action::Revert,
+                            millis(started),
+                            Outcome::Success,
+                            None,
+                            options,
+                        );
+                        txn.execute(&self.ledger.delete(&row.version)).await?;
+                        txn.execute(&history::insert(&self.ledger, &done)).await?;
+                    }
+                    Ok::<(), DbErr>(())
+                }
+                .await;
+                match result {
+                    Ok(()) => txn.commit().await.map_err(|e| failed(e, true))?,
+                    Err(e) => {
+                        let _ = txn.rollback().await;
+                        self.record_failure(rows, Action::Revert, started, &e, options)
+                            .await;
+                        return Err(failed(e, true));
+                    }
+                }
+            }
+            Protocol::Tracked => {
+                for row in rows {
+                    self.conn
+                        .execute(&self.ledger.set_state(
+                            &row.version,
+                            RowState::Running,
+                            None,
+                            None,
+                        ))
+                        .await
+                        .map_err(|e| failed(e, true))?;
+                }
+                match down.run(&SchemaManager::new(&self.conn), &self.conn).await {
+                    Ok(()) => {
+                        for row in rows {
+                            let done = self.record(
+                                row,
+                                Action::Revert,
+                                millis(started),
+                                Outcome::Success,
+                                None,
+                                options,
+                            );
+                            self.conn
+                                .execute(&self.ledger.delete(&row.version))
+                                .await
+                                .map_err(|e| failed(e, false))?;
+                            self.conn
+                                .execute(&history::insert(&self.ledger, &done))
+                                .await
+                                .map_err(|e| failed(e, false))?;
+                        }
+                    }
+                    Err(e) => {
+                        for row in rows {
+                            let _ = self
+                                .conn
+                                .execute(&self.ledger.set_state(
+                                    &row.version,
+                                    RowState::Failed,
+                                    Some(format!("down: {e}")),
+                                    None,
+                                ))
+                                .await;
+                        }
+                        self.record_failure(rows, Action::Revert, started, &e, options)
+                            .await;
+                        return Err(failed(e, false));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The statements that apply `up` and record `rows`, as [`Engine::apply_unit`] runs them.
+    fn apply_script(
+        &self,
+        code: &dyn MigrationTrait,
+        up: Vec<String>,
+        rows: &[LedgerRow],
+        options: &RunOptions,
+    ) -> Vec<String> {
+        let done = |row: &LedgerRow| {
+            self.sql(&history::insert(
+                &self.ledger,
+                &self.record(row, Action::Apply, 0, Outcome::Success, None, options),
+            ))
+        };
+        match self.protocol(code) {
+            Protocol::Atomic => {
+                let mut out = vec!["BEGIN".to_owned()];
+                out.extend(up);
+                for row in rows {
+                    out.push(self.sql(&self.ledger.insert(row)));
+                    out.push(done(row));
+                }
+                out.push("COMMIT".to_owned());
+                out
+            }
+            Protocol::Tracked => {
+                let mut out: Vec<String> = rows
+                    .iter()
+                    .map(|row| {
+                        self.sql(&self.ledger.insert(&LedgerRow {
+                            state: RowState::Running,
+                            ..row.clone()
+                        }))
+                    })
+                    .collect();
+                out.extend(up);
+                for row in rows {
+                    out.push(self.sql(&self.ledger.set_state(
+                        &row.version,
+                        RowState::Applied,
+                        None,
+                        Some(0),
+                    )));
+                    out.push(done(row));
+                }
+                out
+            }
+        }
     }
 
     /// The SQL `up` would run, with transaction boundaries and ledger writes; changes nothing.
@@ -771,6 +1210,14 @@ impl<'a> Engine<'a> {
     pub async fn dry_run_up(&self, target: &UpTarget, options: &RunOptions) -> Result<Script> {
         let snap = self.snapshot().await?;
         let planned = plan::plan_up(&snap.entries, target)?;
+        if target.only.is_some() {
+            plan::check_prerequisites(
+                &snap.entries,
+                &planned,
+                &self.graph,
+                options.plan.as_deref().unwrap_or("selection"),
+            )?;
+        }
         let mut script = Script::default();
         if planned.is_empty() {
             return Ok(script);
@@ -785,61 +1232,42 @@ impl<'a> Engine<'a> {
             });
         }
         let batch = ledger::next_batch(snap.rows.as_deref().unwrap_or_default());
-        for index in planned {
-            let entry = &snap.entries[index];
-            let Some(m) = entry.code.and_then(|i| self.set.iter().nth(i)) else {
-                continue;
-            };
-            let checksum = &snap.code[entry.code.unwrap_or_default()].checksum;
-            let up = self.render(m, Direction::Up).await?;
-            let down_sql = self.render_down(m).await;
-            let row = self.new_row(entry, checksum, batch, down_sql, RowState::Applied);
-            let done = self.history_entry(
-                &row,
-                Action::Apply,
-                Some(batch),
-                0,
-                Outcome::Success,
-                None,
-                options.reason.clone(),
-            );
-            let statements = match self.protocol(m) {
-                Protocol::Atomic => [
-                    vec!["BEGIN".to_owned()],
-                    up,
-                    vec![
-                        self.sql(&self.ledger.insert(&row)),
-                        self.sql(&history::insert(&self.ledger, &done)),
-                        "COMMIT".to_owned(),
-                    ],
-                ]
-                .concat(),
-                Protocol::Tracked => {
-                    let running = LedgerRow {
-                        state: RowState::Running,
-                        ..row.clone()
-                    };
-                    [
-                        vec![self.sql(&self.ledger.insert(&running))],
-                        up,
-                        vec![
-                            self.sql(&self.ledger.set_state(
-                                &row.version,
-                                RowState::Applied,
-                                None,
-                                Some(0),
-                            )),
-                            self.sql(&history::insert(&self.ledger, &done)),
-                        ],
-                    ]
-                    .concat()
+        let mut notes = Vec::new();
+        for step in self.up_steps(&snap.entries, &planned, &mut notes) {
+            match step {
+                UpStep::One(index) => {
+                    let entry = &snap.entries[index];
+                    let m = self.code_of(entry)?;
+                    let checksum = entry
+                        .code
+                        .and_then(|i| snap.code.get(i))
+                        .map(|c| c.checksum.clone())
+                        .unwrap_or_default();
+                    let up = self.render(m, Direction::Up).await?;
+                    let down_sql = self.render_down(m).await;
+                    let row = self.new_row(entry, &checksum, batch, down_sql, options);
+                    script.sections.push(Section {
+                        title: format!("{} (up, batch {batch})", entry.label()),
+                        statements: self.apply_script(m.code.as_ref(), up, &[row], options),
+                    });
                 }
-            };
-            script.sections.push(Section {
-                title: format!("{} (up, batch {batch})", entry.label()),
-                statements,
-            });
+                UpStep::Squash(group, members) => {
+                    let up = self.render_squash(group, Direction::Up).await?;
+                    let rows = self
+                        .squash_rows(&snap, group, &members, batch, options)
+                        .await;
+                    script.sections.push(Section {
+                        title: format!(
+                            "{} (up, batch {batch}; consolidated, in place of {} migrations none of which is applied)",
+                            group.id,
+                            members.len()
+                        ),
+                        statements: self.apply_script(group.code.as_ref(), up, &rows, options),
+                    });
+                }
+            }
         }
+        script.notes = notes;
         Ok(script)
     }
 
@@ -851,67 +1279,78 @@ impl<'a> Engine<'a> {
     pub async fn dry_run_down(&self, target: &DownTarget, options: &RunOptions) -> Result<Script> {
         let snap = self.snapshot().await?;
         let planned = plan::plan_down(&snap.entries, target)?;
+        if !planned.is_empty() {
+            self.check_dependents(&snap, &planned, target, options)?;
+        }
         let shown = RunOptions {
             confirmed_missing: true,
             ..options.clone()
         };
-        let downs = self.check_down(&snap, &planned, &shown).await?;
+        let units = self.check_down(&snap, &planned, &shown).await?;
         let mut script = Script::default();
-        for (&index, down) in planned.iter().zip(downs) {
-            let entry = &snap.entries[index];
-            let Some(row) = &entry.row else { continue };
-            let (statements, source, protocol) = match &down {
-                Down::Code(m) => (
-                    self.render(m, Direction::Down).await?,
-                    "from code",
-                    self.protocol(m),
+        for unit in units {
+            let rows: Vec<LedgerRow> = unit
+                .members
+                .iter()
+                .filter_map(|&i| snap.entries[i].row.clone())
+                .collect();
+            let (statements, protocol) = match &unit.down {
+                Down::Code(code) => (
+                    render::render_code(*code, self.backend(), Direction::Down)
+                        .await
+                        .map_err(|e| EngineError::Irreversible {
+                            migration: unit.label(&snap.entries),
+                            reason: e.to_string(),
+                        })?,
+                    self.protocol(*code),
                 ),
-                Down::Stored(s) => (
-                    s.clone(),
-                    "not in the code: stored SQL",
-                    if backend::transactional_ddl(self.backend()) {
-                        Protocol::Atomic
-                    } else {
-                        Protocol::Tracked
-                    },
+                Down::Stored(s) => (s.clone(), self.stored_protocol()),
+            };
+            let source = match (&unit.down, &unit.via) {
+                (Down::Code(_), None) => "from code".to_owned(),
+                (Down::Stored(_), None) => "not in the code: stored SQL".to_owned(),
+                (Down::Code(_), Some(_)) => {
+                    format!("consolidated: reverts {} migrations", rows.len())
+                }
+                (Down::Stored(_), Some(_)) => format!(
+                    "consolidated, not in the code: stored SQL reverts {} migrations",
+                    rows.len()
                 ),
             };
-            let done = self.history_entry(
-                row,
-                Action::Revert,
-                Some(row.batch),
-                0,
-                Outcome::Success,
-                None,
-                options.reason.clone(),
-            );
-            let writes = vec![
-                self.sql(&self.ledger.delete(&row.version)),
-                self.sql(&history::insert(&self.ledger, &done)),
-            ];
-            let statements =
-                match protocol {
-                    Protocol::Atomic => [
-                        vec!["BEGIN".to_owned()],
-                        statements,
-                        writes,
-                        vec!["COMMIT".to_owned()],
-                    ]
-                    .concat(),
-                    Protocol::Tracked => [
-                        vec![self.sql(&self.ledger.set_state(
-                            &row.version,
-                            RowState::Running,
-                            None,
-                            None,
-                        ))],
-                        statements,
-                        writes,
-                    ]
-                    .concat(),
-                };
+            let mut writes = Vec::new();
+            for row in &rows {
+                writes.push(self.sql(&self.ledger.delete(&row.version)));
+                writes.push(self.sql(&history::insert(
+                    &self.ledger,
+                    &self.record(row, Action::Revert, 0, Outcome::Success, None, options),
+                )));
+            }
+            let statements = match protocol {
+                Protocol::Atomic => [
+                    vec!["BEGIN".to_owned()],
+                    statements,
+                    writes,
+                    vec!["COMMIT".to_owned()],
+                ]
+                .concat(),
+                Protocol::Tracked => [
+                    rows.iter()
+                        .map(|row| {
+                            self.sql(&self.ledger.set_state(
+                                &row.version,
+                                RowState::Running,
+                                None,
+                                None,
+                            ))
+                        })
+                        .collect(),
+                    statements,
+                    writes,
+                ]
+                .concat(),
+            };
             script.sections.push(Section {
-                title: format!("{} (down, {source})", entry.label()),
+                title: format!("{} (down, {source})", unit.label(&snap.entries)),
                 statements,
             });
         }
@@ -959,8 +1398,33 @@ impl<'a> Engine<'a> {
                     let Some(m) = self.set.iter().nth(i) else {
                         continue;
                     };
-                    let new_sum = snap.code[i].checksum.clone();
-                    let down_sql = self.render_down(m).await;
+                    // A row applied through a consolidated migration takes that migration's
+                    // checksum, and its `down` if it is the newest of its run.
+                    let through = match (&row.via, &snap.code[i].squash) {
+                        (Some(via), Some((name, sum))) if via == name => {
+                            self.set.squash(name).map(|g| (g, sum.clone()))
+                        }
+                        _ => None,
+                    };
+                    let (new_sum, down_sql) = match through {
+                        Some((group, sum)) => {
+                            let newest = snap
+                                .entries
+                                .iter()
+                                .filter(|x| {
+                                    x.row.as_ref().and_then(|r| r.via.as_ref()) == row.via.as_ref()
+                                })
+                                .map(|x| x.version.as_str())
+                                .max();
+                            let down = if newest == Some(e.version.as_str()) {
+                                self.render_squash_down(group).await
+                            } else {
+                                Some(ledger::encode_statements(&[]))
+                            };
+                            (sum, down)
+                        }
+                        None => (snap.code[i].checksum.clone(), self.render_down(m).await),
+                    };
                     let what = format!(
                         "re-recorded checksum of {}: {} -> {}",
                         e.label(),
@@ -995,7 +1459,7 @@ impl<'a> Engine<'a> {
             RepairAction::Remove(typed) => {
                 let e = find(typed)?;
                 let row = e.row.clone().unwrap_or_else(|| unreachable_row(e));
-                if e.state == State::Applied || e.state == State::Modified {
+                if matches!(e.state, State::Applied | State::Modified | State::Squashed) {
                     return Err(EngineError::Repair {
                         message: format!(
                             "{} is applied and in the code; revert it with `migrate down` instead of removing its row",
@@ -1117,6 +1581,8 @@ fn unreachable_row(e: &Entry) -> LedgerRow {
         down_sql: None,
         error: None,
         environment: None,
+        plan: None,
+        via: None,
     }
 }
 
@@ -1144,10 +1610,64 @@ fn with_completed(err: EngineError, report: &RunReport) -> EngineError {
     }
 }
 
-/// What a revert runs: the migration's `down`, or the statements stored at apply time.
+/// What a revert runs: the code's `down` (a migration's, or a consolidated migration's), or the
+/// statements stored at apply time.
 enum Down<'a> {
-    Code(&'a Migration),
+    Code(&'a dyn MigrationTrait),
     Stored(Vec<String>),
+}
+
+/// One step of an `up`: a migration, or a consolidated migration with the migrations it applies
+/// (indices into the entries).
+enum UpStep<'a> {
+    One(usize),
+    Squash(&'a SquashGroup, Vec<usize>),
+}
+
+/// One step of a `down`: a migration, or the migrations applied through one consolidated
+/// migration (`via`), newest first, with what reverts them.
+struct RevertUnit<'a> {
+    members: Vec<usize>,
+    down: Down<'a>,
+    via: Option<String>,
+}
+
+impl RevertUnit<'_> {
+    fn label(&self, entries: &[Entry]) -> String {
+        match (&self.via, self.members.first()) {
+            (Some(via), _) => {
+                MigrationId::parse(via).map_or_else(|_| via.clone(), |id| id.to_string())
+            }
+            (None, Some(&i)) => entries[i].label(),
+            (None, None) => String::new(),
+        }
+    }
+
+    fn step(&self, entries: &[Entry], duration_ms: i64) -> Step {
+        let (version, name) = match (&self.via, self.members.first()) {
+            (Some(via), _) => MigrationId::parse(via)
+                .map_or_else(|_| (via.clone(), String::new()), |id| (id.version, id.name)),
+            (None, Some(&i)) => (entries[i].version.clone(), entries[i].name.clone()),
+            (None, None) => (String::new(), String::new()),
+        };
+        let mut replaces: Vec<String> = match self.via {
+            Some(_) => self.members.iter().map(|&i| entries[i].label()).collect(),
+            None => Vec::new(),
+        };
+        replaces.sort();
+        Step {
+            version,
+            name,
+            direction: "down",
+            source: match (&self.down, &self.via) {
+                (Down::Stored(_), _) => "stored",
+                (Down::Code(_), Some(_)) => "squash",
+                (Down::Code(_), None) => "code",
+            },
+            duration_ms,
+            replaces,
+        }
+    }
 }
 
 impl Down<'_> {
@@ -1157,7 +1677,7 @@ impl Down<'_> {
         conn: &C,
     ) -> Result<(), DbErr> {
         match self {
-            Down::Code(m) => m.code.down(manager).await,
+            Down::Code(code) => code.down(manager).await,
             Down::Stored(statements) => {
                 for sql in statements {
                     conn.execute_unprepared(sql).await?;

@@ -15,7 +15,7 @@ fn scaffold_error(message: impl Into<String>) -> EngineError {
 }
 
 /// Turns what the user typed into a snake-case name, or says why it cannot be one.
-fn normalise_name(typed: &str) -> Result<String> {
+pub(crate) fn normalise_name(typed: &str) -> Result<String> {
     let name = typed.trim().replace([' ', '-'], "_").to_ascii_lowercase();
     let ok = !name.is_empty()
         && name
@@ -122,7 +122,9 @@ pub fn locate(given: Option<&Path>, fallback: Option<&Path>) -> Result<PathBuf> 
         .ok_or_else(|| scaffold_error("cannot find the migration crate's lib.rs: run from the project root or pass --migration-dir"))
 }
 
-/// Writes the module and registers it; returns the new file's path.
+/// Writes the module and registers it; returns the new file's path. When the crate keeps a
+/// `releases.toml` beside `src/`, the new migration is also listed there as `unreleased`, so the
+/// release check accounts for it from the start.
 ///
 /// # Errors
 /// [`EngineError::Scaffold`] for a bad name, an unreadable `lib.rs` or one without the `vec![...]`
@@ -130,8 +132,34 @@ pub fn locate(given: Option<&Path>, fallback: Option<&Path>) -> Result<PathBuf> 
 pub fn create(dir: &Path, typed_name: &str, now: NaiveDateTime) -> Result<PathBuf> {
     let name = normalise_name(typed_name)?;
     let lib_path = dir.join("lib.rs");
-    let lib = fs::read_to_string(&lib_path)
-        .map_err(|e| scaffold_error(format!("cannot read {}: {e}", lib_path.display())))?;
+    let lib = read_lib(&lib_path)?;
+    let module = next_module(&lib, &name, now);
+    let table = name.strip_prefix("create_").unwrap_or(&name);
+    let updated = register(&lib, &module)?;
+    let file = dir.join(format!("{module}.rs"));
+    write(&file, &module_template(&module, table))?;
+    write(&lib_path, &updated)?;
+    // Only in a crate directory: `src/`'s parent may be anything when `-d` points elsewhere.
+    if let Some(crate_dir) = dir.parent().filter(|d| d.join("Cargo.toml").is_file()) {
+        crate::release::add_unreleased(&crate_dir.join("releases.toml"), &module)
+            .map_err(scaffold_error)?;
+    }
+    Ok(file)
+}
+
+pub(crate) fn read_lib(lib_path: &Path) -> Result<String> {
+    fs::read_to_string(lib_path)
+        .map_err(|e| scaffold_error(format!("cannot read {}: {e}", lib_path.display())))
+}
+
+pub(crate) fn write(path: &Path, text: &str) -> Result<()> {
+    fs::write(path, text)
+        .map_err(|e| scaffold_error(format!("cannot write {}: {e}", path.display())))
+}
+
+/// The module name for a new `name` in `lib`: `m<now>_<name>`, or one second after the newest
+/// module `lib` declares when this clock is behind another's, so it always sorts last.
+pub(crate) fn next_module(lib: &str, name: &str, now: NaiveDateTime) -> String {
     let existing: Vec<MigrationId> = lib
         .lines()
         .filter_map(|l| {
@@ -141,7 +169,6 @@ pub fn create(dir: &Path, typed_name: &str, now: NaiveDateTime) -> Result<PathBu
         })
         .filter_map(|l| MigrationId::parse(l.trim_end_matches(';')).ok())
         .collect();
-    // A new migration must sort after every existing one, even if this clock is behind another's.
     let last = existing
         .iter()
         .filter_map(|id| NaiveDateTime::parse_from_str(&id.version, "%Y%m%d%H%M%S").ok())
@@ -150,26 +177,28 @@ pub fn create(dir: &Path, typed_name: &str, now: NaiveDateTime) -> Result<PathBu
         Some(last) if now <= last => last + Duration::seconds(1),
         _ => now,
     };
-    let module = format!("m{}_{name}", at.format("%Y%m%d_%H%M%S"));
-    let table = name.strip_prefix("create_").unwrap_or(&name);
-    let updated = register(&lib, &module)?;
-    let file = dir.join(format!("{module}.rs"));
-    fs::write(&file, module_template(&module, table))
-        .map_err(|e| scaffold_error(format!("cannot write {}: {e}", file.display())))?;
-    fs::write(&lib_path, updated)
-        .map_err(|e| scaffold_error(format!("cannot update {}: {e}", lib_path.display())))?;
-    Ok(file)
+    format!("m{}_{name}", at.format("%Y%m%d_%H%M%S"))
+}
+
+/// Adds `mod <module>;` after the last migration module declared in `lines`.
+pub(crate) fn add_mod_line(lines: &mut Vec<String>, module: &str) {
+    let is_mod = |l: &str| {
+        let t = l.trim();
+        (t.starts_with("mod m") || t.starts_with("pub mod m")) && t.ends_with(';')
+    };
+    let mod_at = lines.iter().rposition(|l| is_mod(l));
+    let insert_mod_at = mod_at.map_or(0, |i| i + 1);
+    let vis = mod_at
+        .and_then(|i| lines.get(i))
+        .filter(|l| l.trim().starts_with("pub "))
+        .map_or("", |_| "pub ");
+    lines.insert(insert_mod_at, format!("{vis}mod {module};"));
 }
 
 /// Adds `mod <module>;` after the last migration module and `Box::new(<module>::Migration),` at
 /// the end of the `vec![...]`.
 fn register(lib: &str, module: &str) -> Result<String> {
     let mut lines: Vec<String> = lib.lines().map(str::to_owned).collect();
-    let is_mod = |l: &str| {
-        let t = l.trim();
-        (t.starts_with("mod m") || t.starts_with("pub mod m")) && t.ends_with(';')
-    };
-    let mod_at = lines.iter().rposition(|l| is_mod(l));
     let vec_start = lines
         .iter()
         .position(|l| l.contains("vec!["))
@@ -194,12 +223,7 @@ fn register(lib: &str, module: &str) -> Result<String> {
         .map(|l| l[..l.len() - l.trim_start().len()].to_owned())
         .unwrap_or_else(|| "            ".to_owned());
     lines.insert(vec_end, format!("{indent}Box::new({module}::Migration),"));
-    let insert_mod_at = mod_at.map_or(0, |i| i + 1);
-    let vis = mod_at
-        .and_then(|i| lines.get(i))
-        .filter(|l| l.trim().starts_with("pub "))
-        .map_or("", |_| "pub ");
-    lines.insert(insert_mod_at, format!("{vis}mod {module};"));
+    add_mod_line(&mut lines, module);
     Ok(lines.join("\n") + "\n")
 }
 

@@ -4,6 +4,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 use std::fmt;
 
 use crate::error::{EngineError, Result};
+use crate::squash::{Squash, SquashGroup};
 
 /// The identity of a migration, parsed from its module name `mYYYYMMDD_HHMMSS_snake_name`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -111,10 +112,12 @@ impl fmt::Debug for Migration {
     }
 }
 
-/// The project's migrations, validated: well named, unique and in timestamp order.
+/// The project's migrations, validated: well named, unique and in timestamp order; with the
+/// consolidated migrations that may stand in for runs of them ([`crate::squash`]).
 #[derive(Debug, Default)]
 pub struct MigrationSet {
     migrations: Vec<Migration>,
+    squashes: Vec<SquashGroup>,
 }
 
 impl MigrationSet {
@@ -144,7 +147,30 @@ impl MigrationSet {
             }
             migrations.push(Migration { id, code });
         }
-        Ok(Self { migrations })
+        Ok(Self {
+            migrations,
+            squashes: Vec::new(),
+        })
+    }
+
+    /// Adds consolidated migrations, each standing in for the run of migrations it replaces.
+    ///
+    /// # Errors
+    /// [`crate::squash::SquashError::Declaration`] when one does not replace two or more
+    /// consecutive migrations of the list, overlaps another, or shares a migration's name.
+    pub fn with_squashes(mut self, squashes: Vec<Squash>) -> Result<Self> {
+        self.squashes = crate::squash::resolve(&self.migrations, squashes)?;
+        Ok(self)
+    }
+
+    /// The consolidated migrations, in list order.
+    pub fn squashes(&self) -> &[SquashGroup] {
+        &self.squashes
+    }
+
+    /// The consolidated migration with this module name.
+    pub fn squash(&self, name: &str) -> Option<&SquashGroup> {
+        self.squashes.iter().find(|g| g.name() == name)
     }
 
     /// Takes the list from a SeaORM `MigratorTrait`, so an existing `Migrator` drops in.

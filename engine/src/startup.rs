@@ -117,7 +117,7 @@ pub async fn run_pending(
         }
         let run = RunOptions {
             reason: options.reason.clone(),
-            confirmed_missing: false,
+            ..RunOptions::default()
         };
         Engine::new(conn.clone(), set, ledger)
             .up(&UpTarget::default(), &run)

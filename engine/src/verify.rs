@@ -15,6 +15,11 @@
 //! After a migration shows a difference the scratch database is rebuilt (dropped, created, and
 //! migrated through that migration), so every later migration is checked from the schema it
 //! would really start from, and one broken `down` does not hide or cause others.
+//!
+//! Migrations are checked one by one. Then each consolidated migration ([`crate::squash`]) is
+//! checked on a database rebuilt for it: both paths, the consolidated migration on a database
+//! where none of the migrations it replaces is applied and those migrations one by one, must end
+//! in the same schema, and its `down` must restore the schema from before it.
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
 use serde::{Serialize, Serializer};
@@ -34,6 +39,7 @@ use crate::render::{self, Direction};
 use crate::runner::{Engine, RunOptions};
 use crate::snapshot::{self, diff::Change};
 use crate::source::{Migration, MigrationId, MigrationSet};
+use crate::squash::SquashGroup;
 use crate::target::Target;
 
 /// How to verify.
@@ -84,6 +90,27 @@ pub enum Difference {
         /// The database's error.
         error: String,
     },
+    /// A consolidated migration ends in another schema than the migrations it replaces.
+    Squash {
+        /// The consolidated migration's module name.
+        migration: String,
+        /// From the schema the replaced migrations give to the one it gives.
+        change: Change,
+    },
+    /// After a consolidated migration's `up` then `down`, the schema differs from before.
+    SquashDown {
+        /// The consolidated migration's module name.
+        migration: String,
+        /// From the schema before its `up` to the schema after its `down`.
+        change: Change,
+    },
+    /// A consolidated migration's `up` or `down` failed, or it was not used where it should be.
+    SquashFailed {
+        /// The consolidated migration's module name.
+        migration: String,
+        /// What failed.
+        error: String,
+    },
     /// The `down` SQL stored at apply time is not what the code renders now: a `down` that
     /// renders differently each time cannot be trusted to revert the migration once its code is
     /// gone.
@@ -106,6 +133,9 @@ impl Difference {
             | Difference::DownFailed { migration, .. }
             | Difference::Irreversible { migration, .. }
             | Difference::ReapplyFailed { migration, .. }
+            | Difference::Squash { migration, .. }
+            | Difference::SquashDown { migration, .. }
+            | Difference::SquashFailed { migration, .. }
             | Difference::StoredDown { migration, .. } => migration,
         }
     }
@@ -145,6 +175,36 @@ impl fmt::Display for Difference {
                     change.alteration().unwrap_or_default()
                 ),
             },
+            Difference::Squash { migration, change } => match change {
+                Change::Added { object } => write!(
+                    f,
+                    "{migration} creates {object}, which the migrations it replaces do not"
+                ),
+                Change::Removed { object } => write!(
+                    f,
+                    "{migration} does not create {object}, which the migrations it replaces do"
+                ),
+                Change::Altered { object, .. } => write!(
+                    f,
+                    "{migration} leaves {object} unlike the migrations it replaces: {}",
+                    change.alteration().unwrap_or_default()
+                ),
+            },
+            Difference::SquashDown { migration, change } => match change {
+                Change::Added { object } => write!(f, "down of {migration} leaves {object}"),
+                Change::Removed { object } => write!(
+                    f,
+                    "down of {migration} drops {object} that existed before up"
+                ),
+                Change::Altered { object, .. } => write!(
+                    f,
+                    "down of {migration} changes {object}: {}",
+                    change.alteration().unwrap_or_default()
+                ),
+            },
+            Difference::SquashFailed { migration, error } => {
+                write!(f, "{migration}: {}", one_line(error))
+            }
             Difference::DownFailed { migration, error } => {
                 write!(f, "down of {migration} fails: {}", one_line(error))
             }
@@ -198,6 +258,9 @@ pub struct VerifyReport {
     pub from: Option<String>,
     /// Module names of the migrations checked, in order.
     pub verified: Vec<String>,
+    /// Module names of the consolidated migrations checked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub squashes: Vec<String>,
     /// Every difference found, in the order found; empty when every migration is reversible.
     #[serde(serialize_with = "with_messages")]
     pub differences: Vec<Difference>,
@@ -234,10 +297,18 @@ impl fmt::Display for VerifyReport {
         }
         let checked = self.verified.len();
         if self.is_clean() {
-            return writeln!(
+            writeln!(
                 f,
                 "Verified {checked} migration(s): each down restores the schema its up started from, and each up runs again to the same schema."
-            );
+            )?;
+            if !self.squashes.is_empty() {
+                writeln!(
+                    f,
+                    "Verified {} consolidated migration(s): each ends in the schema of the migrations it replaces, and its down restores the schema before it.",
+                    self.squashes.len()
+                )?;
+            }
+            return Ok(());
         }
         let mut migrations: Vec<&str> = self.differences.iter().map(|d| d.migration()).collect();
         migrations.dedup();
@@ -313,6 +384,7 @@ pub async fn verify_until(
             .and_then(|_| set.iter().nth(start))
             .map(|m| m.id.version.clone()),
         verified: Vec::new(),
+        squashes: Vec::new(),
         differences: Vec::new(),
     };
     info!("verifying on the scratch database {}", report.scratch);
@@ -395,10 +467,101 @@ async fn check_all(
         }
     }
     let _ = conn.close_by_ref().await;
+    for group in set.squashes().iter().filter(|g| g.last >= start) {
+        scratch.reset().await?;
+        check_squash(scratch, set, &ledger, group, report).await?;
+        report.squashes.push(group.name());
+    }
     Ok(())
 }
 
-/// Applies the first `count` migrations without checking them.
+/// Checks one consolidated migration on a rebuilt scratch database: its `up` where none of the
+/// migrations it replaces is applied, its `down`, and the migrations it replaces one by one.
+async fn check_squash(
+    scratch: &Scratch,
+    set: &MigrationSet,
+    ledger: &Ledger,
+    group: &SquashGroup,
+    report: &mut VerifyReport,
+) -> Result<()> {
+    let name = group.name();
+    let count = group.last - group.first + 1;
+    let steps = |n: usize| UpTarget {
+        steps: Some(u32::try_from(n).unwrap_or(u32::MAX)),
+        ..UpTarget::default()
+    };
+    let failed = |error: String| Difference::SquashFailed {
+        migration: name.clone(),
+        error,
+    };
+    let options = RunOptions::default();
+    let table = ledger.table_name();
+
+    let conn = scratch.connect().await?;
+    let read = || snapshot::read(&conn, table);
+    apply_first(&conn, set, ledger, group.first).await?;
+    let before = read().await?;
+    let engine = Engine::new(conn.clone(), set, ledger.clone());
+    let consolidated = match engine.up(&steps(count), &options).await {
+        Ok(run) if run.steps.first().is_some_and(|s| s.source == "squash") => {
+            let after = read().await?;
+            match engine.down(&DownTarget::Steps(1), &options).await {
+                Ok(_) => {
+                    let changes = snapshot::diff::diff(&before, &read().await?);
+                    report.differences.extend(changes.into_iter().map(|change| {
+                        Difference::SquashDown {
+                            migration: name.clone(),
+                            change,
+                        }
+                    }));
+                }
+                Err(EngineError::MigrationFailed { source, .. }) => {
+                    report
+                        .differences
+                        .push(failed(format!("its down fails: {source}")));
+                }
+                Err(e) => return Err(e),
+            }
+            Some(after)
+        }
+        Ok(_) => {
+            report.differences.push(failed(
+                "it was not used on a database where none of the migrations it replaces is applied"
+                    .to_owned(),
+            ));
+            None
+        }
+        Err(EngineError::MigrationFailed { source, .. }) => {
+            report
+                .differences
+                .push(failed(format!("its up fails: {source}")));
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    let _ = conn.close_by_ref().await;
+    let Some(consolidated) = consolidated else {
+        return Ok(());
+    };
+
+    scratch.reset().await?;
+    let conn = scratch.connect().await?;
+    apply_first(&conn, set, ledger, group.last + 1).await?;
+    let individual = snapshot::read(&conn, table).await?;
+    let _ = conn.close_by_ref().await;
+    report.differences.extend(
+        snapshot::diff::diff(&individual, &consolidated)
+            .into_iter()
+            .map(|change| Difference::Squash {
+                migration: name.clone(),
+                change,
+            }),
+    );
+    Ok(())
+}
+
+/// Applies the first `count` migrations one by one (never through a consolidated migration),
+/// without checking them.
 async fn apply_first(
     conn: &DatabaseConnection,
     set: &MigrationSet,
@@ -410,6 +573,7 @@ async fn apply_first(
         ..UpTarget::default()
     };
     Engine::new(conn.clone(), set, ledger.clone())
+        .without_squashes()
         .up(&target, &RunOptions::default())
         .await
         .map(drop)
@@ -423,7 +587,7 @@ async fn check_one(
     report: &mut VerifyReport,
 ) -> Result<Next> {
     let label = migration.id.module_name();
-    let engine = Engine::new(conn.clone(), set, ledger.clone());
+    let engine = Engine::new(conn.clone(), set, ledger.clone()).without_squashes();
     let options = RunOptions::default();
     let read = || snapshot::read(conn, ledger.table_name());
 
@@ -931,6 +1095,7 @@ mod tests {
             scratch: "sqlite://scratch.db".to_owned(),
             from: None,
             verified: vec!["m20240101_000001_a".to_owned()],
+            squashes: Vec::new(),
             differences: vec![Difference::Down {
                 migration: "m20240101_000001_a".to_owned(),
                 change: Change::Added {

@@ -33,8 +33,9 @@ Exit codes:
   2  usage, configuration or connection error
   4  refused by validation: migrations pending, modified, missing or failed, or the tables hold
      rows the seeder did not write
-  5  refused by a guard: APP_ENV=production or a URL in MIGRATION_PROTECTED_URLS without
-     --force, a destructive run without --yes, or a cancelled confirmation";
+  5  refused by a guard: APP_ENV=production, a database first migrated in production or in
+     another environment, or a URL in MIGRATION_PROTECTED_URLS, without --force; a destructive
+     run without --yes; or a cancelled confirmation";
 
 /// Deterministic test data: seed a profile, empty the seeded tables, or show what is seeded.
 #[derive(Debug, Parser)]
@@ -42,7 +43,6 @@ Exit codes:
     name = "seed",
     version,
     after_help = EXIT_CODES,
-    args_conflicts_with_subcommands = true,
     disable_help_subcommand = true
 )]
 pub struct Cli {
@@ -261,18 +261,34 @@ impl Ctx<'_> {
         Ok(Some(lock))
     }
 
+    /// The guard's verdict from what is known before connecting: `APP_ENV` and the URL.
     fn guard(&self, action: &str) -> Result<(), SeedError> {
         Ok(Guard::from_env(self.target, self.cli.force).check(action)?)
     }
 
+    /// The guard's verdict once connected: also the environment the ledger recorded.
+    async fn guard_database(&self, seeder: &Seeder, action: &str) -> Result<(), SeedError> {
+        let stored = seeder.stored_environment(self.set).await?;
+        Ok(Guard::from_env(self.target, self.cli.force)
+            .with_stored_environment(stored)
+            .check(action)?)
+    }
+
+    /// Writes a result to stdout. A reader that went away (`seed status | head`) is not this
+    /// command's failure: the work is done, so the rest of the output is dropped quietly.
     fn print<T: Serialize + std::fmt::Display>(&self, result: &T) {
-        match self.cli.format {
+        use std::io::Write as _;
+        let mut stdout = std::io::stdout().lock();
+        let _ = match self.cli.format {
             Format::Json => match serde_json::to_string_pretty(result) {
-                Ok(text) => println!("{text}"),
-                Err(e) => eprintln!("error: cannot encode the result as JSON: {e}"),
+                Ok(text) => writeln!(stdout, "{text}"),
+                Err(e) => {
+                    eprintln!("error: cannot encode the result as JSON: {e}");
+                    Ok(())
+                }
             },
-            Format::Text => print!("{result}"),
-        }
+            Format::Text => write!(stdout, "{result}"),
+        };
     }
 
     async fn seed(&self) -> Result<(), SeedError> {
@@ -297,17 +313,24 @@ impl Ctx<'_> {
             reseed: args.reseed,
             today_given: args.today.is_some(),
         };
-        self.guard(&format!("seed the `{}` profile", args.profile))?;
+        let action = format!("seed the `{}` profile", args.profile);
+        self.guard(&action)?;
         let seeder = self.connect().await?;
         let lock = self
             .lock(&seeder, &format!("seed {}", args.profile))
             .await?;
-        let seeded = self.seed_locked(&seeder, &request).await;
+        let seeded = self.seed_locked(&seeder, &request, &action).await;
         released(lock, seeded).await
     }
 
-    async fn seed_locked(&self, seeder: &Seeder, request: &Request) -> Result<(), SeedError> {
+    async fn seed_locked(
+        &self,
+        seeder: &Seeder,
+        request: &Request,
+        action: &str,
+    ) -> Result<(), SeedError> {
         let args = &self.cli.seed;
+        self.guard_database(seeder, action).await?;
         seeder.check_migrated(self.set).await?;
         let plan = seeder.plan(request).await?;
         if args.reseed && plan.replaces() > 0 {
@@ -335,6 +358,8 @@ impl Ctx<'_> {
     }
 
     async fn truncate_locked(&self, seeder: &Seeder) -> Result<(), SeedError> {
+        self.guard_database(seeder, "empty the seeded tables")
+            .await?;
         seeder.check_migrated(self.set).await?;
         let rows: u64 = seeder.counts().await?.iter().map(|(_, n)| n).sum();
         if rows > 0 {
@@ -410,6 +435,10 @@ mod tests {
         assert!(matches!(cli, Ok(ref c) if c.seed.profile == Profile::Demo && c.command.is_none()));
         let cli = Cli::try_parse_from(["seed", "truncate", "--yes"]);
         assert!(matches!(cli, Ok(ref c) if matches!(c.command, Some(Command::Truncate)) && c.yes));
+        let cli = Cli::try_parse_from(["seed", "-u", "sqlite://x.db", "--force", "status"]);
+        assert!(matches!(cli, Ok(ref c) if matches!(c.command, Some(Command::Status)) && c.force));
+        let cli = Cli::try_parse_from(["seed", "-u", "sqlite://x.db", "minimal", "--reseed"]);
+        assert!(matches!(cli, Ok(ref c) if c.seed.profile == Profile::Minimal && c.seed.reseed));
         assert!(Cli::try_parse_from(["seed", "nonsense"]).is_err());
         assert!(Cli::try_parse_from(["seed", "demo", "--today", "06/01/2025"]).is_err());
     }

@@ -614,7 +614,10 @@ fn run_program(program: &Path, dir: &Path, args: &[&str], env: &[(&str, &str)]) 
     for var in ENV_VARS {
         cmd.env_remove(var);
     }
-    cmd.env("NO_COLOR", "1").timeout(Duration::from_secs(300));
+    // clap wraps help to the terminal width; fix it so snapshots do not depend on it.
+    cmd.env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .timeout(Duration::from_secs(300));
     for (var, value) in env {
         cmd.env(var, value);
     }
@@ -828,4 +831,12 @@ fn migrate_fresh_seed_without_the_seed_binary_changes_nothing() {
         !dir.join("dev.db").exists(),
         "fresh ran without a seed binary"
     );
+}
+
+#[test]
+fn seed_help_lists_profiles_options_and_exit_codes() {
+    let dir = workdir();
+    let run = seed_cli(dir.path(), &["--help"]).code(0);
+    assert_eq!(run.stderr, "", "{run:?}");
+    insta::assert_snapshot!("seed_help", run.stdout);
 }

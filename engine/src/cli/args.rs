@@ -125,6 +125,9 @@ pub enum Command {
         /// Apply up to and including this version
         #[arg(long, value_name = "VERSION", conflicts_with = "num")]
         to: Option<String>,
+        /// Apply every pending migration of this release and the releases before it
+        #[arg(long, value_name = "RELEASE", conflicts_with_all = ["num", "to"])]
+        to_release: Option<String>,
         /// Print the SQL, transaction boundaries and ledger writes; change nothing
         #[arg(long)]
         dry_run: bool,
@@ -143,6 +146,18 @@ pub enum Command {
         /// Revert every migration applied after this version
         #[arg(long, value_name = "VERSION", conflicts_with = "all")]
         to: Option<String>,
+        /// Revert every migration released after this release (and every unreleased one)
+        #[arg(long, value_name = "RELEASE", conflicts_with_all = ["num", "to", "all"])]
+        to_release: Option<String>,
+        /// Revert the migrations of the last batch (one `up` or plan run), or of batch N if
+        /// nothing applied later needs them
+        #[arg(
+            long,
+            value_name = "N",
+            num_args = 0..=1,
+            conflicts_with_all = ["num", "to", "all", "to_release"]
+        )]
+        batch: Option<Option<i32>>,
         /// Revert everything
         #[arg(long)]
         all: bool,
@@ -153,11 +168,11 @@ pub enum Command {
         #[command(flatten)]
         change: Change,
     },
-    /// Show every migration and its state: applied, pending, modified, missing, failed
+    /// Show every migration and its state: applied, pending, modified, missing, failed, squashed
     Status,
     /// Exit 6 when something is pending, 4 when something is modified, missing or failed
     Check,
-    /// Show every apply, revert, repair and adoption, newest first
+    /// Show every apply, revert, repair, adoption and plan run, newest first
     History {
         /// Show at most N entries
         #[arg(long, value_name = "N")]
@@ -221,10 +236,95 @@ pub enum Command {
     Adopt,
     /// Print the schema: tables, columns, keys, indexes, views, triggers, functions, types
     Schema,
+    /// Show each release with its state: applied, partly or pending
+    Releases,
+    /// Print the release notes as Markdown: per release its migrations and their state,
+    /// breaking changes and upgrade notes
+    Report,
+    /// Create, list, show, run and roll back plans: hand-picked migrations deployed as one batch
+    Plan(PlanArgs),
+    /// Print what each migration needs, and what needs it
+    Deps,
+    /// Write a consolidated migration that replaces every migration up to a release on fresh
+    /// databases, and register it
+    Squash {
+        /// The last release it covers
+        #[arg(long, value_name = "RELEASE")]
+        to_release: String,
+        /// Snake-case name of the new module, e.g. baseline_1_2_0
+        name: String,
+        /// Directory holding lib.rs and the migration modules
+        #[arg(short = 'd', long, value_name = "DIR")]
+        migration_dir: Option<PathBuf>,
+    },
     /// Prove on a scratch database that every down undoes its up; exit 4 on any difference
     Verify {
         /// Check from this version on; earlier migrations are applied without checks
         #[arg(long, value_name = "VERSION")]
         from: Option<String>,
+    },
+}
+
+/// `migrate plan ...`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Directory of plan files; defaults to the migration crate's plans/
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "MIGRATION_PLANS_DIR",
+        global = true,
+        hide_env_values = true
+    )]
+    pub plans_dir: Option<PathBuf>,
+
+    /// What to do with plans
+    #[command(subcommand)]
+    pub command: PlanCommand,
+}
+
+/// The plan subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PlanCommand {
+    /// Save a plan: migrations picked by number (on a terminal, interactively without --select)
+    Create {
+        /// The plan's name, also its file name: lowercase letters, digits, - and _
+        name: String,
+        /// Which migrations, by their number in `migrate status`: 1,3-7,9, or all
+        #[arg(long, value_name = "NUMBERS")]
+        select: Option<String>,
+        /// What the plan is for
+        #[arg(long, value_name = "TEXT")]
+        description: Option<String>,
+    },
+    /// List the saved plans with their state
+    List,
+    /// Show a plan's migrations and their state
+    Show {
+        /// The plan's name
+        name: String,
+    },
+    /// Apply the plan's pending migrations as one batch, if everything they need is applied or
+    /// in the plan
+    Run {
+        /// The plan's name
+        name: String,
+        /// Print the SQL, transaction boundaries and ledger writes; change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Options of every schema change
+        #[command(flatten)]
+        change: Change,
+    },
+    /// Revert the plan's applied migrations, if nothing staying applied needs them
+    Rollback {
+        /// The plan's name
+        name: String,
+        /// Print the SQL, transaction boundaries and ledger writes; change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Options of every schema change
+        #[command(flatten)]
+        change: Change,
     },
 }

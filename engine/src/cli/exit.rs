@@ -17,6 +17,7 @@ pub fn code(error: &EngineError) -> u8 {
         | EngineError::Connect { .. }
         | EngineError::UnknownVersion { .. }
         | EngineError::NotEnoughApplied { .. }
+        | EngineError::UnknownBatch { .. }
         | EngineError::Repair { .. }
         | EngineError::Scaffold { .. }
         | EngineError::Scratch { .. }
@@ -34,6 +35,23 @@ pub fn code(error: &EngineError) -> u8 {
         | EngineError::NeedsConfirmation { .. }
         | EngineError::Cancelled
         | EngineError::Guarded { .. } => 5,
+        EngineError::Release(e) => {
+            if e.is_usage() {
+                2
+            } else {
+                4
+            }
+        }
+        EngineError::Squash(crate::squash::SquashError::Declaration { .. })
+        | EngineError::Dependency { .. }
+        | EngineError::UnmetDependencies { .. }
+        | EngineError::DependentsApplied { .. }
+        | EngineError::SplitsSquash { .. }
+        | EngineError::PlanUnknownMigration { .. } => 4,
+        EngineError::Selection(_)
+        | EngineError::Plan(_)
+        | EngineError::Squash(_)
+        | EngineError::NeedsSelection => 2,
         EngineError::SeedFailed { code, .. } => *code,
         EngineError::Interrupted { signal, .. } => {
             if *signal == "SIGINT" {

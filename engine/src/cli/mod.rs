@@ -1,5 +1,7 @@
 //! The `migrate` command line. A project's `main` is one line:
-//! `fn main() -> ExitCode { migration_engine::cli::main::<Migrator>(env!("CARGO_MANIFEST_DIR")) }`.
+//! `fn main() -> ExitCode { migration_engine::cli::main::<Migrator>(env!("CARGO_MANIFEST_DIR")) }`,
+//! or, for a project that declares dependencies, releases or consolidated migrations, a
+//! [`Project`] handed to [`run`].
 //!
 //! Results go to stdout, logs and errors to stderr; every error becomes one line and one of the
 //! documented exit codes in [`exit`].
@@ -7,12 +9,14 @@
 pub mod args;
 pub mod exit;
 mod output;
+mod picker;
+mod plans;
 pub mod seed;
 
 use clap::Parser;
 use sea_orm_migration::MigratorTrait;
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use tracing::info;
@@ -22,10 +26,12 @@ use crate::guard::Guard;
 use crate::ledger::Ledger;
 use crate::lock::{Identity, MigrationLock};
 use crate::plan::{DownTarget, State, UpTarget};
+use crate::project::{LoadedProject, Project};
+use crate::release::{ReleaseError, Releases};
 use crate::report::RunReport;
 use crate::runner::{Engine, RepairAction, RunOptions};
 use crate::scaffold;
-use crate::source::{MigrationId, MigrationSet};
+use crate::source::MigrationId;
 use crate::target::{DEFAULT_DATABASE_URL, Target};
 use crate::verify::{self, VerifyOptions};
 use args::{Cli, Command};
@@ -43,6 +49,11 @@ pub(crate) enum Outcome {
 /// Parses the command line, runs the command for migrator `M`, and returns the exit code.
 /// `crate_dir` is the migration crate's directory, where `create` looks last for `lib.rs`.
 pub fn main<M: MigratorTrait>(crate_dir: &str) -> ExitCode {
+    run(Project::new::<M>(crate_dir))
+}
+
+/// Parses the command line, runs the command for `project`, and returns the exit code.
+pub fn run(project: Project) -> ExitCode {
     let env_error = read_dotenv().err();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -70,9 +81,8 @@ pub fn main<M: MigratorTrait>(crate_dir: &str) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let crate_dir = Path::new(crate_dir).to_path_buf();
     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        runtime.block_on(run::<M>(cli, &crate_dir))
+        runtime.block_on(execute(cli, project))
     }));
     match run {
         Ok(Ok(outcome)) => exit::success(outcome),
@@ -108,10 +118,13 @@ pub fn read_dotenv() -> Result<(), EngineError> {
 
 type Failure = Box<(EngineError, Option<Target>)>;
 
-async fn run<M: MigratorTrait>(mut cli: Cli, crate_dir: &Path) -> Result<Outcome, Failure> {
+async fn execute(mut cli: Cli, project: Project) -> Result<Outcome, Failure> {
+    let crate_dir = project.crate_dir().to_path_buf();
+    let crate_dir = crate_dir.as_path();
     let command = cli.command.take().unwrap_or(Command::Up {
         num: None,
         to: None,
+        to_release: None,
         dry_run: false,
         allow_out_of_order: false,
         change: args::Change::default(),
@@ -137,9 +150,16 @@ async fn run<M: MigratorTrait>(mut cli: Cli, crate_dir: &Path) -> Result<Outcome
     {
         seed::SeedStep::locate(profile, cli.force).map_err(|e| Box::new((e, None)))?;
     }
-    // The list is checked before connecting: a duplicate or misordered version never reaches the
-    // database.
-    let set = MigrationSet::from_migrator::<M>().map_err(|e| Box::new((e, None)))?;
+    // The list and the project's declarations are checked before connecting: a duplicate or
+    // misordered version, or a releases file that does not fit, never reaches the database.
+    let project = project.load().map_err(|e| Box::new((e, None)))?;
+    let set = &project.set;
+    if let Some(outcome) = offline(&cli, &command, &project)
+        .await
+        .map_err(|e| Box::new((e, None)))?
+    {
+        return Ok(outcome);
+    }
     let url = cli
         .database_url
         .clone()
@@ -159,7 +179,7 @@ async fn run<M: MigratorTrait>(mut cli: Cli, crate_dir: &Path) -> Result<Outcome
             from: from.clone(),
             connect_timeout: Duration::from_secs(cli.connect_timeout),
         };
-        let report = verify::verify_until(&target, &set, &options, signal())
+        let report = verify::verify_until(&target, set, &options, signal())
             .await
             .map_err(fail)?;
         output::verify(cli.format, &report);
@@ -182,11 +202,12 @@ async fn run<M: MigratorTrait>(mut cli: Cli, crate_dir: &Path) -> Result<Outcome
         target.migration_table.clone(),
     );
     if !takes_lock(&command) {
-        let engine = Engine::new(conn, &set, ledger);
+        let engine = engine(conn, &project, ledger);
         let ctx = Ctx {
             cli: &cli,
             engine: &engine,
             target: &target,
+            project: &project,
         };
         return ctx.dispatch(command).await.map_err(fail);
     }
@@ -216,11 +237,12 @@ async fn run<M: MigratorTrait>(mut cli: Cli, crate_dir: &Path) -> Result<Outcome
     }
     let session = session_id(&conn).await;
     let interrupted_ledger = ledger.clone();
-    let engine = Engine::new(conn, &set, ledger);
+    let engine = engine(conn, &project, ledger);
     let ctx = Ctx {
         cli: &cli,
         engine: &engine,
         target: &target,
+        project: &project,
     };
     if let Some(action) = destructive_action(&command) {
         let checked = match engine.stored_environment().await {
@@ -244,10 +266,81 @@ async fn run<M: MigratorTrait>(mut cli: Cli, crate_dir: &Path) -> Result<Outcome
     Ok(outcome)
 }
 
+/// An engine for the project's migrations, dependencies and releases.
+fn engine(
+    conn: sea_orm::DatabaseConnection,
+    project: &LoadedProject,
+    ledger: Ledger,
+) -> Engine<'_> {
+    let engine = Engine::new(conn, &project.set, ledger).with_dependencies(&project.graph);
+    match &project.releases {
+        Some(releases) => engine.with_releases(releases),
+        None => engine,
+    }
+}
+
+/// Commands that need no database: `deps` and `squash`. `None` for the others.
+async fn offline(
+    cli: &Cli,
+    command: &Command,
+    project: &LoadedProject,
+) -> Result<Option<Outcome>, EngineError> {
+    match command {
+        Command::Deps => {
+            output::deps(cli.format, &project.graph.report(&project.set));
+        }
+        Command::Squash {
+            to_release,
+            name,
+            migration_dir,
+        } => {
+            let dir = scaffold::locate(migration_dir.as_deref(), Some(&project.crate_dir))?;
+            let generated = crate::squash::generate(
+                &project.set,
+                releases(project)?,
+                to_release,
+                name,
+                &dir,
+                scaffold::now(),
+            )
+            .await?;
+            output::squashed(cli.format, &generated);
+        }
+        _ => return Ok(None),
+    }
+    Ok(Some(Outcome::Done))
+}
+
+/// The project's releases, or why there are none.
+fn releases(project: &LoadedProject) -> Result<&Releases, EngineError> {
+    project
+        .releases
+        .as_ref()
+        .ok_or(EngineError::Release(ReleaseError::NoReleases))
+}
+
+/// Where plan files live: `--plans-dir` (`MIGRATION_PLANS_DIR`), else `plans/` in the migration
+/// crate found as `create` finds it, else `plans/` in the crate directory the binary was built
+/// from.
+fn plans_dir(given: Option<&Path>, crate_dir: &Path) -> PathBuf {
+    if let Some(dir) = given {
+        return dir.to_path_buf();
+    }
+    scaffold::locate(None, Some(crate_dir))
+        .ok()
+        .and_then(|src| src.parent().map(|p| p.join("plans")))
+        .unwrap_or_else(|| crate_dir.join("plans"))
+}
+
 /// Whether a command changes the schema, the ledger or data, and so runs under the lock.
 fn takes_lock(command: &Command) -> bool {
     match command {
         Command::Up { dry_run, .. } | Command::Down { dry_run, .. } => !dry_run,
+        Command::Plan(args::PlanArgs {
+            command:
+                args::PlanCommand::Run { dry_run, .. } | args::PlanCommand::Rollback { dry_run, .. },
+            ..
+        }) => !dry_run,
         Command::Fresh { .. }
         | Command::Reset { .. }
         | Command::Refresh { .. }
@@ -261,7 +354,11 @@ fn takes_lock(command: &Command) -> bool {
 /// What a destructive command does, for the guard's refusal; `None` for the others.
 fn destructive_action(command: &Command) -> Option<&'static str> {
     match command {
-        Command::Down { dry_run: false, .. } => Some("revert migrations"),
+        Command::Down { dry_run: false, .. }
+        | Command::Plan(args::PlanArgs {
+            command: args::PlanCommand::Rollback { dry_run: false, .. },
+            ..
+        }) => Some("revert migrations"),
         Command::Reset { .. } => Some("revert every migration"),
         Command::Refresh { .. } => Some("revert and re-apply every migration"),
         Command::Fresh { .. } => Some("drop every object and re-apply every migration"),
@@ -282,6 +379,14 @@ fn command_name(command: &Command) -> &'static str {
         Command::Redo { .. } => "redo",
         Command::Repair { .. } => "repair",
         Command::Adopt => "adopt",
+        Command::Plan(args::PlanArgs {
+            command: args::PlanCommand::Run { .. },
+            ..
+        }) => "plan run",
+        Command::Plan(args::PlanArgs {
+            command: args::PlanCommand::Rollback { .. },
+            ..
+        }) => "plan rollback",
         _ => "migrate",
     }
 }
@@ -368,6 +473,7 @@ struct Ctx<'a> {
     cli: &'a Cli,
     engine: &'a Engine<'a>,
     target: &'a Target,
+    project: &'a LoadedProject,
 }
 
 fn version_arg(typed: &str) -> Result<String, EngineError> {
@@ -381,6 +487,7 @@ impl Ctx<'_> {
         RunOptions {
             reason: change.reason.clone(),
             confirmed_missing: self.cli.yes,
+            plan: None,
         }
     }
 
@@ -398,7 +505,18 @@ impl Ctx<'_> {
             .count())
     }
 
-    async fn down(
+    /// Asks before a revert that leaves nothing applied, as `down --all` does.
+    async fn confirm_if_everything(&self, target: &DownTarget) -> Result<(), EngineError> {
+        let n = self.applied_count().await?;
+        if n > 0 && self.engine.planned_down(target).await?.len() >= n {
+            self.confirm(&format!(
+                "reverts {n} migration(s); the schema will be empty"
+            ))?;
+        }
+        Ok(())
+    }
+
+    pub(super) async fn down(
         &self,
         target: DownTarget,
         options: RunOptions,
@@ -429,14 +547,30 @@ impl Ctx<'_> {
             Command::Up {
                 num,
                 to,
+                to_release,
                 dry_run,
                 allow_out_of_order,
                 change,
             } => {
+                let to = match to_release {
+                    Some(typed) => {
+                        let releases = releases(self.project)?;
+                        match releases.last_migration_through(releases.get(&typed)?) {
+                            Some(last) => Some(last.to_owned()),
+                            // Releases up to it hold no migrations: nothing to apply.
+                            None => {
+                                output::run(format, &RunReport::default());
+                                return Ok(Outcome::Done);
+                            }
+                        }
+                    }
+                    None => to.as_deref().map(version_arg).transpose()?,
+                };
                 let target = UpTarget {
                     steps: num,
-                    to: to.as_deref().map(version_arg).transpose()?,
+                    to,
                     allow_out_of_order,
+                    only: None,
                 };
                 if dry_run {
                     output::script(
@@ -456,14 +590,24 @@ impl Ctx<'_> {
             Command::Down {
                 num,
                 to,
+                to_release,
+                batch,
                 all,
                 dry_run,
                 change,
             } => {
-                let target = match (num, to, all) {
-                    (_, _, true) => DownTarget::All,
-                    (_, Some(v), _) => DownTarget::To(version_arg(&v)?),
-                    (n, None, false) => DownTarget::Steps(n.unwrap_or(1)),
+                let target = match (num, to, to_release, batch, all) {
+                    (_, _, _, _, true) => DownTarget::All,
+                    (_, Some(v), _, _, _) => DownTarget::To(version_arg(&v)?),
+                    (_, _, Some(typed), _, _) => {
+                        let releases = releases(self.project)?;
+                        match releases.last_migration_through(releases.get(&typed)?) {
+                            Some(keep) => DownTarget::To(keep.to_owned()),
+                            None => DownTarget::All,
+                        }
+                    }
+                    (_, _, _, Some(n), _) => DownTarget::Batch(n),
+                    (n, None, None, None, false) => DownTarget::Steps(n.unwrap_or(1)),
                 };
                 if dry_run {
                     output::script(
@@ -474,13 +618,8 @@ impl Ctx<'_> {
                             .await?,
                     );
                 } else {
-                    if target == DownTarget::All {
-                        let n = self.applied_count().await?;
-                        if n > 0 {
-                            self.confirm(&format!(
-                                "reverts {n} migration(s); the schema will be empty"
-                            ))?;
-                        }
+                    if !matches!(target, DownTarget::Steps(_)) {
+                        self.confirm_if_everything(&target).await?;
                     }
                     output::run(format, &self.down(target, self.options(&change)).await?);
                 }
@@ -609,7 +748,23 @@ impl Ctx<'_> {
             }
             Command::Adopt => output::run(format, &self.engine.adopt().await?),
             Command::Schema => output::schema(format, &self.engine.schema().await?),
-            Command::Create { .. } | Command::Verify { .. } => {}
+            Command::Releases => {
+                let report = releases(self.project)?.report(&self.engine.status().await?);
+                output::releases(format, &report);
+            }
+            Command::Report => {
+                let report = releases(self.project)?.report(&self.engine.status().await?);
+                output::release_notes(format, &report);
+            }
+            Command::Plan(args) => {
+                let dir = plans_dir(args.plans_dir.as_deref(), &self.project.crate_dir);
+                self.plan(args.command, &crate::plans::PlanStore::new(dir))
+                    .await?;
+            }
+            Command::Create { .. }
+            | Command::Verify { .. }
+            | Command::Deps
+            | Command::Squash { .. } => {}
         }
         Ok(Outcome::Done)
     }

@@ -23,9 +23,13 @@ use serde::Serialize;
 use std::path::Path;
 
 use super::args::Format;
+use super::plans::{PlanView, shown};
+use crate::deps::DepsReport;
 use crate::history::HistoryEntry;
+use crate::release::ReleasesReport;
 use crate::report::{RepairReport, RunReport, Script, StatusReport};
 use crate::snapshot::SchemaSnapshot;
+use crate::squash::Generated;
 use crate::verify::VerifyReport;
 
 /// Logs go to stderr: progress at info, statements with `-v`. Colors only on a terminal and
@@ -121,19 +125,28 @@ pub(crate) fn status(format: Format, report: &StatusReport) {
     if format == Format::Json {
         return json(report);
     }
-    let mut t = table(&[
-        "Version",
-        "Name",
-        "State",
-        "Batch",
-        "Applied at",
-        "Duration",
-    ]);
+    let releases = report.migrations.iter().any(|m| m.release.is_some());
+    let mut header = vec!["#", "Version", "Name"];
+    if releases {
+        header.push("Release");
+    }
+    header.extend(["State", "Batch", "Applied at", "Duration"]);
+    let mut t = table(&header);
     for m in &report.migrations {
-        t.add_row(vec![
+        let mut row = vec![
+            m.number.map(|n| n.to_string()).unwrap_or_default(),
             m.version.clone(),
             m.name.clone(),
-            m.state.as_str().to_owned(),
+        ];
+        if releases {
+            row.push(m.release.clone().unwrap_or_else(|| "unreleased".to_owned()));
+        }
+        let state = match &m.plan {
+            Some(plan) => format!("{} (plan {plan})", m.state.as_str()),
+            None => m.state.as_str().to_owned(),
+        };
+        row.extend([
+            state,
             m.batch.map(|b| b.to_string()).unwrap_or_default(),
             m.applied_at
                 .map(|at| at.format("%Y-%m-%d %H:%M:%S UTC").to_string())
@@ -142,8 +155,12 @@ pub(crate) fn status(format: Format, report: &StatusReport) {
                 .map(|ms| format!("{ms} ms"))
                 .unwrap_or_default(),
         ]);
+        t.add_row(row);
     }
     outln!("{t}");
+    for squash in &report.squashes {
+        outln!("{squash}.");
+    }
     let mut counts = Vec::new();
     for state in [
         crate::plan::State::Applied,
@@ -151,6 +168,7 @@ pub(crate) fn status(format: Format, report: &StatusReport) {
         crate::plan::State::Modified,
         crate::plan::State::Missing,
         crate::plan::State::Failed,
+        crate::plan::State::Squashed,
     ] {
         let n = report.count(state);
         if n > 0 {
@@ -174,18 +192,26 @@ pub(crate) fn history(format: Format, entries: &[HistoryEntry]) {
         "Version",
         "Name",
         "Batch",
+        "Plan",
+        "Release",
         "Outcome",
         "Duration",
         "By",
         "Reason / error",
     ]);
     for e in entries {
+        let action = format!("{:?}", e.action).to_lowercase();
         t.add_row(vec![
             e.at.format("%Y-%m-%d %H:%M:%S").to_string(),
-            format!("{:?}", e.action).to_lowercase(),
+            match &e.via {
+                Some(via) => format!("{action} via {via}"),
+                None => action,
+            },
             e.version.clone(),
             e.name.clone(),
             e.batch.map(|b| b.to_string()).unwrap_or_default(),
+            e.plan.clone().unwrap_or_default(),
+            e.release.clone().unwrap_or_default(),
             format!("{:?}", e.outcome).to_lowercase(),
             format!("{} ms", e.duration_ms),
             e.performed_by.clone(),
@@ -196,4 +222,205 @@ pub(crate) fn history(format: Format, entries: &[HistoryEntry]) {
         ]);
     }
     outln!("{t}");
+}
+
+pub(crate) fn deps(format: Format, report: &DepsReport) {
+    match format {
+        Format::Json => json(report),
+        Format::Text => out!("{report}"),
+    }
+}
+
+pub(crate) fn squashed(format: Format, generated: &Generated) {
+    match format {
+        Format::Json => json(&serde_json::json!({
+            "created": generated.file.display().to_string(),
+            "module": generated.module,
+            "replaces": generated.replaces,
+        })),
+        Format::Text => {
+            outln!(
+                "Created {}, which replaces {} migrations ({} .. {}) on fresh databases; it is registered in lib.rs, and each replaced module notes it.",
+                generated.file.display(),
+                generated.replaces.len(),
+                generated.replaces.first().map_or("", String::as_str),
+                generated.replaces.last().map_or("", String::as_str),
+            );
+            outln!("Run `migrate verify` to check that both paths end in the same schema.");
+        }
+    }
+}
+
+pub(crate) fn releases(format: Format, report: &ReleasesReport) {
+    if format == Format::Json {
+        return json(report);
+    }
+    let mut t = table(&["Release", "Date", "State", "Migrations", "Description"]);
+    for r in &report.releases {
+        let applied = r
+            .migrations
+            .iter()
+            .filter(|m| crate::report::is_in_effect(m.state))
+            .count();
+        t.add_row(vec![
+            r.version.clone(),
+            r.date.clone().unwrap_or_default(),
+            r.state.as_str().to_owned(),
+            format!("{applied}/{}", r.migrations.len()),
+            r.description.clone(),
+        ]);
+    }
+    if !report.unreleased.is_empty() {
+        let applied = report
+            .unreleased
+            .iter()
+            .filter(|m| crate::report::is_in_effect(m.state))
+            .count();
+        t.add_row(vec![
+            "unreleased".to_owned(),
+            String::new(),
+            String::new(),
+            format!("{applied}/{}", report.unreleased.len()),
+            "not in any release yet".to_owned(),
+        ]);
+    }
+    outln!("{t}");
+}
+
+/// `migrate report`: Markdown, one section per release, newest last as the file lists them.
+pub(crate) fn release_notes(format: Format, report: &ReleasesReport) {
+    if format == Format::Json {
+        return json(report);
+    }
+    let applied = |ms: &[crate::release::ReleasedMigration]| {
+        ms.iter()
+            .filter(|m| crate::report::is_in_effect(m.state))
+            .count()
+    };
+    let list = |items: &[String]| -> String {
+        if items.is_empty() {
+            "None.\n".to_owned()
+        } else {
+            items.iter().map(|i| format!("- {i}\n")).collect()
+        }
+    };
+    let migrations = |ms: &[crate::release::ReleasedMigration]| -> String {
+        let mut text = "| Version | Name | State |\n|---|---|---|\n".to_owned();
+        for m in ms {
+            text.push_str(&format!(
+                "| {} | {} | {} |\n",
+                m.version,
+                m.name,
+                m.state.as_str()
+            ));
+        }
+        text
+    };
+    let mut md = String::from(
+        "# Releases\n\n| Release | Date | State | Migrations applied |\n|---|---|---|---|\n",
+    );
+    for r in &report.releases {
+        md.push_str(&format!(
+            "| {} | {} | {} | {}/{} |\n",
+            r.version,
+            r.date.as_deref().unwrap_or(""),
+            r.state.as_str(),
+            applied(&r.migrations),
+            r.migrations.len()
+        ));
+    }
+    for r in &report.releases {
+        md.push_str(&format!("\n## {} ({})\n\n", r.version, r.state.as_str()));
+        if let Some(date) = &r.date {
+            md.push_str(&format!("Released {date}. "));
+        }
+        md.push_str(&format!("{}\n\n", r.description));
+        md.push_str(&format!("### Features\n\n{}\n", list(&r.features)));
+        md.push_str(&format!(
+            "### Migrations\n\n{}\n",
+            migrations(&r.migrations)
+        ));
+        md.push_str(&format!(
+            "### Breaking changes\n\n{}\n",
+            list(&r.breaking_changes)
+        ));
+        md.push_str(&format!("### Upgrade notes\n\n{}", list(&r.upgrade_notes)));
+    }
+    if !report.unreleased.is_empty() {
+        md.push_str(&format!(
+            "\n## Unreleased\n\n{}",
+            migrations(&report.unreleased)
+        ));
+    }
+    out!("{md}");
+}
+
+pub(crate) fn plans(format: Format, dir: &Path, plans: &[PlanView]) {
+    if format == Format::Json {
+        return json(&plans);
+    }
+    if plans.is_empty() {
+        outln!(
+            "No plans in {}; `migrate plan create NAME` makes one.",
+            shown(dir)
+        );
+        return;
+    }
+    let mut t = table(&[
+        "Plan",
+        "State",
+        "Migrations",
+        "Created",
+        "By",
+        "Description",
+    ]);
+    for p in plans {
+        t.add_row(vec![
+            p.name.clone(),
+            p.state.as_str().to_owned(),
+            p.migrations.len().to_string(),
+            p.created_at.clone(),
+            p.created_by.clone(),
+            p.description.clone(),
+        ]);
+    }
+    outln!("{t}");
+}
+
+pub(crate) fn plan(format: Format, plan: &PlanView) {
+    if format == Format::Json {
+        return json(plan);
+    }
+    outln!("Plan `{}` ({})", plan.name, plan.state.as_str());
+    if !plan.description.is_empty() {
+        outln!("{}", plan.description);
+    }
+    outln!("Created {} by {}.", plan.created_at, plan.created_by);
+    let mut t = table(&["#", "Version", "Name", "Release", "State"]);
+    for m in &plan.migrations {
+        t.add_row(vec![
+            m.number.map(|n| n.to_string()).unwrap_or_default(),
+            m.version.clone(),
+            m.name.clone(),
+            m.release.clone().unwrap_or_else(|| "unreleased".to_owned()),
+            m.state.map_or("not in the code", |s| s.as_str()).to_owned(),
+        ]);
+    }
+    outln!("{t}");
+}
+
+pub(crate) fn plan_created(format: Format, file: &Path, plan: &PlanView) {
+    match format {
+        Format::Json => json(&serde_json::json!({
+            "created": file.display().to_string(),
+            "plan": plan,
+        })),
+        Format::Text => outln!(
+            "Saved plan `{}` with {} migration(s) to {}. Run it with `migrate plan run {}`.",
+            plan.name,
+            plan.migrations.len(),
+            shown(file),
+            plan.name
+        ),
+    }
 }

@@ -1,21 +1,13 @@
-//! PostgreSQL `COPY ... FROM STDIN` in text format: every table streamed in chunks over one
-//! connection, inside one transaction. Triggers and constraints apply as for `INSERT`, so the
-//! capacity triggers still compute `booked_count`.
+//! PostgreSQL's `COPY` text format: the statement for a table and its rows as tab-separated
+//! lines. The loader streams them ([`super::postgres`]); the benchmark writes them to files.
 
 use std::io::Write;
 
 use sea_orm::DbBackend;
 use sea_orm::sea_query::Value;
-use sea_orm::sqlx::{Acquire, PgPool};
 
-use super::{TableLoad, quote};
-use crate::error::{Result, SeedError};
-use crate::generate::Dataset;
-use crate::progress::Progress;
+use super::quote;
 use crate::table::{Table, loaded_columns};
-
-/// Bytes buffered before a chunk is sent.
-const CHUNK: usize = 1 << 20;
 
 /// The `COPY` statement for a table's loaded columns.
 pub fn statement(table: &dyn Table) -> String {
@@ -95,63 +87,6 @@ fn escape(buf: &mut Vec<u8>, text: &str) {
             other => buf.push(other),
         }
     }
-}
-
-fn failed(table: &'static str) -> impl Fn(sea_orm::sqlx::Error) -> SeedError {
-    move |e| SeedError::Load {
-        table,
-        source: Box::new(e),
-    }
-}
-
-/// Copies every table in one transaction on one pooled connection.
-pub(super) async fn load(
-    pool: &PgPool,
-    ds: &Dataset,
-    progress: &Progress,
-) -> Result<Vec<TableLoad>> {
-    let first = ds.tables().first().map_or("tenants", |t| t.name());
-    let mut conn = pool.acquire().await.map_err(failed(first))?;
-    let mut tx = conn.begin().await.map_err(failed(first))?;
-    let mut loads = Vec::new();
-    for table in ds.tables() {
-        let name = table.name();
-        let bar = progress.table(name, table.len() as u64);
-        if !table.is_empty() {
-            let columns = loaded_columns(table);
-            let mut copy = tx
-                .copy_in_raw(&statement(table))
-                .await
-                .map_err(failed(name))?;
-            let mut buf = Vec::with_capacity(CHUNK + 4096);
-            let mut rows_in_buf = 0;
-            for i in 0..table.len() {
-                encode_row(&mut buf, table, &columns, i);
-                rows_in_buf += 1;
-                if buf.len() >= CHUNK {
-                    let chunk = std::mem::replace(&mut buf, Vec::with_capacity(CHUNK + 4096));
-                    copy.send(chunk).await.map_err(failed(name))?;
-                    bar.advance(rows_in_buf);
-                    rows_in_buf = 0;
-                }
-            }
-            if !buf.is_empty() {
-                copy.send(buf).await.map_err(failed(name))?;
-                bar.advance(rows_in_buf);
-            }
-            copy.finish().await.map_err(failed(name))?;
-        }
-        loads.push(TableLoad {
-            table: name,
-            rows: table.len() as u64,
-            took: bar.finish(),
-        });
-    }
-    tx.commit().await.map_err(|e| SeedError::Database {
-        context: "committing the load".to_owned(),
-        source: sea_orm::DbErr::Custom(e.to_string()),
-    })?;
-    Ok(loads)
 }
 
 #[cfg(test)]

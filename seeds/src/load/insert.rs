@@ -1,20 +1,24 @@
-//! Multi-row `INSERT`s through SeaORM, for MariaDB/MySQL and SQLite.
+//! Multi-row `INSERT`s: as many rows per statement as the backend's bind-parameter limit
+//! allows. MariaDB/MySQL and SQLite load every table this way, through SeaORM; PostgreSQL uses
+//! them for tables too small for `COPY` to pay.
 
-use sea_orm::sea_query::{Alias, Expr, Query};
+use std::ops::Range;
+
+use sea_orm::sea_query::{Alias, Expr, InsertStatement, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, TransactionTrait};
 
 use super::TableLoad;
 use crate::error::{Result, SeedError};
 use crate::generate::Dataset;
 use crate::progress::Progress;
-use crate::table::loaded_columns;
+use crate::table::{Table, loaded_columns};
 
 /// Rows per statement at most: beyond this, statements only grow (MariaDB's packet limit is
 /// 16 MiB by default) without getting faster.
 const MAX_ROWS: usize = 5_000;
 
-/// Bind parameters one statement may carry: SQLite allows 32766 (since 3.32), MySQL and
-/// MariaDB 65535.
+/// Bind parameters one statement may carry: SQLite allows 32766 (since 3.32), MySQL, MariaDB
+/// and PostgreSQL 65535.
 fn parameter_limit(backend: DbBackend) -> usize {
     match backend {
         DbBackend::Sqlite => 32_766,
@@ -22,7 +26,37 @@ fn parameter_limit(backend: DbBackend) -> usize {
     }
 }
 
-/// Inserts every table in one transaction.
+/// The row ranges of `table`, one per statement.
+pub(super) fn batches(table: &dyn Table, backend: DbBackend) -> Vec<Range<usize>> {
+    let columns = loaded_columns(table).len().max(1);
+    let per_statement = (parameter_limit(backend) / columns).clamp(1, MAX_ROWS);
+    (0..table.len())
+        .step_by(per_statement)
+        .map(|start| start..(start + per_statement).min(table.len()))
+        .collect()
+}
+
+/// One multi-row `INSERT` of `rows` of `table`, its loaded columns only.
+pub(super) fn statement(table: &dyn Table, rows: Range<usize>) -> Result<InsertStatement> {
+    let name = table.name();
+    let columns = loaded_columns(table);
+    let mut insert = Query::insert();
+    insert
+        .into_table(Alias::new(name))
+        .columns(columns.iter().map(|(_, c)| Alias::new(*c)));
+    for i in rows {
+        let row = table.row(i);
+        insert
+            .values(columns.iter().map(|(at, _)| Expr::val(row[*at].clone())))
+            .map_err(|e| SeedError::Load {
+                table: name,
+                source: Box::new(e),
+            })?;
+    }
+    Ok(insert)
+}
+
+/// Inserts every table in one transaction, through SeaORM.
 pub(super) async fn load(
     db: &DatabaseConnection,
     ds: &Dataset,
@@ -36,31 +70,16 @@ pub(super) async fn load(
     let mut loads = Vec::new();
     for table in ds.tables() {
         let name = table.name();
-        let columns = loaded_columns(table);
-        let per_statement = (parameter_limit(backend) / columns.len().max(1)).min(MAX_ROWS);
         let bar = progress.table(name, table.len() as u64);
-        let mut start = 0;
-        while start < table.len() {
-            let end = (start + per_statement).min(table.len());
-            let mut insert = Query::insert();
-            insert
-                .into_table(Alias::new(name))
-                .columns(columns.iter().map(|(_, c)| Alias::new(*c)));
-            for i in start..end {
-                let row = table.row(i);
-                insert
-                    .values(columns.iter().map(|(at, _)| Expr::val(row[*at].clone())))
-                    .map_err(|e| SeedError::Load {
-                        table: name,
-                        source: Box::new(e),
-                    })?;
-            }
-            txn.execute(&insert).await.map_err(|e| SeedError::Load {
-                table: name,
-                source: Box::new(e),
-            })?;
-            bar.advance((end - start) as u64);
-            start = end;
+        for rows in batches(table, backend) {
+            let n = rows.len() as u64;
+            txn.execute(&statement(table, rows)?)
+                .await
+                .map_err(|e| SeedError::Load {
+                    table: name,
+                    source: Box::new(e),
+                })?;
+            bar.advance(n);
         }
         loads.push(TableLoad {
             table: name,

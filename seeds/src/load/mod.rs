@@ -1,12 +1,13 @@
 //! Writing a generated dataset into the database: every table, parents first, inside one
 //! transaction, so a failed load leaves nothing behind.
 //!
-//! PostgreSQL gets `COPY ... FROM STDIN` ([`copy`]), its fastest way in, on one connection of
-//! SeaORM's pool. MariaDB and SQLite get multi-row `INSERT`s built with SeaQuery ([`insert`]),
-//! as many rows per statement as the bind-parameter limit allows.
+//! PostgreSQL gets `COPY ... FROM STDIN` ([`copy`]), its fastest way in, for every table big
+//! enough for it to pay ([`postgres`]). MariaDB and SQLite get multi-row `INSERT`s built with
+//! SeaQuery ([`insert`]), as many rows per statement as the bind-parameter limit allows.
 
 pub mod copy;
 mod insert;
+mod postgres;
 
 use std::time::Duration;
 
@@ -43,7 +44,9 @@ pub async fn load(
     progress: &Progress,
 ) -> Result<Vec<TableLoad>> {
     match db.get_database_backend() {
-        DbBackend::Postgres => copy::load(db.get_postgres_connection_pool(), ds, progress).await,
+        DbBackend::Postgres => {
+            postgres::load(db.get_postgres_connection_pool(), ds, progress).await
+        }
         _ => insert::load(db, ds, progress).await,
     }
 }

@@ -1,0 +1,92 @@
+//! Databases of the benchmark's own, created on an admin URL and dropped after each run.
+
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use url::Url;
+
+/// A PostgreSQL server where the benchmark may create databases.
+pub(crate) struct Postgres {
+    admin: DatabaseConnection,
+    admin_url: Url,
+}
+
+impl Postgres {
+    /// Connects to the admin URL.
+    pub async fn connect(admin_url: &str) -> Result<Self, String> {
+        let parsed = Url::parse(admin_url).map_err(|e| format!("bad PostgreSQL URL: {e}"))?;
+        let admin = Database::connect(admin_url).await.map_err(|e| {
+            format!(
+                "cannot connect to PostgreSQL at {}: {e}; set BENCH_POSTGRES_URL",
+                redacted(&parsed)
+            )
+        })?;
+        Ok(Self {
+            admin,
+            admin_url: parsed,
+        })
+    }
+
+    /// Creates database `name` (dropping a leftover of that name first); returns its URL.
+    pub async fn create(&self, name: &str) -> Result<String, String> {
+        self.drop(name).await?;
+        self.admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .map_err(|e| format!("cannot create database {name}: {e}"))?;
+        let mut url = self.admin_url.clone();
+        url.set_path(&format!("/{name}"));
+        Ok(url.to_string())
+    }
+
+    /// Drops database `name`, disconnecting whoever still uses it.
+    pub async fn drop(&self, name: &str) -> Result<(), String> {
+        self.admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .await
+            .map(drop)
+            .map_err(|e| format!("cannot drop database {name}: {e}"))
+    }
+
+    /// The server's version string.
+    pub async fn version(&self) -> String {
+        let row = self
+            .admin
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                "SHOW server_version",
+            ))
+            .await;
+        match row {
+            Ok(Some(row)) => row
+                .try_get_by_index::<String>(0)
+                .map(|v| format!("PostgreSQL {v}"))
+                .unwrap_or_else(|_| "PostgreSQL".to_owned()),
+            _ => "PostgreSQL".to_owned(),
+        }
+    }
+}
+
+/// The variables `psql` reads to connect to `url`, so no URL or password goes on its command
+/// line.
+pub(crate) fn psql_env(url: &str) -> Result<Vec<(&'static str, String)>, String> {
+    let url = Url::parse(url).map_err(|e| format!("bad PostgreSQL URL: {e}"))?;
+    let mut env = vec![
+        ("PGHOST", url.host_str().unwrap_or("127.0.0.1").to_owned()),
+        ("PGPORT", url.port().unwrap_or(5432).to_string()),
+        ("PGDATABASE", url.path().trim_start_matches('/').to_owned()),
+    ];
+    if !url.username().is_empty() {
+        env.push(("PGUSER", url.username().to_owned()));
+    }
+    if let Some(password) = url.password() {
+        env.push(("PGPASSWORD", password.to_owned()));
+    }
+    Ok(env)
+}
+
+fn redacted(url: &Url) -> String {
+    let mut url = url.clone();
+    if url.password().is_some() {
+        let _ = url.set_password(Some("***"));
+    }
+    url.to_string()
+}

@@ -1,0 +1,122 @@
+//! What a project tells the `migrate` command line about itself beyond its list of migrations:
+//! what each migration needs, which release shipped it, which consolidated migrations may stand
+//! in for runs of it, and where its crate lives (for `plans/` and generated code).
+//!
+//! A project's `main.rs` builds one and hands it over:
+//!
+//! ```ignore
+//! fn main() -> std::process::ExitCode {
+//!     let project = migration_engine::Project::new::<Migrator>(env!("CARGO_MANIFEST_DIR"))
+//!         .dependencies(Migrator::dependencies())
+//!         .releases(include_str!("../releases.toml"))
+//!         .squashes(Migrator::squashes());
+//!     migration_engine::cli::run(project)
+//! }
+//! ```
+//!
+//! `include_str!` puts the releases in the binary, so a deployed `migrate` knows them without the
+//! source tree. Everything but the migrator is optional; [`crate::cli::main`] is the one-line
+//! form for a project with nothing else to declare.
+
+use sea_orm_migration::{MigrationTrait, MigratorTrait};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::deps::DependencyGraph;
+use crate::error::Result;
+use crate::release::Releases;
+use crate::source::MigrationSet;
+use crate::squash::Squash;
+
+/// Declared dependencies: each migration's module name with the module names it needs.
+pub type Dependencies = Vec<(&'static str, &'static [&'static str])>;
+
+/// A project as declared, checked by [`Project::load`].
+pub struct Project {
+    migrations: Vec<Box<dyn MigrationTrait>>,
+    dependencies: Dependencies,
+    releases: Option<String>,
+    squashes: Vec<Squash>,
+    crate_dir: PathBuf,
+}
+
+impl fmt::Debug for Project {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Project")
+            .field("migrations", &self.migrations.len())
+            .field("dependencies", &self.dependencies.len())
+            .field("releases", &self.releases.is_some())
+            .field("squashes", &self.squashes)
+            .field("crate_dir", &self.crate_dir)
+            .finish()
+    }
+}
+
+/// A project whose declarations were checked against its migrations.
+#[derive(Debug)]
+pub struct LoadedProject {
+    /// The migrations and their consolidated stand-ins.
+    pub set: MigrationSet,
+    /// What each migration needs.
+    pub graph: DependencyGraph,
+    /// The releases, when the project declares them.
+    pub releases: Option<Releases>,
+    /// The migration crate's directory.
+    pub crate_dir: PathBuf,
+}
+
+impl Project {
+    /// The project of migrator `M`, whose crate is at `crate_dir` (`env!("CARGO_MANIFEST_DIR")`).
+    pub fn new<M: MigratorTrait>(crate_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            migrations: M::migrations(),
+            dependencies: Vec::new(),
+            releases: None,
+            squashes: Vec::new(),
+            crate_dir: crate_dir.into(),
+        }
+    }
+
+    /// What each migration needs, by module name. A migration left out needs every earlier one.
+    pub fn dependencies(mut self, dependencies: Dependencies) -> Self {
+        self.dependencies = dependencies;
+        self
+    }
+
+    /// The contents of the project's `releases.toml` (see [`crate::release`]).
+    pub fn releases(mut self, toml: impl Into<String>) -> Self {
+        self.releases = Some(toml.into());
+        self
+    }
+
+    /// Consolidated migrations that may stand in for runs of the list (see [`crate::squash`]).
+    pub fn squashes(mut self, squashes: Vec<Squash>) -> Self {
+        self.squashes = squashes;
+        self
+    }
+
+    /// The migration crate's directory.
+    pub fn crate_dir(&self) -> &Path {
+        &self.crate_dir
+    }
+
+    /// Checks every declaration against the migration list, before any database is contacted.
+    ///
+    /// # Errors
+    /// What [`MigrationSet::new`], [`MigrationSet::with_squashes`], [`DependencyGraph::new`] and
+    /// [`Releases::parse`] refuse.
+    pub fn load(self) -> Result<LoadedProject> {
+        let set = MigrationSet::new(self.migrations)?.with_squashes(self.squashes)?;
+        let graph = DependencyGraph::new(&set, &self.dependencies)?;
+        let releases = self
+            .releases
+            .map(|text| Releases::parse(&text, &set))
+            .transpose()?;
+        Ok(LoadedProject {
+            set,
+            graph,
+            releases,
+            crate_dir: self.crate_dir,
+        })
+    }
+}

@@ -1,0 +1,681 @@
+//! Releases: which migrations shipped in which version of the application.
+//!
+//! A project describes them in `releases.toml` next to its migration crate's `Cargo.toml` and
+//! embeds the file in its binary (`include_str!`), so a deployed `migrate` knows its releases
+//! without the source tree:
+//!
+//! ```toml
+//! unreleased = ["m20250101_000000_add_waitlist"]
+//!
+//! [[release]]
+//! version = "1.0.0"
+//! date = "2024-08-20"
+//! description = "Core platform"
+//! features = ["Tenants, staff users and customers"]
+//! breaking_changes = []
+//! upgrade_notes = ["PostgreSQL needs the pgcrypto and btree_gist extensions"]
+//! migrations = ["m20240813_000001_setup", "m20240813_000002_create_core_tables"]
+//! ```
+//!
+//! The file is checked against the code before anything else runs: versions are semantic
+//! versions listed in ascending order; every migration belongs to exactly one release or is
+//! listed in `unreleased`; and releases follow migration order (every migration of a release
+//! comes after every migration of the releases before it, and unreleased ones come last), so
+//! "up to release X" and "back to release X" each name one point in the list.
+
+use semver::Version;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+use crate::plan::State;
+use crate::report::{Progress, StatusReport, is_in_effect};
+use crate::source::{MigrationId, MigrationSet};
+
+/// Why a releases file was refused, or a release could not be found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReleaseError {
+    /// The file is not valid TOML, or has fields this version does not know.
+    #[error("releases.toml is malformed: {message}; fix the file and rebuild")]
+    Syntax {
+        /// The parser's message, on one line.
+        message: String,
+    },
+    /// A release's version is not a semantic version.
+    #[error(
+        "releases.toml: release `{version}` is not a semantic version ({reason}); write it as MAJOR.MINOR.PATCH, e.g. 1.4.0"
+    )]
+    BadVersion {
+        /// As written.
+        version: String,
+        /// What the parser said.
+        reason: String,
+    },
+    /// Two releases share a version.
+    #[error("releases.toml lists release {version} twice; merge the two entries")]
+    DuplicateRelease {
+        /// The shared version.
+        version: String,
+    },
+    /// Releases are not listed in ascending version order.
+    #[error(
+        "releases.toml lists release {later} after {earlier}, which is newer; list releases oldest first"
+    )]
+    ReleasesOutOfOrder {
+        /// The one listed first.
+        earlier: String,
+        /// The one listed after it, with the older version.
+        later: String,
+    },
+    /// A release (or `unreleased`) names a migration the code does not have.
+    #[error(
+        "releases.toml: {place} names `{entry}`, which is not a migration in the code{hint}; use the module name as in lib.rs"
+    )]
+    UnknownMigration {
+        /// `release 1.2.0` or `unreleased`.
+        place: String,
+        /// The entry as written.
+        entry: String,
+        /// A suggestion when the version matches a migration under another name.
+        hint: String,
+    },
+    /// A migration is listed twice.
+    #[error(
+        "releases.toml lists {migration} in both {first} and {second}; a migration belongs to exactly one release"
+    )]
+    ListedTwice {
+        /// The module name.
+        migration: String,
+        /// `release 1.2.0` or `unreleased`.
+        first: String,
+        /// `release 1.3.0` or `unreleased`.
+        second: String,
+    },
+    /// Migrations the file does not mention.
+    #[error(
+        "migration(s) in no release: {}; add each to a release in releases.toml, or to `unreleased` until it ships",
+        .migrations.join(", ")
+    )]
+    Unassigned {
+        /// Module names.
+        migrations: Vec<String>,
+    },
+    /// A release holds a migration older than one of an earlier release (or an unreleased one
+    /// is older than a released one).
+    #[error(
+        "releases.toml: {place} holds {migration}, which is older than {earlier_migration} of {earlier_place}; releases must follow migration order"
+    )]
+    NotInMigrationOrder {
+        /// `release 1.2.0` or `unreleased`.
+        place: String,
+        /// The older migration.
+        migration: String,
+        /// The earlier place.
+        earlier_place: String,
+        /// Its newer migration.
+        earlier_migration: String,
+    },
+    /// A release asked for on the command line is not in the file.
+    #[error("unknown release `{typed}`; known releases: {}", .known.join(", "))]
+    UnknownRelease {
+        /// As typed.
+        typed: String,
+        /// Every release, oldest first.
+        known: Vec<String>,
+    },
+    /// The project declares no releases.
+    #[error(
+        "this project declares no releases: add releases.toml to the migration crate and pass it to `Project::releases` in its main.rs"
+    )]
+    NoReleases,
+}
+
+impl ReleaseError {
+    /// Whether the error is about the file (a project problem, refused by validation) rather
+    /// than about what was typed (a usage error).
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            ReleaseError::Syntax { .. }
+                | ReleaseError::UnknownRelease { .. }
+                | ReleaseError::NoReleases
+        )
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    unreleased: Vec<String>,
+    #[serde(default, rename = "release")]
+    releases: Vec<RawRelease>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRelease {
+    version: String,
+    #[serde(default)]
+    date: Option<String>,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    features: Vec<String>,
+    #[serde(default)]
+    breaking_changes: Vec<String>,
+    #[serde(default)]
+    upgrade_notes: Vec<String>,
+    #[serde(default)]
+    migrations: Vec<String>,
+}
+
+/// One release, checked against the code.
+#[derive(Debug, Clone, Serialize)]
+pub struct Release {
+    /// Its semantic version.
+    #[serde(serialize_with = "as_text")]
+    pub version: Version,
+    /// When it shipped, as written (free text, usually `YYYY-MM-DD`).
+    pub date: Option<String>,
+    /// One line about it.
+    pub description: String,
+    /// What it brought.
+    pub features: Vec<String>,
+    /// What an application or an operator must change for it.
+    pub breaking_changes: Vec<String>,
+    /// What to do before or after upgrading to it.
+    pub upgrade_notes: Vec<String>,
+    /// Its migrations' fourteen-digit versions, in migration order.
+    pub migrations: Vec<String>,
+}
+
+fn as_text<S: serde::Serializer>(version: &Version, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(version)
+}
+
+/// Every release of a project, oldest first, and the migrations not released yet.
+#[derive(Debug, Clone, Default)]
+pub struct Releases {
+    releases: Vec<Release>,
+    unreleased: Vec<String>,
+    of_migration: HashMap<String, usize>,
+}
+
+fn place(release: Option<&RawRelease>) -> String {
+    match release {
+        Some(r) => format!("release {}", r.version),
+        None => "unreleased".to_owned(),
+    }
+}
+
+impl Releases {
+    /// Parses `text` (the contents of `releases.toml`) and checks it against `set`.
+    ///
+    /// # Errors
+    /// The first [`ReleaseError`] found, naming the release and migration it is about.
+    pub fn parse(text: &str, set: &MigrationSet) -> Result<Self, ReleaseError> {
+        let raw: RawFile = toml::from_str(text).map_err(|e| ReleaseError::Syntax {
+            message: e
+                .to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+        })?;
+        let mut releases: Vec<Release> = Vec::with_capacity(raw.releases.len());
+        for r in &raw.releases {
+            let version =
+                Version::parse(r.version.trim().trim_start_matches('v')).map_err(|e| {
+                    ReleaseError::BadVersion {
+                        version: r.version.clone(),
+                        reason: e.to_string(),
+                    }
+                })?;
+            if let Some(prev) = releases.iter().find(|p| p.version == version) {
+                return Err(ReleaseError::DuplicateRelease {
+                    version: prev.version.to_string(),
+                });
+            }
+            if let Some(prev) = releases.last()
+                && prev.version > version
+            {
+                return Err(ReleaseError::ReleasesOutOfOrder {
+                    earlier: prev.version.to_string(),
+                    later: version.to_string(),
+                });
+            }
+            releases.push(Release {
+                version,
+                date: r.date.clone(),
+                description: r.description.clone(),
+                features: r.features.clone(),
+                breaking_changes: r.breaking_changes.clone(),
+                upgrade_notes: r.upgrade_notes.clone(),
+                migrations: Vec::new(),
+            });
+        }
+
+        // Where each migration of the code sits, and where the file puts it.
+        let position: HashMap<String, usize> = set
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.id.module_name(), i))
+            .collect();
+        let mut assigned: HashMap<String, String> = HashMap::new();
+        let mut of_migration = HashMap::new();
+        let mut unreleased = Vec::new();
+        // The newest migration seen so far, with the place that holds it.
+        let mut newest: Option<(usize, String)> = None;
+        let places = raw
+            .releases
+            .iter()
+            .map(Some)
+            .enumerate()
+            .chain(std::iter::once((raw.releases.len(), None)));
+        for (index, release) in places {
+            let entries = match release {
+                Some(r) => &r.migrations,
+                None => &raw.unreleased,
+            };
+            let here = place(release);
+            let mut newest_here: Option<usize> = None;
+            for entry in entries {
+                let Some(&at) = position.get(entry.trim()) else {
+                    let hint = MigrationId::normalise_version(entry)
+                        .and_then(|v| set.get(&v))
+                        .map(|m| {
+                            format!(" (the code has {} with that version)", m.id.module_name())
+                        })
+                        .unwrap_or_default();
+                    return Err(ReleaseError::UnknownMigration {
+                        place: here,
+                        entry: entry.clone(),
+                        hint,
+                    });
+                };
+                let module = entry.trim().to_owned();
+                if let Some(first) = assigned.insert(module.clone(), here.clone()) {
+                    return Err(ReleaseError::ListedTwice {
+                        migration: module,
+                        first,
+                        second: here,
+                    });
+                }
+                if let Some((newest_at, newest_place)) = &newest
+                    && at < *newest_at
+                {
+                    let earlier_migration = set
+                        .iter()
+                        .nth(*newest_at)
+                        .map(|m| m.id.module_name())
+                        .unwrap_or_default();
+                    return Err(ReleaseError::NotInMigrationOrder {
+                        place: here,
+                        migration: module,
+                        earlier_place: newest_place.clone(),
+                        earlier_migration,
+                    });
+                }
+                newest_here = newest_here.max(Some(at));
+                let version = set
+                    .iter()
+                    .nth(at)
+                    .map(|m| m.id.version.clone())
+                    .unwrap_or_default();
+                match release {
+                    Some(_) => {
+                        of_migration.insert(version.clone(), index);
+                        releases[index].migrations.push(version);
+                    }
+                    None => unreleased.push(version),
+                }
+            }
+            if let Some(at) = newest_here {
+                newest = Some((at, here));
+            }
+        }
+        let missing: Vec<String> = set
+            .iter()
+            .map(|m| m.id.module_name())
+            .filter(|name| !assigned.contains_key(name))
+            .collect();
+        if !missing.is_empty() {
+            return Err(ReleaseError::Unassigned {
+                migrations: missing,
+            });
+        }
+        for r in &mut releases {
+            r.migrations.sort();
+        }
+        unreleased.sort();
+        Ok(Self {
+            releases,
+            unreleased,
+            of_migration,
+        })
+    }
+
+    /// The releases, oldest first.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &Release> {
+        self.releases.iter()
+    }
+
+    /// The versions of migrations not released yet, in order.
+    pub fn unreleased(&self) -> &[String] {
+        &self.unreleased
+    }
+
+    /// The release a typed version names (`1.8.0` or `v1.8.0`).
+    ///
+    /// # Errors
+    /// [`ReleaseError::UnknownRelease`] listing the known ones.
+    pub fn get(&self, typed: &str) -> Result<&Release, ReleaseError> {
+        let unknown = || ReleaseError::UnknownRelease {
+            typed: typed.to_owned(),
+            known: self
+                .releases
+                .iter()
+                .map(|r| r.version.to_string())
+                .collect(),
+        };
+        let version =
+            Version::parse(typed.trim().trim_start_matches('v')).map_err(|_| unknown())?;
+        self.releases
+            .iter()
+            .find(|r| r.version == version)
+            .ok_or_else(unknown)
+    }
+
+    /// The release that shipped a migration (by fourteen-digit version), if any.
+    pub fn release_of(&self, migration: &str) -> Option<&Release> {
+        self.of_migration
+            .get(migration)
+            .and_then(|&i| self.releases.get(i))
+    }
+
+    /// The newest migration in `release` or any release before it: where `up --to-release`
+    /// stops and what `down --to-release` keeps. `None` when none of them has a migration.
+    pub fn last_migration_through(&self, release: &Release) -> Option<&str> {
+        self.releases
+            .iter()
+            .take_while(|r| r.version <= release.version)
+            .flat_map(|r| r.migrations.iter())
+            .max()
+            .map(String::as_str)
+    }
+}
+
+/// One migration of a release, with its state on the database.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReleasedMigration {
+    /// Fourteen-digit version.
+    pub version: String,
+    /// Snake-case name.
+    pub name: String,
+    /// See [`State`].
+    pub state: State,
+}
+
+/// A release with the state of each of its migrations: a line of `migrate releases`, a section
+/// of `migrate report`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReleaseStatus {
+    /// Its semantic version.
+    pub version: String,
+    /// When it shipped, as written.
+    pub date: Option<String>,
+    /// One line about it.
+    pub description: String,
+    /// What it brought.
+    pub features: Vec<String>,
+    /// What an application or an operator must change for it.
+    pub breaking_changes: Vec<String>,
+    /// What to do before or after upgrading to it.
+    pub upgrade_notes: Vec<String>,
+    /// Whether its migrations are applied.
+    pub state: Progress,
+    /// Its migrations and their states, in order.
+    pub migrations: Vec<ReleasedMigration>,
+}
+
+/// Every release with its state, and the migrations not released yet.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReleasesReport {
+    /// Oldest first.
+    pub releases: Vec<ReleaseStatus>,
+    /// Migrations not in any release yet.
+    pub unreleased: Vec<ReleasedMigration>,
+}
+
+impl Releases {
+    /// Joins the releases with what `status` found.
+    pub fn report(&self, status: &StatusReport) -> ReleasesReport {
+        let of = |version: &str| {
+            status
+                .migrations
+                .iter()
+                .find(|m| m.version == version)
+                .map(|m| ReleasedMigration {
+                    version: m.version.clone(),
+                    name: m.name.clone(),
+                    state: m.state,
+                })
+        };
+        let mut everything_before_applied = true;
+        let releases = self
+            .releases
+            .iter()
+            .map(|r| {
+                let migrations: Vec<ReleasedMigration> =
+                    r.migrations.iter().filter_map(|v| of(v)).collect();
+                let applied = migrations.iter().filter(|m| is_in_effect(m.state)).count();
+                // A release without migrations is where the one before it left the schema.
+                let state = Progress::of(applied, migrations.len()).unwrap_or(
+                    if everything_before_applied {
+                        Progress::Applied
+                    } else {
+                        Progress::Pending
+                    },
+                );
+                everything_before_applied &= state == Progress::Applied;
+                ReleaseStatus {
+                    version: r.version.to_string(),
+                    date: r.date.clone(),
+                    description: r.description.clone(),
+                    features: r.features.clone(),
+                    breaking_changes: r.breaking_changes.clone(),
+                    upgrade_notes: r.upgrade_notes.clone(),
+                    state,
+                    migrations,
+                }
+            })
+            .collect();
+        ReleasesReport {
+            releases,
+            unreleased: self.unreleased.iter().filter_map(|v| of(v)).collect(),
+        }
+    }
+}
+
+/// Adds `module` to `unreleased` in the releases file at `path`, keeping the file's layout and
+/// comments: what `migrate create` does so that a new migration is accounted for at once.
+/// Returns whether the file existed.
+///
+/// # Errors
+/// A message when the file cannot be read, parsed or written.
+pub fn add_unreleased(path: &std::path::Path, module: &str) -> Result<bool, String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    let mut doc: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|e| format!("cannot parse {}: {e}", path.display()))?;
+    let list = doc
+        .entry("unreleased")
+        .or_insert_with(|| toml_edit::value(toml_edit::Array::new()));
+    let Some(array) = list.as_array_mut() else {
+        return Err(format!(
+            "`unreleased` in {} is not a list; make it `unreleased = []`",
+            path.display()
+        ));
+    };
+    if !array.iter().any(|v| v.as_str() == Some(module)) {
+        array.push(module);
+        // One entry per line, as a hand-written list reads.
+        for value in array.iter_mut() {
+            value.decor_mut().set_prefix("\n  ");
+        }
+        array.set_trailing_comma(true);
+        array.set_trailing("\n");
+    }
+    std::fs::write(path, doc.to_string())
+        .map_err(|e| format!("cannot update {}: {e}", path.display()))?;
+    Ok(true)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use sea_orm_migration::prelude::*;
+
+    struct Named(&'static str);
+
+    impl MigrationName for Named {
+        fn name(&self) -> &str {
+            self.0
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl MigrationTrait for Named {
+        async fn up(&self, _: &SchemaManager) -> Result<(), DbErr> {
+            Ok(())
+        }
+    }
+
+    const A: &str = "m20240101_000001_a";
+    const B: &str = "m20240101_000002_b";
+    const C: &str = "m20240101_000003_c";
+
+    fn set() -> MigrationSet {
+        MigrationSet::new(vec![
+            Box::new(Named(A)),
+            Box::new(Named(B)),
+            Box::new(Named(C)),
+        ])
+        .unwrap()
+    }
+
+    fn file(releases: &[(&str, &[&str])], unreleased: &[&str]) -> String {
+        let list = |items: &[&str]| {
+            items
+                .iter()
+                .map(|m| format!("\"{m}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut text = format!("unreleased = [{}]\n", list(unreleased));
+        for (version, migrations) in releases {
+            text.push_str(&format!(
+                "[[release]]\nversion = \"{version}\"\ndescription = \"r\"\nmigrations = [{}]\n",
+                list(migrations)
+            ));
+        }
+        text
+    }
+
+    #[test]
+    fn a_consistent_file_maps_each_migration_to_its_release() {
+        let r =
+            Releases::parse(&file(&[("1.0.0", &[A, B]), ("1.1.0", &[])], &[C]), &set()).unwrap();
+        assert_eq!(
+            r.release_of("20240101000002").unwrap().version.to_string(),
+            "1.0.0"
+        );
+        assert!(r.release_of("20240101000003").is_none());
+        assert_eq!(r.unreleased(), ["20240101000003"]);
+        let v110 = r.get("v1.1.0").unwrap();
+        assert_eq!(r.last_migration_through(v110), Some("20240101000002"));
+    }
+
+    #[test]
+    fn every_migration_must_be_accounted_for_exactly_once() {
+        let err = Releases::parse(&file(&[("1.0.0", &[A])], &[B]), &set()).unwrap_err();
+        assert_eq!(
+            err,
+            ReleaseError::Unassigned {
+                migrations: vec![C.to_owned()]
+            }
+        );
+        let err = Releases::parse(&file(&[("1.0.0", &[A, B])], &[B, C]), &set()).unwrap_err();
+        assert!(matches!(err, ReleaseError::ListedTwice { .. }), "{err}");
+        let err = Releases::parse(
+            &file(&[("1.0.0", &[A, B, C, "m20240101_000003_x"])], &[]),
+            &set(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("the code has m20240101_000003_c"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn releases_must_follow_version_and_migration_order() {
+        let err = Releases::parse(&file(&[("1.1.0", &[A]), ("1.0.0", &[B, C])], &[]), &set())
+            .unwrap_err();
+        assert!(
+            matches!(err, ReleaseError::ReleasesOutOfOrder { .. }),
+            "{err}"
+        );
+        let err = Releases::parse(&file(&[("1.0.0", &[B]), ("1.1.0", &[A, C])], &[]), &set())
+            .unwrap_err();
+        assert!(
+            matches!(err, ReleaseError::NotInMigrationOrder { .. }),
+            "{err}"
+        );
+        let err = Releases::parse(&file(&[("1.0.0", &[A, C])], &[B]), &set()).unwrap_err();
+        assert!(
+            matches!(err, ReleaseError::NotInMigrationOrder { .. }),
+            "{err}"
+        );
+        let err = Releases::parse(&file(&[("one", &[A, B, C])], &[]), &set()).unwrap_err();
+        assert!(matches!(err, ReleaseError::BadVersion { .. }), "{err}");
+    }
+
+    #[test]
+    fn unknown_fields_and_unknown_releases_are_refused() {
+        let err = Releases::parse("colour = 1\n", &set()).unwrap_err();
+        assert!(matches!(err, ReleaseError::Syntax { .. }), "{err}");
+        let r = Releases::parse(&file(&[("1.0.0", &[A, B, C])], &[]), &set()).unwrap();
+        let err = r.get("2.0.0").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unknown release `2.0.0`; known releases: 1.0.0"
+        );
+    }
+
+    #[test]
+    fn a_new_migration_is_added_to_unreleased_keeping_the_rest_of_the_file() {
+        let dir = std::env::temp_dir().join(format!("releases-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("releases.toml");
+        std::fs::write(
+            &path,
+            "# ours\nunreleased = []\n\n[[release]]\nversion = \"1.0.0\"\n",
+        )
+        .unwrap();
+        assert!(add_unreleased(&path, "m20250101_000000_x").unwrap());
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("# ours\n"), "{text}");
+        assert!(
+            text.contains("unreleased = [\n  \"m20250101_000000_x\",\n]"),
+            "{text}"
+        );
+        assert!(!add_unreleased(&dir.join("absent.toml"), "m").unwrap());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,528 @@
+//! Consolidated migrations: one migration that does what a run of consecutive migrations does,
+//! so a fresh database is built in one step instead of replaying years of history.
+//!
+//! A consolidated migration is a `MigrationTrait` like any other, declared with the migrations
+//! it replaces ([`Squash`]); it is not in the ordered list itself. When an `up` (or a plan run)
+//! would apply every migration it replaces and none of them is applied yet, the runner runs the
+//! consolidated migration instead and records each replaced migration as applied through it
+//! (state `squashed`). Otherwise the replaced migrations run one by one as usual, and the report
+//! says which path was taken and why. Reverting any of them reverts the whole run through the
+//! consolidated migration's `down`. `migrate verify` checks that both paths end in the same
+//! schema.
+//!
+//! [`generate`] writes a consolidated migration from the SQL the individual migrations render
+//! for each backend (`migrate squash --to-release X NAME`).
+
+use chrono::NaiveDateTime;
+use sea_orm::DbBackend;
+use sea_orm_migration::MigrationTrait;
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::error::{EngineError, Result};
+use crate::release::Releases;
+use crate::render::{self, Direction};
+use crate::scaffold;
+use crate::source::{Migration, MigrationId, MigrationSet};
+
+/// Why a consolidated migration was refused or could not be generated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SquashError {
+    /// A declaration does not fit the migration list.
+    #[error("consolidated migration `{squash}` {problem}")]
+    Declaration {
+        /// Its name.
+        squash: String,
+        /// What is wrong, with the fix.
+        problem: String,
+    },
+    /// `migrate squash` cannot generate the module.
+    #[error("cannot squash: {reason}")]
+    Generate {
+        /// What is wrong, with the fix.
+        reason: String,
+    },
+}
+
+/// A consolidated migration as a project declares it: the migration and the module names of the
+/// consecutive migrations it replaces.
+pub struct Squash {
+    code: Box<dyn MigrationTrait>,
+    replaces: Vec<String>,
+}
+
+impl Squash {
+    /// `migration` replaces the migrations named in `replaces` (module names, in order).
+    pub fn new<M: MigrationTrait + 'static>(migration: M, replaces: &[&str]) -> Self {
+        Self {
+            code: Box::new(migration),
+            replaces: replaces.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+}
+
+impl fmt::Debug for Squash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Squash")
+            .field("name", &self.code.name())
+            .field("replaces", &self.replaces)
+            .finish()
+    }
+}
+
+/// A checked consolidated migration: what it is, and which run of the list it replaces.
+pub struct SquashGroup {
+    /// Parsed from its module name.
+    pub id: MigrationId,
+    /// Its code.
+    pub code: Box<dyn MigrationTrait>,
+    /// Index in the list of the first migration it replaces.
+    pub first: usize,
+    /// Index in the list of the last migration it replaces.
+    pub last: usize,
+}
+
+impl SquashGroup {
+    /// Its module name, as the ledger records it on the rows it applied.
+    pub fn name(&self) -> String {
+        self.id.module_name()
+    }
+
+    /// Whether it replaces the migration at `index` of the list.
+    pub fn covers(&self, index: usize) -> bool {
+        (self.first..=self.last).contains(&index)
+    }
+}
+
+impl fmt::Debug for SquashGroup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SquashGroup")
+            .field("id", &self.id)
+            .field("first", &self.first)
+            .field("last", &self.last)
+            .finish()
+    }
+}
+
+fn declaration(squash: &str, problem: impl Into<String>) -> EngineError {
+    SquashError::Declaration {
+        squash: squash.to_owned(),
+        problem: problem.into(),
+    }
+    .into()
+}
+
+/// Checks declarations against the list: each replaces two or more consecutive migrations of
+/// it, by module name and in order; none overlaps another; and none shares a name with a
+/// migration.
+///
+/// # Errors
+/// [`SquashError::Declaration`] (or [`EngineError::MalformedName`]) naming the declaration.
+pub(crate) fn resolve(migrations: &[Migration], squashes: Vec<Squash>) -> Result<Vec<SquashGroup>> {
+    let position: HashMap<String, usize> = migrations
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.id.module_name(), i))
+        .collect();
+    let mut groups: Vec<SquashGroup> = Vec::with_capacity(squashes.len());
+    for squash in squashes {
+        let name = squash.code.name().to_owned();
+        let id = MigrationId::parse(&name)?;
+        if position.contains_key(&name) {
+            return Err(declaration(
+                &name,
+                "is also in the migration list; list it only in `Migrator::squashes()`",
+            ));
+        }
+        if squash.replaces.len() < 2 {
+            return Err(declaration(&name, "must replace at least two migrations"));
+        }
+        let mut indices = Vec::with_capacity(squash.replaces.len());
+        for replaced in &squash.replaces {
+            let at = position.get(replaced).ok_or_else(|| {
+                declaration(
+                    &name,
+                    format!("replaces {replaced}, which is not in the migration list"),
+                )
+            })?;
+            indices.push(*at);
+        }
+        let (first, last) = (indices[0], indices[indices.len() - 1]);
+        if indices.iter().enumerate().any(|(k, &i)| i != first + k) {
+            return Err(declaration(
+                &name,
+                "must replace consecutive migrations, listed in order",
+            ));
+        }
+        if let Some(other) = groups.iter().find(|g| g.first <= last && first <= g.last) {
+            return Err(declaration(
+                &name,
+                format!(
+                    "overlaps {}, which replaces some of the same migrations; keep one of them",
+                    other.name()
+                ),
+            ));
+        }
+        groups.push(SquashGroup {
+            id,
+            code: squash.code,
+            first,
+            last,
+        });
+    }
+    groups.sort_by_key(|g| g.first);
+    Ok(groups)
+}
+
+/// What [`generate`] wrote.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    /// The new module's file.
+    pub file: PathBuf,
+    /// Its module name.
+    pub module: String,
+    /// The module names of the migrations it replaces.
+    pub replaces: Vec<String>,
+}
+
+const BACKENDS: [(DbBackend, &str); 3] = [
+    (DbBackend::Postgres, "POSTGRES"),
+    (DbBackend::MySql, "MYSQL"),
+    (DbBackend::Sqlite, "SQLITE"),
+];
+
+fn generate_error(reason: impl Into<String>) -> EngineError {
+    SquashError::Generate {
+        reason: reason.into(),
+    }
+    .into()
+}
+
+/// The statements `migrations` render for `backend` in `direction`, in the order they would
+/// run (a consolidated `down` reverts the newest first). Transaction markers are left out: the
+/// consolidated migration runs in the runner's transaction, like any other.
+async fn rendered(
+    migrations: &[&Migration],
+    backend: DbBackend,
+    direction: Direction,
+) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let ordered: Vec<&&Migration> = match direction {
+        Direction::Up => migrations.iter().collect(),
+        Direction::Down => migrations.iter().rev().collect(),
+    };
+    for m in ordered {
+        let statements = render::render(m, backend, direction)
+            .await
+            .map_err(|e| match direction {
+                Direction::Up => EngineError::Render {
+                    migration: m.id.to_string(),
+                    direction: "up",
+                    source: e,
+                },
+                Direction::Down => generate_error(format!(
+                    "{} has no down ({e}), so a consolidated migration could not be reverted; squash only reversible migrations",
+                    m.id.module_name()
+                )),
+            })?;
+        out.extend(
+            statements
+                .into_iter()
+                .filter(|s| !matches!(s.as_str(), "BEGIN" | "COMMIT" | "ROLLBACK")),
+        );
+    }
+    Ok(out)
+}
+
+/// A Rust raw string literal holding `text` exactly.
+fn raw_literal(text: &str) -> String {
+    let mut hashes = 1;
+    while text.contains(&format!("\"{}", "#".repeat(hashes))) {
+        hashes += 1;
+    }
+    let h = "#".repeat(hashes);
+    format!("r{h}\"{text}\"{h}")
+}
+
+fn statement_list(name: &str, statements: &[String]) -> String {
+    let mut out = format!("const {name}: &[&str] = &[\n");
+    for s in statements {
+        out.push_str(&format!("    {},\n", raw_literal(s)));
+    }
+    out.push_str("];\n");
+    out
+}
+
+/// The constants and selector function of one direction.
+fn direction_code(direction: &str, per_backend: &[Vec<String>; 3]) -> String {
+    let upper = direction.to_ascii_uppercase();
+    let same = per_backend[0] == per_backend[1] && per_backend[1] == per_backend[2];
+    if same {
+        return format!(
+            "{}\nfn {direction}_sql(_backend: DbBackend) -> &'static [&'static str] {{\n    {upper}\n}}\n",
+            statement_list(&upper, &per_backend[0])
+        );
+    }
+    let mut out = String::new();
+    for ((_, prefix), statements) in BACKENDS.iter().zip(per_backend) {
+        out.push_str(&statement_list(&format!("{prefix}_{upper}"), statements));
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "fn {direction}_sql(backend: DbBackend) -> &'static [&'static str] {{\n    match backend {{\n        DbBackend::Postgres => POSTGRES_{upper},\n        DbBackend::MySql => MYSQL_{upper},\n        _ => SQLITE_{upper},\n    }}\n}}\n"
+    ));
+    out
+}
+
+fn module_code(
+    release: &str,
+    replaces: &[String],
+    no_transaction: bool,
+    up: &[Vec<String>; 3],
+    down: &[Vec<String>; 3],
+) -> String {
+    let list: String = replaces.iter().map(|r| format!("    \"{r}\",\n")).collect();
+    let transaction = if no_transaction {
+        "\n    // One of the replaced migrations runs outside a transaction (e.g. CREATE INDEX\n    // CONCURRENTLY), so this one does too.\n    fn use_transaction(&self) -> Option<bool> {\n        Some(false)\n    }\n"
+    } else {
+        ""
+    };
+    format!(
+        r#"//! The schema of every release up to {release} in one step, for databases where none of the
+//! migrations in [`REPLACES`] is applied yet; databases that applied some of them run the rest
+//! one by one instead. `migrate squash --to-release {release}` wrote it from the SQL those
+//! migrations render on each backend, and `migrate verify` checks that both paths end in the
+//! same schema. Regenerate it rather than editing it.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::{{ConnectionTrait, DbBackend}};
+
+/// The migrations this one replaces, oldest first.
+pub const REPLACES: &[&str] = &[
+{list}];
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+/// This migration with what it replaces, for `Migrator::squashes()`.
+pub fn squash() -> migration_engine::Squash {{
+    migration_engine::Squash::new(Migration, REPLACES)
+}}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {{
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
+        run(manager, up_sql(manager.get_database_backend())).await
+    }}
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
+        run(manager, down_sql(manager.get_database_backend())).await
+    }}
+{transaction}}}
+
+async fn run(manager: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {{
+    let connection = manager.get_connection();
+    for sql in statements {{
+        connection.execute_unprepared(sql).await?;
+    }}
+    Ok(())
+}}
+
+{up}
+{down}"#,
+        up = direction_code("up", up),
+        down = direction_code("down", down),
+    )
+}
+
+/// Adds `module::squash(),` to the `vec!` of `fn squashes()` in `lib`, and its `mod` line.
+fn register(lib: &str, module: &str) -> Result<String> {
+    let mut lines: Vec<String> = lib.lines().map(str::to_owned).collect();
+    let missing = || {
+        generate_error(
+            "lib.rs has no `fn squashes()` returning a `vec![...]`: add \
+             `pub fn squashes() -> Vec<migration_engine::Squash> { vec![] }` to `impl Migrator` \
+             and pass `Migrator::squashes()` to `Project::squashes` in main.rs",
+        )
+    };
+    let func = lines
+        .iter()
+        .position(|l| l.contains("fn squashes()"))
+        .ok_or_else(missing)?;
+    let open = lines
+        .iter()
+        .skip(func)
+        .position(|l| l.contains("vec!["))
+        .map(|p| p + func)
+        .ok_or_else(missing)?;
+    let indent = {
+        let l = &lines[open];
+        l[..l.len() - l.trim_start().len()].to_owned()
+    };
+    let entry = format!("{indent}    {module}::squash(),");
+    if lines[open].contains("vec![]") {
+        let replaced = lines[open].replacen("vec![]", "vec![", 1);
+        lines[open] = replaced;
+        lines.insert(open + 1, entry);
+        lines.insert(open + 2, format!("{indent}]"));
+    } else {
+        let close = lines
+            .iter()
+            .skip(open)
+            .position(|l| l.trim_start().starts_with(']'))
+            .map(|p| p + open)
+            .ok_or_else(missing)?;
+        lines.insert(close, entry);
+    }
+    scaffold::add_mod_line(&mut lines, module);
+    Ok(lines.join("\n") + "\n")
+}
+
+/// Adds a paragraph to a replaced migration's module docs saying what replaces it.
+fn mark_replaced(source: &str, module: &str) -> String {
+    let note = format!(
+        "//!\n//! Fresh databases get this migration through the consolidated migration\n//! `{module}`, which replaces it and the migrations before it;\n//! keep this module for databases that applied it on its own.\n"
+    );
+    if source.contains(&format!("`{module}`")) {
+        return source.to_owned();
+    }
+    let docs_end = source
+        .lines()
+        .take_while(|l| l.starts_with("//!"))
+        .map(|l| l.len() + 1)
+        .sum::<usize>();
+    if docs_end == 0 {
+        return format!("{}\n{source}", note.trim_start_matches("//!\n"));
+    }
+    let (docs, rest) = source.split_at(docs_end.min(source.len()));
+    format!("{docs}{note}{rest}")
+}
+
+/// Writes a consolidated migration replacing every migration of the releases up to `release`,
+/// registers it in `lib.rs` (in `dir`), and notes in each replaced module what replaces it.
+///
+/// # Errors
+/// [`SquashError::Generate`] when the releases up to `release` hold fewer than two migrations,
+/// overlap an existing consolidated migration, or hold one without a `down`; an unknown release;
+/// [`EngineError::Scaffold`] for a bad name or an unwritable file.
+pub async fn generate(
+    set: &MigrationSet,
+    releases: &Releases,
+    release: &str,
+    name: &str,
+    dir: &Path,
+    now: NaiveDateTime,
+) -> Result<Generated> {
+    let name = scaffold::normalise_name(name)?;
+    let release = releases.get(release)?;
+    let last = releases
+        .last_migration_through(release)
+        .and_then(|v| set.iter().position(|m| m.id.version == v))
+        .ok_or_else(|| {
+            generate_error(format!(
+                "releases up to {} have no migrations",
+                release.version
+            ))
+        })?;
+    let migrations: Vec<&Migration> = set.iter().take(last + 1).collect();
+    if migrations.len() < 2 {
+        return Err(generate_error(format!(
+            "releases up to {} hold one migration: there is nothing to consolidate",
+            release.version
+        )));
+    }
+    if let Some(existing) = set.squashes().iter().find(|g| g.first <= last) {
+        return Err(generate_error(format!(
+            "{} already replaces some of these migrations; remove it (its module and its line in `squashes()`) to squash up to {}",
+            existing.name(),
+            release.version
+        )));
+    }
+    let mut up: [Vec<String>; 3] = Default::default();
+    let mut down: [Vec<String>; 3] = Default::default();
+    for (i, (backend, _)) in BACKENDS.iter().enumerate() {
+        up[i] = rendered(&migrations, *backend, Direction::Up).await?;
+        down[i] = rendered(&migrations, *backend, Direction::Down).await?;
+    }
+    let no_transaction = migrations
+        .iter()
+        .any(|m| m.code.use_transaction() == Some(false));
+    let replaces: Vec<String> = migrations.iter().map(|m| m.id.module_name()).collect();
+
+    let lib_path = dir.join("lib.rs");
+    let lib = scaffold::read_lib(&lib_path)?;
+    let module = scaffold::next_module(&lib, &name, now);
+    let registered = register(&lib, &module)?;
+    let code = module_code(
+        &release.version.to_string(),
+        &replaces,
+        no_transaction,
+        &up,
+        &down,
+    );
+    let file = dir.join(format!("{module}.rs"));
+    scaffold::write(&file, &code)?;
+    scaffold::write(&lib_path, &registered)?;
+    for replaced in &replaces {
+        let path = dir.join(format!("{replaced}.rs"));
+        // A migration may live elsewhere (a `#[path]`, a submodule); then it is not marked.
+        if let Ok(source) = std::fs::read_to_string(&path) {
+            scaffold::write(&path, &mark_replaced(&source, &module))?;
+        }
+    }
+    Ok(Generated {
+        file,
+        module,
+        replaces,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_literals_hold_any_sql_exactly() {
+        assert_eq!(raw_literal("SELECT 1"), "r#\"SELECT 1\"#");
+        assert_eq!(raw_literal("SELECT '\"#'"), "r##\"SELECT '\"#'\"##");
+    }
+
+    #[test]
+    fn registering_fills_an_empty_squash_list_and_appends_to_a_full_one() {
+        let lib = "mod m20240101_000001_a;\n\nimpl Migrator {\n    pub fn squashes() -> Vec<migration_engine::Squash> {\n        vec![]\n    }\n}\n";
+        let once = register(lib, "m20250101_000000_base").unwrap();
+        assert!(
+            once.contains("mod m20240101_000001_a;\nmod m20250101_000000_base;\n"),
+            "{once}"
+        );
+        assert!(
+            once.contains(
+                "        vec![\n            m20250101_000000_base::squash(),\n        ]\n"
+            ),
+            "{once}"
+        );
+        let twice = register(&once, "m20250101_000001_more").unwrap();
+        assert!(
+            twice.contains(
+                "base::squash(),\n            m20250101_000001_more::squash(),\n        ]"
+            ),
+            "{twice}"
+        );
+        assert!(register("fn main() {}\n", "m20250101_000000_base").is_err());
+    }
+
+    #[test]
+    fn a_replaced_module_gets_a_note_once() {
+        let source = "//! Creates a.\n\nuse x;\n";
+        let marked = mark_replaced(source, "m20250101_000000_base");
+        assert!(
+            marked.starts_with("//! Creates a.\n//!\n//! Fresh databases get this migration"),
+            "{marked}"
+        );
+        assert!(marked.ends_with("\n\nuse x;\n"), "{marked}");
+        assert_eq!(mark_replaced(&marked, "m20250101_000000_base"), marked);
+    }
+}

@@ -1,0 +1,259 @@
+//! Releases and batches through the `migrate` binary on the reference schema, on every backend:
+//! `up` and `down` to a release, `releases` and `report`, batch rollbacks with the dependency
+//! check, and the history rows each of them leaves, with their reasons.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{Run, migrate_bin, run_in, state_words};
+use serde_json::Value;
+use tempfile::TempDir;
+use tests::{TestDb, backend_matrix};
+
+/// Runs `migrate -u <db> args...` in a fresh directory.
+fn migrate(db: &TestDb, args: &[&str]) -> Run {
+    let dir = TempDir::new().unwrap();
+    let mut all = vec!["-u", db.url.as_str()];
+    all.extend_from_slice(args);
+    run_in(migrate_bin(), dir.path(), &all)
+}
+
+/// The reference schema's version of migration `n` (1 to 11).
+fn v(n: u32) -> String {
+    format!("202408130000{n:02}")
+}
+
+fn status(db: &TestDb) -> Value {
+    migrate(db, &["status", "--format", "json"]).code(0).json()
+}
+
+/// `applied` for the first `applied` migrations, `pending` for the rest.
+fn first_applied(applied: usize) -> Vec<String> {
+    (0..11)
+        .map(|i| if i < applied { "applied" } else { "pending" }.to_owned())
+        .collect()
+}
+
+/// `(version, state)` of each release in `releases --format json`.
+fn release_states(db: &TestDb) -> Vec<(String, String)> {
+    let json = migrate(db, &["releases", "--format", "json"])
+        .code(0)
+        .json();
+    json["releases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["version"].as_str().unwrap().to_owned(),
+                r["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn releases(states: [&str; 5]) -> Vec<(String, String)> {
+    ["1.0.0", "1.1.0", "1.2.0", "1.3.0", "1.4.0"]
+        .iter()
+        .zip(states)
+        .map(|(v, s)| ((*v).to_owned(), s.to_owned()))
+        .collect()
+}
+
+fn history(db: &TestDb) -> Vec<Value> {
+    migrate(db, &["history", "--format", "json"])
+        .code(0)
+        .json()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+async fn up_and_down_move_a_database_between_releases(db: TestDb) {
+    assert_eq!(
+        release_states(&db),
+        releases(["pending", "pending", "pending", "pending", "pending"])
+    );
+    assert!(
+        db.table_names().await.is_empty(),
+        "releases creates nothing"
+    );
+
+    let up = migrate(
+        &db,
+        &["up", "--to-release", "1.1.0", "--reason", "install 1.1"],
+    )
+    .code(0);
+    assert!(
+        up.stdout.contains("Applied 6 migration(s) in batch 1"),
+        "{up:?}"
+    );
+    assert_eq!(state_words(&status(&db)), first_applied(6));
+    assert_eq!(
+        release_states(&db),
+        releases(["applied", "applied", "pending", "pending", "pending"])
+    );
+
+    migrate(&db, &["up", "--to-release", "9.9.9"]).refused(
+        2,
+        &[
+            "unknown release `9.9.9`",
+            "1.0.0, 1.1.0, 1.2.0, 1.3.0, 1.4.0",
+        ],
+    );
+    let again = migrate(&db, &["up", "--to-release", "1.1.0"]).code(0);
+    assert!(again.stdout.contains("Nothing to do"), "{again:?}");
+
+    migrate(
+        &db,
+        &["up", "--to-release", "v1.4.0", "--reason", "upgrade to 1.4"],
+    )
+    .code(0);
+    assert_eq!(state_words(&status(&db)), first_applied(11));
+
+    let down = migrate(
+        &db,
+        &["down", "--to-release", "1.2.0", "--reason", "back to 1.2"],
+    )
+    .code(0);
+    assert!(down.stdout.contains("Reverted 4 migration(s)"), "{down:?}");
+    assert_eq!(state_words(&status(&db)), first_applied(7));
+    assert_eq!(
+        release_states(&db),
+        releases(["applied", "applied", "applied", "pending", "pending"])
+    );
+
+    // One migration of 1.4.0 makes it partly applied.
+    migrate(&db, &["up", "-n", "2"]).code(0);
+    assert_eq!(
+        release_states(&db),
+        releases(["applied", "applied", "applied", "applied", "partly"])
+    );
+
+    migrate(
+        &db,
+        &["down", "--to-release", "1.0.0", "--reason", "back to 1.0"],
+    )
+    .code(0);
+    assert_eq!(state_words(&status(&db)), first_applied(4));
+
+    let entries = history(&db);
+    let reverted_to_1_0: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["action"] == "revert" && e["reason"] == "back to 1.0")
+        .collect();
+    assert_eq!(reverted_to_1_0.len(), 5, "{entries:#?}");
+    let first = entries
+        .iter()
+        .rev()
+        .find(|e| e["version"] == v(1).as_str())
+        .unwrap();
+    assert_eq!(first["action"], "apply");
+    assert_eq!(first["release"], "1.0.0");
+    assert_eq!(first["reason"], "install 1.1");
+    assert_eq!(first["batch"], 1);
+    assert_eq!(first["outcome"], "success");
+    assert!(first["plan"].is_null());
+    assert!(
+        first["performed_by"].as_str().unwrap().contains('@'),
+        "{first}"
+    );
+    assert!(first["duration_ms"].as_i64().unwrap() >= 0);
+    let upgraded = entries
+        .iter()
+        .find(|e| e["version"] == v(11).as_str() && e["action"] == "apply")
+        .unwrap();
+    assert_eq!(upgraded["release"], "1.4.0");
+    assert_eq!(upgraded["reason"], "upgrade to 1.4");
+}
+
+async fn report_prints_release_notes_with_states(db: TestDb) {
+    migrate(&db, &["up", "--to-release", "1.2.0"]).code(0);
+    let report = migrate(&db, &["report"]).code(0);
+    let md = &report.stdout;
+    assert!(md.starts_with("# Releases\n"), "{report:?}");
+    for line in [
+        "| 1.2.0 | 2024-10-01 | applied | 1/1 |",
+        "| 1.4.0 | 2024-12-03 | pending | 0/3 |",
+        "## 1.2.0 (applied)",
+        "## 1.3.0 (pending)",
+        "| 20240813000007 | create_booking_tables | applied |",
+        "| 20240813000008 | create_payment_tables | pending |",
+        "### Breaking changes",
+        "- timeslots.booked_count is kept by the database",
+        "### Upgrade notes",
+    ] {
+        assert!(md.contains(line), "no `{line}` in the report:\n{md}");
+    }
+    assert!(!md.contains("## Unreleased"), "{md}");
+
+    let json = migrate(&db, &["report", "--format", "json"]).code(0).json();
+    let bookings = &json["releases"][2];
+    assert_eq!(bookings["version"], "1.2.0");
+    assert_eq!(bookings["state"], "applied");
+    assert_eq!(bookings["migrations"][0]["state"], "applied");
+    assert!(!bookings["breaking_changes"].as_array().unwrap().is_empty());
+    assert!(!bookings["upgrade_notes"].as_array().unwrap().is_empty());
+    assert_eq!(json["unreleased"], serde_json::json!([]));
+}
+
+async fn batches_roll_back_as_units_when_nothing_later_needs_them(db: TestDb) {
+    migrate(&db, &["up", "--to-release", "1.0.0"]).code(0);
+    migrate(&db, &["up", "--to-release", "1.2.0"]).code(0);
+    migrate(&db, &["up", "--reason", "1.3 and 1.4"]).code(0);
+    let batches: Vec<i64> = status(&db)["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["batch"].as_i64().unwrap())
+        .collect();
+    assert_eq!(batches, [1, 1, 1, 1, 2, 2, 2, 3, 3, 3, 3]);
+
+    // Payments (batch 3) need bookings (batch 2).
+    let before = db.dump().await;
+    migrate(&db, &["down", "--batch", "2"]).refused(
+        4,
+        &[
+            "cannot revert batch 2",
+            "20240813000008_create_payment_tables, which stays applied, needs 20240813000007_create_booking_tables",
+        ],
+    );
+    assert_eq!(
+        db.dump().await,
+        before,
+        "a refused batch rollback changes nothing"
+    );
+    migrate(&db, &["down", "--batch", "7"]).refused(2, &["batch 7"]);
+
+    let last = migrate(&db, &["down", "--batch", "--reason", "undo batch 3"]).code(0);
+    assert!(last.stdout.contains("Reverted 4 migration(s)"), "{last:?}");
+    assert_eq!(state_words(&status(&db)), first_applied(7));
+
+    migrate(&db, &["down", "--batch", "2", "--reason", "undo batch 2"]).code(0);
+    assert_eq!(state_words(&status(&db)), first_applied(4));
+
+    // The last batch is now everything: that needs confirmation, as `down --all` does.
+    migrate(&db, &["down", "--batch"]).refused(5, &["--yes"]);
+    migrate(&db, &["down", "--batch", "--yes"]).code(0);
+    assert_eq!(state_words(&status(&db)), first_applied(0));
+
+    let entries = history(&db);
+    let batch_three: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["action"] == "revert" && e["reason"] == "undo batch 3")
+        .collect();
+    assert_eq!(batch_three.len(), 4);
+    assert!(
+        batch_three.iter().all(|e| e["batch"] == 3),
+        "{batch_three:#?}"
+    );
+    let text = migrate(&db, &["history", "--limit", "3"]).code(0).stdout;
+    assert!(text.contains("Batch") && text.contains("Release"), "{text}");
+}
+
+backend_matrix!(
+    up_and_down_move_a_database_between_releases,
+    report_prints_release_notes_with_states,
+    batches_roll_back_as_units_when_nothing_later_needs_them,
+);
