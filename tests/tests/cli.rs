@@ -774,6 +774,9 @@ fn copy_workspace(to: &Path) {
         fs::create_dir_all(to).unwrap();
         for entry in fs::read_dir(from).unwrap() {
             let entry = entry.unwrap();
+            if entry.file_name() == "target" {
+                continue;
+            }
             let (source, dest) = (entry.path(), to.join(entry.file_name()));
             if entry.file_type().unwrap().is_dir() {
                 copy_dir(&source, &dest);
@@ -786,18 +789,20 @@ fn copy_workspace(to: &Path) {
     for file in ["Cargo.toml", "Cargo.lock"] {
         fs::copy(root.join(file), to.join(file)).unwrap();
     }
+    // Every member named in the workspace manifest, whole (its sources and whatever else it
+    // embeds, such as migration/releases.toml).
     let manifest = fs::read_to_string(root.join("Cargo.toml")).unwrap();
-    for member in ["engine", "migration", "entity", "seeds", "tests"] {
-        assert!(
-            manifest.contains(&format!("\"{member}\"")),
-            "{member} is no longer a member"
-        );
-        copy_dir(&root.join(member).join("src"), &to.join(member).join("src"));
-        fs::copy(
-            root.join(member).join("Cargo.toml"),
-            to.join(member).join("Cargo.toml"),
-        )
-        .unwrap();
+    let members = manifest
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("members = ["))
+        .expect("the workspace manifest lists no members");
+    for member in members
+        .trim_end_matches(']')
+        .split(',')
+        .map(|m| m.trim().trim_matches('"'))
+        .filter(|m| !m.is_empty())
+    {
+        copy_dir(&root.join(member), &to.join(member));
     }
 }
 
