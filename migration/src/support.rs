@@ -33,11 +33,12 @@ pub fn optional_reference(name: &'static str) -> ColumnDef {
 
 /// The current time as each backend stores a time-zone aware timestamp.
 ///
-/// SQLite keeps such timestamps as text; SeaORM reads them with an explicit offset, so the
-/// database writes `YYYY-MM-DD HH:MM:SS.SSS+00:00` rather than `CURRENT_TIMESTAMP`'s bare form.
+/// SQLite keeps such timestamps as text and compares them as text, so the database writes them
+/// exactly as SeaORM does, RFC 3339 with an offset (`YYYY-MM-DDTHH:MM:SS.SSS+00:00`), rather
+/// than `CURRENT_TIMESTAMP`'s bare `YYYY-MM-DD HH:MM:SS`.
 pub fn now(backend: DbBackend) -> Expr {
     match backend {
-        DbBackend::Sqlite => Expr::cust("strftime('%Y-%m-%d %H:%M:%f+00:00', 'now')"),
+        DbBackend::Sqlite => Expr::cust("strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')"),
         _ => Expr::current_timestamp(),
     }
 }
@@ -205,7 +206,7 @@ fn create_updated_at_trigger(backend: DbBackend, table: &str) -> Option<String> 
         DbBackend::Sqlite => Some(format!(
             "CREATE TRIGGER trg_{table}_updated_at AFTER UPDATE ON \"{table}\" \
              FOR EACH ROW WHEN NEW.updated_at IS OLD.updated_at BEGIN \
-             UPDATE \"{table}\" SET updated_at = strftime('%Y-%m-%d %H:%M:%f+00:00', 'now') \
+             UPDATE \"{table}\" SET updated_at = strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now') \
              WHERE id = NEW.id; END"
         )),
         _ => None,

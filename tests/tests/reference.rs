@@ -21,15 +21,20 @@ async fn migrated(db: &TestDb) -> DatabaseConnection {
     db.connect().await
 }
 
-/// A timestamp literal each backend stores in its time-zone aware column (SQLite keeps text and
-/// SeaORM reads it with an explicit offset).
+/// A timestamp literal each backend stores in its time-zone aware column (SQLite keeps RFC 3339
+/// text, as SeaORM writes it).
 fn at(backend: DbBackend, day: u32, hour: u32) -> String {
     let offset = if backend == DbBackend::Sqlite {
         "+00:00"
     } else {
         ""
     };
-    format!("'2030-01-{day:02} {hour:02}:00:00{offset}'")
+    let separator = if backend == DbBackend::Sqlite {
+        'T'
+    } else {
+        ' '
+    };
+    format!("'2030-01-{day:02}{separator}{hour:02}:00:00{offset}'")
 }
 
 async fn exec(db: &DatabaseConnection, sql: &str) -> Result<(), sea_orm::DbErr> {
@@ -235,7 +240,7 @@ async fn updated_at_is_kept_by_the_database(db: TestDb) {
     let conn = migrated(&db).await;
     one_bookable_slot(&conn).await;
     let long_ago = if conn.get_database_backend() == DbBackend::Sqlite {
-        "'2000-01-01 00:00:00+00:00'"
+        "'2000-01-01T00:00:00+00:00'"
     } else {
         "'2000-01-01 00:00:00'"
     };
