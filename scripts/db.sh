@@ -20,6 +20,11 @@ commands:
   schema          print the schema                    (migrate schema [args])
   verify          prove each down undoes its up, on a scratch database
                                                       (migrate verify [args])
+  releases        each release and its state          (migrate releases [args])
+  report          release notes as Markdown           (migrate report [args])
+  plan ...        create, list, show, run, roll back plans
+                                                      (migrate plan ... [args])
+  history         everything that happened            (migrate history [args])
   seed [PROFILE]  load test data: minimal, demo (default) or load --scale N
                                                       (seed [PROFILE] [args])
   reset [PROFILE] drop every table and view, apply every migration, seed PROFILE
@@ -42,7 +47,9 @@ shift
 
 program=migrate
 case "$command" in
-  up | status | create | check | schema | verify) args=("$command" "$@") ;;
+  up | status | create | check | schema | verify | releases | report | plan | history)
+    args=("$command" "$@")
+    ;;
   seed)
     program=seed
     args=("$@")

@@ -257,3 +257,38 @@ backend_matrix!(
     report_prints_release_notes_with_states,
     batches_roll_back_as_units_when_nothing_later_needs_them,
 );
+
+/// `create` lists a new migration as unreleased, so the release check accounts for it at once.
+#[test]
+fn create_lists_a_new_migration_as_unreleased() {
+    let dir = TempDir::new().unwrap();
+    let crate_dir = dir.path().join("migration");
+    let src = crate_dir.join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    let original = common::workspace_root().join("migration");
+    for file in ["Cargo.toml", "releases.toml"] {
+        std::fs::copy(original.join(file), crate_dir.join(file)).unwrap();
+    }
+    std::fs::copy(original.join("src").join("lib.rs"), src.join("lib.rs")).unwrap();
+
+    let created = run_in(
+        migrate_bin(),
+        dir.path(),
+        &["create", "add_waitlist", "-d", src.to_str().unwrap()],
+    )
+    .code(0);
+    let file = created.stdout.split_whitespace().nth(1).unwrap();
+    let module = std::path::Path::new(file.trim_end_matches(';'))
+        .file_stem()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let releases: toml::Table =
+        toml::from_str(&std::fs::read_to_string(crate_dir.join("releases.toml")).unwrap()).unwrap();
+    assert_eq!(
+        releases["unreleased"].as_array().unwrap(),
+        &[toml::Value::String(module)],
+        "{created:?}"
+    );
+    assert_eq!(releases["release"].as_array().unwrap().len(), 5);
+}

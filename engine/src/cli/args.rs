@@ -12,7 +12,7 @@ Exit codes:
   2  usage, configuration or connection error
   3  lock not acquired within the timeout
   4  refused by validation: modified, missing, failed, out of order, duplicate, irreversible,
-     or a down that verify finds does not undo its up
+     a plan or rollback that breaks a dependency, or a down that verify finds does not undo its up
   5  refused by a guard: APP_ENV=production or a protected URL without --force,
      a destructive command without --yes, or a cancelled confirmation
   6  check: something is pending
@@ -168,7 +168,7 @@ pub enum Command {
         #[command(flatten)]
         change: Change,
     },
-    /// Show every migration and its state: applied, pending, modified, missing, failed, squashed
+    /// Show each migration's state: applied, pending, modified, missing, failed, squashed
     Status,
     /// Exit 6 when something is pending, 4 when something is modified, missing or failed
     Check,
@@ -238,15 +238,21 @@ pub enum Command {
     Schema,
     /// Show each release with its state: applied, partly or pending
     Releases,
-    /// Print the release notes as Markdown: per release its migrations and their state,
-    /// breaking changes and upgrade notes
+    /// Print release notes as Markdown, with the state of each migration
+    ///
+    /// Per release: its description, features, migrations and their state, breaking changes and
+    /// upgrade notes; then the migrations not released yet. With --format json, the same as
+    /// `releases --format json`.
     Report,
-    /// Create, list, show, run and roll back plans: hand-picked migrations deployed as one batch
+    /// Save, list, show, run and roll back plans of hand-picked migrations
     Plan(PlanArgs),
     /// Print what each migration needs, and what needs it
     Deps,
-    /// Write a consolidated migration that replaces every migration up to a release on fresh
-    /// databases, and register it
+    /// Write a consolidated migration of the releases up to one, for fresh databases
+    ///
+    /// The new module runs, on a database where none of them is applied, the SQL every migration
+    /// of those releases renders on each backend; it is registered in lib.rs's `squashes()`, and
+    /// each migration it replaces notes it. Check it with `migrate verify`.
     Squash {
         /// The last release it covers
         #[arg(long, value_name = "RELEASE")]

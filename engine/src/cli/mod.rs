@@ -724,8 +724,11 @@ impl Ctx<'_> {
                 let mut report = self
                     .down(DownTarget::Steps(num), self.options(&change))
                     .await?;
+                // A run applied through a consolidated migration is reverted whole, so apply
+                // again as many migrations as went, not as many steps as were asked for.
+                let reverted: usize = report.steps.iter().map(|s| s.migrations()).sum();
                 let again = UpTarget {
-                    steps: Some(num),
+                    steps: Some(u32::try_from(reverted).unwrap_or(u32::MAX)),
                     ..UpTarget::default()
                 };
                 report.extend(self.engine.up(&again, &self.options(&change)).await?);

@@ -396,13 +396,18 @@ pub(crate) fn plan(format: Format, plan: &PlanView) {
         outln!("{}", plan.description);
     }
     outln!("Created {} by {}.", plan.created_at, plan.created_by);
+    let released = plan.migrations.iter().any(|m| m.release.is_some());
     let mut t = table(&["#", "Version", "Name", "Release", "State"]);
     for m in &plan.migrations {
         t.add_row(vec![
             m.number.map(|n| n.to_string()).unwrap_or_default(),
             m.version.clone(),
             m.name.clone(),
-            m.release.clone().unwrap_or_else(|| "unreleased".to_owned()),
+            match (&m.release, released) {
+                (Some(release), _) => release.clone(),
+                (None, true) => "unreleased".to_owned(),
+                (None, false) => String::new(),
+            },
             m.state.map_or("not in the code", |s| s.as_str()).to_owned(),
         ]);
     }

@@ -48,12 +48,18 @@ pub(super) fn pick(
     table
         .load_preset(UTF8_FULL_CONDENSED)
         .set_header(vec!["#", "Version", "Name", "Release", "State"]);
+    // Without a releases file no migration has a release; "unreleased" would mislead there.
+    let released = choices.iter().any(|c| c.release.is_some());
     for c in choices {
         table.add_row(vec![
             c.number.to_string(),
             c.version.clone(),
             c.name.clone(),
-            c.release.clone().unwrap_or_else(|| "unreleased".to_owned()),
+            match (&c.release, released) {
+                (Some(release), _) => release.clone(),
+                (None, true) => "unreleased".to_owned(),
+                (None, false) => String::new(),
+            },
             c.state.as_str().to_owned(),
         ]);
     }
