@@ -11,13 +11,19 @@
 
 use std::fmt;
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
 use tempfile::TempDir;
-use tests::{Backend, TestDb, backend_matrix, server_has_database};
+use tests::{
+    Backend, TestDb, backend_matrix, server_has_database, target_dir, workspace_bin, workspace_root,
+};
+
+/// The application's `migrate` binary.
+fn migrate_bin() -> &'static Path {
+    workspace_bin("migration", "migrate")
+}
 use url::Url;
 
 /// The password of every bad URL; it must never be printed.
@@ -88,51 +94,6 @@ fn all_tables(ledger: &str) -> Vec<String> {
 // ---------------------------------------------------------------------------------------------
 // Running the binary
 // ---------------------------------------------------------------------------------------------
-
-/// The workspace root, where `cargo build -p migration` runs.
-fn workspace_root() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
-
-/// Cargo's target directory: `CARGO_TARGET_DIR`, else the one this test binary was built into
-/// (`<target>/debug/deps/cli-<hash>`).
-fn target_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR").filter(|dir| !dir.is_empty()) {
-        let dir = PathBuf::from(dir);
-        return if dir.is_absolute() {
-            dir
-        } else {
-            workspace_root().join(dir)
-        };
-    }
-    let exe = std::env::current_exe().expect("cannot locate the test binary");
-    exe.ancestors()
-        .nth(3)
-        .unwrap_or_else(|| panic!("unexpected test binary location {}", exe.display()))
-        .to_path_buf()
-}
-
-/// The `migrate` binary, built once per test process.
-fn migrate_bin() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let output = std::process::Command::new(env!("CARGO"))
-            .args(["build", "-q", "-p", "migration", "--bin", "migrate"])
-            .current_dir(workspace_root())
-            .output()
-            .expect("cannot run cargo to build the migrate binary");
-        assert!(
-            output.status.success(),
-            "cargo build -p migration --bin migrate failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let bin = target_dir()
-            .join("debug")
-            .join(format!("migrate{}", std::env::consts::EXE_SUFFIX));
-        assert!(bin.is_file(), "no migrate binary at {}", bin.display());
-        bin
-    })
-}
 
 /// A `migrate` command running in `dir`, isolated from the runner's environment.
 fn migrate(dir: &Path) -> assert_cmd::Command {

@@ -265,7 +265,7 @@ fn create_lists_a_new_migration_as_unreleased() {
     let crate_dir = dir.path().join("migration");
     let src = crate_dir.join("src");
     std::fs::create_dir_all(&src).unwrap();
-    let original = common::workspace_root().join("migration");
+    let original = tests::workspace_root().join("migration");
     for file in ["Cargo.toml", "releases.toml"] {
         std::fs::copy(original.join(file), crate_dir.join(file)).unwrap();
     }

@@ -7,8 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::fmt;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
@@ -27,7 +26,17 @@ use seeds::scenarios as s;
 use seeds::{Params, Profile, Progress, Request, SeedError, Seeder};
 use serde_json::Value;
 use tempfile::TempDir;
-use tests::{TestDb, backend_matrix};
+use tests::{TestDb, backend_matrix, workspace_bin};
+
+/// The application's `migrate`.
+fn migrate_bin() -> &'static Path {
+    workspace_bin("migration", "migrate")
+}
+
+/// The `seed` binary, built beside `migrate` as `migrate fresh --seed` needs.
+fn seed_bin() -> &'static Path {
+    workspace_bin("seeds", "seed")
+}
 
 /// The day every test seeds around.
 fn today() -> NaiveDate {
@@ -511,56 +520,6 @@ const ENV_VARS: [&str; 8] = [
     "APP_ENV",
 ];
 
-fn workspace_root() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
-
-/// Cargo's target directory: `CARGO_TARGET_DIR`, else the one this test binary was built into.
-fn target_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR").filter(|dir| !dir.is_empty()) {
-        let dir = PathBuf::from(dir);
-        return if dir.is_absolute() {
-            dir
-        } else {
-            workspace_root().join(dir)
-        };
-    }
-    let exe = std::env::current_exe().unwrap();
-    exe.ancestors().nth(3).unwrap().to_path_buf()
-}
-
-/// `migrate` and `seed`, built once per test process into the same directory, as
-/// `migrate fresh --seed` needs.
-fn binaries() -> &'static (PathBuf, PathBuf) {
-    static BINS: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
-    BINS.get_or_init(|| {
-        let output = std::process::Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "-q",
-                "-p",
-                "migration",
-                "--bin",
-                "migrate",
-                "-p",
-                "seeds",
-                "--bin",
-                "seed",
-            ])
-            .current_dir(workspace_root())
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "cargo build of migrate and seed failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let dir = target_dir().join("debug");
-        let exe = |name: &str| dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-        (exe("migrate"), exe("seed"))
-    })
-}
-
 /// What one run did.
 struct Run {
     command: String,
@@ -635,11 +594,11 @@ fn run_program(program: &Path, dir: &Path, args: &[&str], env: &[(&str, &str)]) 
 }
 
 fn migrate(dir: &Path, args: &[&str]) -> Run {
-    run_program(&binaries().0, dir, args, &[])
+    run_program(migrate_bin(), dir, args, &[])
 }
 
 fn seed_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    run_program(&binaries().1, dir, args, env)
+    run_program(seed_bin(), dir, args, env)
 }
 
 fn seed_cli(dir: &Path, args: &[&str]) -> Run {
@@ -817,8 +776,8 @@ fn migrate_fresh_seed_without_the_seed_binary_changes_nothing() {
     let dir = dir.path();
     let alone = dir.join("bin");
     std::fs::create_dir(&alone).unwrap();
-    let migrate_copy = alone.join(binaries().0.file_name().unwrap());
-    std::fs::copy(&binaries().0, &migrate_copy).unwrap();
+    let migrate_copy = alone.join(migrate_bin().file_name().unwrap());
+    std::fs::copy(migrate_bin(), &migrate_copy).unwrap();
     let run = run_program(
         &migrate_copy,
         dir,

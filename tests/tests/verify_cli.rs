@@ -9,11 +9,15 @@
 
 use migration_engine::snapshot;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::path::Path;
 use std::time::Duration;
 use tempfile::TempDir;
-use tests::{Backend, TestDb, backend_matrix};
+use tests::{Backend, TestDb, backend_matrix, workspace_bin};
+
+/// The application's `migrate` binary.
+fn migrate_bin() -> &'static Path {
+    workspace_bin("migration", "migrate")
+}
 
 /// The variables the binaries read; removed so the runner's environment does not leak in.
 const ENV_VARS: [&str; 5] = [
@@ -23,43 +27,6 @@ const ENV_VARS: [&str; 5] = [
     "MIGRATION_SCHEMA",
     "APP_ENV",
 ];
-
-fn workspace_root() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
-
-/// The `migrate` binary. It belongs to the `migration` package, so Cargo does not build it for
-/// this crate's tests: build it once, into the target directory this test binary came from.
-fn migrate_bin() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let output = std::process::Command::new(env!("CARGO"))
-            .args(["build", "-q", "-p", "migration", "--bin", "migrate"])
-            .current_dir(workspace_root())
-            .output()
-            .expect("cannot run cargo to build the migrate binary");
-        assert!(
-            output.status.success(),
-            "cargo build -p migration --bin migrate failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let target = match std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
-            Some(dir) if Path::new(&dir).is_absolute() => PathBuf::from(dir),
-            Some(dir) => workspace_root().join(dir),
-            None => std::env::current_exe()
-                .unwrap()
-                .ancestors()
-                .nth(3)
-                .unwrap()
-                .to_path_buf(),
-        };
-        let bin = target
-            .join("debug")
-            .join(format!("migrate{}", std::env::consts::EXE_SUFFIX));
-        assert!(bin.is_file(), "no migrate binary at {}", bin.display());
-        bin
-    })
-}
 
 /// What one run printed and returned.
 #[derive(Debug)]

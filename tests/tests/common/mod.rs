@@ -7,8 +7,7 @@
 
 use serde_json::Value;
 use std::fmt;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::path::Path;
 use std::time::Duration;
 
 /// The variables the binaries read; removed so the runner's environment does not leak in.
@@ -22,46 +21,9 @@ pub const ENV_VARS: [&str; 7] = [
     "MIGRATION_PROTECTED_URLS",
 ];
 
-/// The workspace root.
-pub fn workspace_root() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
-
-/// Cargo's target directory: `CARGO_TARGET_DIR`, else the one this test binary was built into
-/// (`<target>/debug/deps/<test>-<hash>`).
-pub fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
-        Some(dir) if Path::new(&dir).is_absolute() => PathBuf::from(dir),
-        Some(dir) => workspace_root().join(dir),
-        None => std::env::current_exe()
-            .unwrap()
-            .ancestors()
-            .nth(3)
-            .unwrap()
-            .to_path_buf(),
-    }
-}
-
-/// The application's `migrate` binary, built once per test process.
+/// The application's `migrate` binary.
 pub fn migrate_bin() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let output = std::process::Command::new(env!("CARGO"))
-            .args(["build", "-q", "-p", "migration", "--bin", "migrate"])
-            .current_dir(workspace_root())
-            .output()
-            .expect("cannot run cargo to build the migrate binary");
-        assert!(
-            output.status.success(),
-            "cargo build -p migration --bin migrate failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let bin = target_dir()
-            .join("debug")
-            .join(format!("migrate{}", std::env::consts::EXE_SUFFIX));
-        assert!(bin.is_file(), "no migrate binary at {}", bin.display());
-        bin
-    })
+    tests::workspace_bin("migration", "migrate")
 }
 
 /// This crate's `migrate_squash` test binary.
