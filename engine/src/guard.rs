@@ -145,10 +145,20 @@ pub fn confirm(effect: &str, target: &Target, yes: bool) -> Result<()> {
     }
     match inquire::Confirm::new(&format!("{action}. Proceed?"))
         .with_default(false)
+        .with_render_config(render_config())
         .prompt()
     {
         Ok(true) => Ok(()),
         _ => Err(EngineError::Cancelled),
+    }
+}
+
+/// How prompts look: without colors when `NO_COLOR` is set, as every other output.
+pub(crate) fn render_config() -> inquire::ui::RenderConfig<'static> {
+    if std::env::var_os("NO_COLOR").is_some() {
+        inquire::ui::RenderConfig::empty()
+    } else {
+        inquire::ui::RenderConfig::default()
     }
 }
 

@@ -4,10 +4,10 @@
 //! reads), then for a description and a confirmation. Nothing is saved unless confirmed.
 
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use inquire::ui::RenderConfig;
 use inquire::validator::Validation;
 
 use crate::error::EngineError;
+use crate::guard::render_config;
 use crate::plan::State;
 use crate::selection::{self, Selection};
 
@@ -23,15 +23,6 @@ pub(super) struct Choice {
     pub release: Option<String>,
     /// Where it stands on the database.
     pub state: State,
-}
-
-/// Prompts without colors when `NO_COLOR` is set.
-fn render_config() -> RenderConfig<'static> {
-    if std::env::var_os("NO_COLOR").is_some() {
-        RenderConfig::empty()
-    } else {
-        RenderConfig::default()
-    }
 }
 
 /// Asks which of `choices` go into plan `plan`; `None` when the user cancels (an empty answer,
