@@ -156,6 +156,13 @@ pub fn mysql_lock_name(database: &str, ledger: &Ledger) -> String {
     format!("migrate:{}", hex(&lock_digest(database, ledger)[..16]))
 }
 
+/// Whether a SQLite database lives in memory: it belongs to one process and its pool, so it
+/// needs no lock file and no session of its own.
+pub(crate) fn is_in_memory(filename: &std::path::Path) -> bool {
+    let name = filename.to_string_lossy();
+    name.is_empty() || name.starts_with(":memory:") || name.contains("mode=memory")
+}
+
 /// The lock file beside a SQLite database file.
 pub fn sqlite_lock_path(database_file: &std::path::Path) -> PathBuf {
     let mut path = database_file.as_os_str().to_owned();
@@ -269,10 +276,7 @@ impl MigrationLock {
             DbBackend::Sqlite => {
                 let options = conn.get_sqlite_connection_pool().connect_options();
                 let filename = options.get_filename();
-                let in_memory = filename.as_os_str().is_empty()
-                    || filename.to_string_lossy().starts_with(":memory:")
-                    || filename.to_string_lossy().contains("mode=memory");
-                if in_memory {
+                if is_in_memory(filename) {
                     return Ok(Self {
                         held: Held::Unshared,
                     });

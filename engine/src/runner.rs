@@ -531,16 +531,14 @@ impl<'a> Engine<'a> {
         self.backend().build(stmt).to_string()
     }
 
-    /// Applies pending migrations as `target` says, each in its own transaction where the backend
-    /// allows, as one new batch. Where the run covers every migration a consolidated migration
-    /// replaces and none of them is applied, the consolidated migration runs instead of them;
-    /// the report's notes say when one was passed over, and why.
-    ///
-    /// # Errors
-    /// Validation refusals before anything runs (for a selection, also a picked migration that
-    /// needs one neither applied nor picked); [`EngineError::MigrationFailed`] when a migration
-    /// fails, carrying what completed before it.
-    pub async fn up(&self, target: &UpTarget, options: &RunOptions) -> Result<RunReport> {
+    /// Reads where the database stands and plans `target` on it; a selection (a plan) is also
+    /// checked for migrations it needs that are neither applied nor selected. What `up` and its
+    /// dry run share.
+    async fn plan_up(
+        &self,
+        target: &UpTarget,
+        options: &RunOptions,
+    ) -> Result<(Snapshot, Vec<usize>)> {
         let snap = self.snapshot().await?;
         let planned = plan::plan_up(&snap.entries, target)?;
         if target.only.is_some() {
@@ -551,6 +549,20 @@ impl<'a> Engine<'a> {
                 options.plan.as_deref().unwrap_or("selection"),
             )?;
         }
+        Ok((snap, planned))
+    }
+
+    /// Applies pending migrations as `target` says, each in its own transaction where the backend
+    /// allows, as one new batch. Where the run covers every migration a consolidated migration
+    /// replaces and none of them is applied, the consolidated migration runs instead of them;
+    /// the report's notes say when one was passed over, and why.
+    ///
+    /// # Errors
+    /// Validation refusals before anything runs (for a selection, also a picked migration that
+    /// needs one neither applied nor picked); [`EngineError::MigrationFailed`] when a migration
+    /// fails, carrying what completed before it.
+    pub async fn up(&self, target: &UpTarget, options: &RunOptions) -> Result<RunReport> {
+        let (snap, planned) = self.plan_up(target, options).await?;
         let mut report = RunReport {
             plan: options.plan.clone(),
             ..RunReport::default()
@@ -563,13 +575,18 @@ impl<'a> Engine<'a> {
         if snap.rows.is_none() {
             self.ensure_ledger().await?;
         }
-        let rows = self
-            .ledger
-            .read(&self.conn)
-            .await
-            .map_err(EngineError::db("reading the ledger"))?
-            .unwrap_or_default();
-        let batch = ledger::next_batch(&rows);
+        // The snapshot was read under the lock; only an adoption just now added rows to it.
+        let batch = if report.adopted.is_empty() {
+            ledger::next_batch(snap.rows.as_deref().unwrap_or_default())
+        } else {
+            let rows = self
+                .ledger
+                .read(&self.conn)
+                .await
+                .map_err(EngineError::db("reading the ledger"))?
+                .unwrap_or_default();
+            ledger::next_batch(&rows)
+        };
         report.batch = Some(batch);
         for step in steps {
             let result = match step {
@@ -1208,16 +1225,7 @@ impl<'a> Engine<'a> {
     /// # Errors
     /// The same validation refusals as [`Engine::up`].
     pub async fn dry_run_up(&self, target: &UpTarget, options: &RunOptions) -> Result<Script> {
-        let snap = self.snapshot().await?;
-        let planned = plan::plan_up(&snap.entries, target)?;
-        if target.only.is_some() {
-            plan::check_prerequisites(
-                &snap.entries,
-                &planned,
-                &self.graph,
-                options.plan.as_deref().unwrap_or("selection"),
-            )?;
-        }
+        let (snap, planned) = self.plan_up(target, options).await?;
         let mut script = Script::default();
         if planned.is_empty() {
             return Ok(script);

@@ -14,7 +14,7 @@ use sqlx::pool::PoolOptions;
 use crate::backend;
 use crate::error::{EngineError, Result};
 use crate::ledger::Ledger;
-use crate::lock::{Identity, MigrationLock};
+use crate::lock::{Identity, MigrationLock, is_in_memory};
 use crate::plan::UpTarget;
 use crate::report::RunReport;
 use crate::runner::{Engine, RunOptions};
@@ -175,11 +175,6 @@ async fn own_session(db: &DatabaseConnection) -> Result<DatabaseConnection> {
 /// A pool of exactly one connection.
 fn one<DB: sqlx::Database>() -> PoolOptions<DB> {
     PoolOptions::new().max_connections(1).min_connections(0)
-}
-
-fn is_in_memory(filename: &std::path::Path) -> bool {
-    let name = filename.to_string_lossy();
-    name.is_empty() || name.starts_with(":memory:") || name.contains("mode=memory")
 }
 
 /// Whether `conn` is the application's own pool (in-memory SQLite), which must stay open.

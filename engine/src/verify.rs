@@ -148,7 +148,9 @@ fn one_line(text: &str) -> String {
 impl fmt::Display for Difference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Difference::Down { migration, change } => match change {
+            // A consolidated migration's down is judged like any other down.
+            Difference::Down { migration, change }
+            | Difference::SquashDown { migration, change } => match change {
                 Change::Added { object } => write!(f, "down of {migration} leaves {object}"),
                 Change::Removed { object } => write!(
                     f,
@@ -187,18 +189,6 @@ impl fmt::Display for Difference {
                 Change::Altered { object, .. } => write!(
                     f,
                     "{migration} leaves {object} unlike the migrations it replaces: {}",
-                    change.alteration().unwrap_or_default()
-                ),
-            },
-            Difference::SquashDown { migration, change } => match change {
-                Change::Added { object } => write!(f, "down of {migration} leaves {object}"),
-                Change::Removed { object } => write!(
-                    f,
-                    "down of {migration} drops {object} that existed before up"
-                ),
-                Change::Altered { object, .. } => write!(
-                    f,
-                    "down of {migration} changes {object}: {}",
                     change.alteration().unwrap_or_default()
                 ),
             },
