@@ -7,6 +7,7 @@
 
 mod machine;
 mod markdown;
+mod process;
 mod servers;
 mod suites;
 
@@ -36,6 +37,11 @@ struct Cli {
     #[arg(long, env = "BENCH_POSTGRES_URL", hide_env_values = true)]
     postgres_url: Option<String>,
 
+    /// MariaDB/MySQL admin URL on which suites create and drop their own databases [default:
+    /// TEST_MARIADB_URL, else mysql://root@127.0.0.1:3306/test]
+    #[arg(long, env = "BENCH_MARIADB_URL", hide_env_values = true)]
+    mariadb_url: Option<String>,
+
     /// The file the results go to
     #[arg(long, default_value = "BENCHMARKS.md")]
     out: PathBuf,
@@ -44,8 +50,13 @@ struct Cli {
 /// A benchmark suite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Suite {
+    /// `up`, `down --all`, no-op `up` and `status` on the three backends, many migrations and a
+    /// big ledger, against the same SQL through each backend's client and SeaORM's own runner
+    Migrations,
     /// `seed load --scale N` on PostgreSQL and SQLite against COPY and bulk-insert floors
     Seeds,
+    /// `scripts/db.sh reset` end to end and the incremental build after touching a migration
+    Workflow,
 }
 
 /// What every suite gets.
@@ -53,6 +64,7 @@ pub(crate) struct Settings {
     pub runs: usize,
     pub scale: u32,
     pub postgres_url: String,
+    pub mariadb_url: String,
     /// Where `migrate` and `seed` (release builds) are: beside this binary.
     pub bin_dir: PathBuf,
 }
@@ -74,6 +86,11 @@ fn main() -> ExitCode {
             .or_else(|| std::env::var("TEST_POSTGRES_URL").ok())
             .filter(|u| !u.trim().is_empty())
             .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".to_owned()),
+        mariadb_url: cli
+            .mariadb_url
+            .or_else(|| std::env::var("TEST_MARIADB_URL").ok())
+            .filter(|u| !u.trim().is_empty())
+            .unwrap_or_else(|| "mysql://root@127.0.0.1:3306/test".to_owned()),
         bin_dir,
     };
     let suites = if cli.suites.is_empty() {
@@ -93,7 +110,9 @@ fn main() -> ExitCode {
     };
     for suite in suites {
         let section = match suite {
+            Suite::Migrations => runtime.block_on(suites::migrations::run(&settings)),
             Suite::Seeds => runtime.block_on(suites::seeds::run(&settings)),
+            Suite::Workflow => runtime.block_on(suites::workflow::run(&settings)),
         };
         let name = suite
             .to_possible_value()

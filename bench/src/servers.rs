@@ -80,6 +80,12 @@ pub(crate) fn psql_env(url: &str) -> Result<Vec<(&'static str, String)>, String>
     if let Some(password) = url.password() {
         env.push(("PGPASSWORD", password.to_owned()));
     }
+    // `migrate` talks to a loopback server without TLS unless the URL asks for it; the floor
+    // does the same, so the comparison is of the work, not of the transport.
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    if loopback && !url.query_pairs().any(|(k, _)| k == "sslmode") {
+        env.push(("PGSSLMODE", "disable".to_owned()));
+    }
     Ok(env)
 }
 
@@ -89,4 +95,91 @@ fn redacted(url: &Url) -> String {
         let _ = url.set_password(Some("***"));
     }
     url.to_string()
+}
+
+/// A MariaDB (or MySQL) server where the benchmark may create databases.
+pub(crate) struct MariaDb {
+    admin: DatabaseConnection,
+    admin_url: Url,
+}
+
+impl MariaDb {
+    /// Connects to the admin URL.
+    pub async fn connect(admin_url: &str) -> Result<Self, String> {
+        let parsed = Url::parse(admin_url).map_err(|e| format!("bad MariaDB URL: {e}"))?;
+        let admin = Database::connect(admin_url).await.map_err(|e| {
+            format!(
+                "cannot connect to MariaDB at {}: {e}; set BENCH_MARIADB_URL",
+                redacted(&parsed)
+            )
+        })?;
+        Ok(Self {
+            admin,
+            admin_url: parsed,
+        })
+    }
+
+    /// Creates database `name` (dropping a leftover of that name first); returns its URL.
+    pub async fn create(&self, name: &str) -> Result<String, String> {
+        self.drop(name).await?;
+        self.admin
+            .execute_unprepared(&format!("CREATE DATABASE `{name}`"))
+            .await
+            .map_err(|e| format!("cannot create database {name}: {e}"))?;
+        let mut url = self.admin_url.clone();
+        url.set_path(&format!("/{name}"));
+        Ok(url.to_string())
+    }
+
+    /// Drops database `name`.
+    pub async fn drop(&self, name: &str) -> Result<(), String> {
+        self.admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS `{name}`"))
+            .await
+            .map(drop)
+            .map_err(|e| format!("cannot drop database {name}: {e}"))
+    }
+
+    /// The server's version string.
+    pub async fn version(&self) -> String {
+        let row = self
+            .admin
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::MySql,
+                "SELECT VERSION()",
+            ))
+            .await;
+        match row {
+            Ok(Some(row)) => row
+                .try_get_by_index::<String>(0)
+                .map(|v| {
+                    let v = v.split('-').next().unwrap_or(&v).to_owned();
+                    format!("MariaDB {v}")
+                })
+                .unwrap_or_else(|_| "MariaDB".to_owned()),
+            _ => "MariaDB".to_owned(),
+        }
+    }
+}
+
+/// The arguments and variables the `mariadb` client needs to connect to `url`; the password
+/// goes in `MYSQL_PWD`, never on the command line.
+pub(crate) fn mariadb_args(
+    url: &str,
+) -> Result<(Vec<String>, Vec<(&'static str, String)>), String> {
+    let url = Url::parse(url).map_err(|e| format!("bad MariaDB URL: {e}"))?;
+    let mut args = vec![
+        "--protocol=TCP".to_owned(),
+        format!("--host={}", url.host_str().unwrap_or("127.0.0.1")),
+        format!("--port={}", url.port().unwrap_or(3306)),
+    ];
+    if !url.username().is_empty() {
+        args.push(format!("--user={}", url.username()));
+    }
+    args.push(url.path().trim_start_matches('/').to_owned());
+    let env = url
+        .password()
+        .map(|p| vec![("MYSQL_PWD", p.to_owned())])
+        .unwrap_or_default();
+    Ok((args, env))
 }

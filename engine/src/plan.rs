@@ -79,11 +79,15 @@ impl Entry {
 
 /// Joins ledger and code into one list in version order.
 pub fn classify(rows: &[LedgerRow], code: &[CodeMigration]) -> Vec<Entry> {
+    let by_version: std::collections::HashMap<&str, &LedgerRow> =
+        rows.iter().map(|r| (r.version.as_str(), r)).collect();
+    let in_code: std::collections::HashSet<&str> =
+        code.iter().map(|c| c.version.as_str()).collect();
     let mut entries: Vec<Entry> = code
         .iter()
         .enumerate()
         .map(|(index, c)| {
-            let row = rows.iter().find(|r| r.version == c.version).cloned();
+            let row = by_version.get(c.version.as_str()).map(|&r| r.clone());
             let state = match &row {
                 None => State::Pending,
                 Some(r) if r.state != RowState::Applied => State::Failed,
@@ -108,7 +112,7 @@ pub fn classify(rows: &[LedgerRow], code: &[CodeMigration]) -> Vec<Entry> {
         })
         .collect();
     for row in rows {
-        if !code.iter().any(|c| c.version == row.version) {
+        if !in_code.contains(row.version.as_str()) {
             entries.push(Entry {
                 version: row.version.clone(),
                 name: row.name.clone(),

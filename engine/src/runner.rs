@@ -4,7 +4,8 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, StatementBuilder, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, StatementBuilder,
+    TransactionTrait,
 };
 use sea_orm_migration::{MigrationTrait, SchemaManager};
 use std::borrow::Cow;
@@ -38,6 +39,8 @@ pub struct RunOptions {
     pub confirmed_missing: bool,
     /// The plan being run or rolled back, recorded in the ledger and the history.
     pub plan: Option<String>,
+    /// `up --single-transaction`: every pending migration in one transaction, all or none.
+    pub single_transaction: bool,
 }
 
 /// What `repair` should do.
@@ -59,6 +62,7 @@ pub struct Engine<'a> {
     actor: String,
     environment: String,
     graph: Cow<'a, DependencyGraph>,
+    code: tokio::sync::OnceCell<Vec<CodeMigration>>,
     releases: Option<&'a Releases>,
     squashes: bool,
 }
@@ -101,6 +105,7 @@ impl<'a> Engine<'a> {
             actor: who(),
             environment: crate::guard::current_environment(),
             graph: Cow::Owned(DependencyGraph::undeclared()),
+            code: tokio::sync::OnceCell::new(),
             releases: None,
             squashes: true,
         }
@@ -221,7 +226,16 @@ impl<'a> Engine<'a> {
             .map(|s| ledger::encode_statements(&s))
     }
 
+    /// The code's migrations with their checksums, rendered once per engine: the code does not
+    /// change while it runs.
     async fn code_migrations(&self) -> Result<Vec<CodeMigration>> {
+        self.code
+            .get_or_try_init(|| self.render_code_migrations())
+            .await
+            .cloned()
+    }
+
+    async fn render_code_migrations(&self) -> Result<Vec<CodeMigration>> {
         let mut out = Vec::with_capacity(self.set.len());
         for m in self.set.iter() {
             let up = self.render(m, Direction::Up).await?;
@@ -552,6 +566,12 @@ impl<'a> Engine<'a> {
         Ok((snap, planned))
     }
 
+    /// Whether `up` with `target` would apply nothing and refuse nothing: one read of the
+    /// ledger, no lock, no writes.
+    pub async fn up_to_date(&self, target: &UpTarget, options: &RunOptions) -> bool {
+        matches!(self.plan_up(target, options).await, Ok((_, planned)) if planned.is_empty())
+    }
+
     /// Applies pending migrations as `target` says, each in its own transaction where the backend
     /// allows, as one new batch. Where the run covers every migration a consolidated migration
     /// replaces and none of them is applied, the consolidated migration runs instead of them;
@@ -572,7 +592,10 @@ impl<'a> Engine<'a> {
         }
         let steps = self.up_steps(&snap.entries, &planned, &mut report.notes);
         report.adopted = self.adopt_if_needed(&snap).await?;
-        if snap.rows.is_none() {
+        let grouped = self.backend() == DbBackend::Sqlite && !options.single_transaction;
+        // Grouped runs create the ledger in their first transaction: one commit fewer.
+        let ledger_pending = snap.rows.is_none() && report.adopted.is_empty();
+        if ledger_pending && !grouped {
             self.ensure_ledger().await?;
         }
         // The snapshot was read under the lock; only an adoption just now added rows to it.
@@ -588,20 +611,178 @@ impl<'a> Engine<'a> {
             ledger::next_batch(&rows)
         };
         report.batch = Some(batch);
+        let mut units = Vec::with_capacity(steps.len());
         for step in steps {
-            let result = match step {
-                UpStep::One(index) => self.apply_one(&snap, index, batch, options).await,
-                UpStep::Squash(group, members) => {
-                    self.apply_squash(&snap, group, &members, batch, options)
-                        .await
-                }
-            };
-            match result {
+            units.push(self.up_unit(&snap, step, batch, options).await?);
+        }
+        if options.single_transaction {
+            report.steps = self.apply_together(units, options).await?;
+            return Ok(report);
+        }
+        if grouped {
+            return self
+                .apply_grouped(units, report, ledger_pending, options)
+                .await;
+        }
+        let last = units.len().saturating_sub(1);
+        for (n, unit) in units.into_iter().enumerate() {
+            match self.apply_unit(unit, n == last, options).await {
                 Ok(step) => report.steps.push(step),
                 Err(e) => return Err(with_completed(e, &report)),
             }
         }
         Ok(report)
+    }
+
+    /// Applies `units` on SQLite, where every commit waits for the disk (a journal and a
+    /// database `fsync`) and that wait, not the DDL, is most of a migration's cost: consecutive
+    /// migrations share one transaction, each inside a savepoint of its own. A failing migration
+    /// is rolled back to its savepoint, the ones before it are committed and its failure recorded,
+    /// exactly as with a transaction each; a run that is killed or interrupted rolls back whole.
+    /// A migration that opts out of transactions commits what came before it and runs alone.
+    async fn apply_grouped(
+        &self,
+        units: Vec<Unit<'a>>,
+        mut report: RunReport,
+        mut ledger_pending: bool,
+        options: &RunOptions,
+    ) -> Result<RunReport> {
+        let failed = |label: &str, source: DbErr| EngineError::MigrationFailed {
+            migration: label.to_owned(),
+            direction: "up",
+            rolled_back: true,
+            completed: Vec::new(),
+            source,
+        };
+        let mut group: Option<(DatabaseTransaction, Vec<Step>)> = None;
+        for mut unit in units {
+            if self.protocol(unit.code) == Protocol::Tracked {
+                if ledger_pending {
+                    self.ensure_ledger().await?;
+                    ledger_pending = false;
+                }
+                if let Some((txn, steps)) = group.take() {
+                    txn.commit()
+                        .await
+                        .map_err(|e| with_completed(failed(&unit.label, e), &report))?;
+                    report.steps.extend(steps);
+                }
+                match self.apply_unit(unit, true, options).await {
+                    Ok(step) => report.steps.push(step),
+                    Err(e) => return Err(with_completed(e, &report)),
+                }
+                continue;
+            }
+            if group.is_none() {
+                let txn = self
+                    .conn
+                    .begin()
+                    .await
+                    .map_err(|e| with_completed(failed(&unit.label, e), &report))?;
+                if ledger_pending {
+                    for sql in self.ledger_ddl() {
+                        txn.execute_unprepared(&sql)
+                            .await
+                            .map_err(EngineError::db("creating the ledger"))?;
+                    }
+                    ledger_pending = false;
+                }
+                group = Some((txn, Vec::new()));
+            }
+            let Some((txn, steps)) = group.as_mut() else {
+                continue;
+            };
+            info!("applying {}", unit.label);
+            let started = Instant::now();
+            let result = async {
+                let savepoint = txn.begin().await?;
+                match self.up_in(&savepoint, &mut unit, started, options).await {
+                    Ok(()) => savepoint.commit().await,
+                    Err(e) => {
+                        let _ = savepoint.rollback().await;
+                        Err(e)
+                    }
+                }
+            }
+            .await;
+            match result {
+                Ok(()) => steps.push(Step {
+                    duration_ms: millis(started),
+                    ..unit.step.clone()
+                }),
+                Err(e) => {
+                    self.record_failure_on(txn, &unit.rows, Action::Apply, started, &e, options)
+                        .await;
+                    if let Some((txn, steps)) = group.take()
+                        && txn.commit().await.is_ok()
+                    {
+                        report.steps.extend(steps);
+                    }
+                    return Err(with_completed(failed(&unit.label, e), &report));
+                }
+            }
+        }
+        if let Some((txn, steps)) = group.take() {
+            let label = steps.last().map(|s| format!("{}_{}", s.version, s.name));
+            txn.commit()
+                .await
+                .map_err(|e| with_completed(failed(&label.unwrap_or_default(), e), &report))?;
+            report.steps.extend(steps);
+        }
+        Ok(report)
+    }
+
+    /// Applies `units` in one transaction: all of them or none. Refused where DDL is not
+    /// transactional, or when one of them opts out of transactions.
+    async fn apply_together(
+        &self,
+        mut units: Vec<Unit<'a>>,
+        options: &RunOptions,
+    ) -> Result<Vec<Step>> {
+        if !backend::transactional_ddl(self.backend()) {
+            return Err(EngineError::Config {
+                message: format!(
+                    "--single-transaction needs transactional DDL, which {} does not have; drop the flag",
+                    backend::name(self.backend())
+                ),
+            });
+        }
+        if let Some(unit) = units
+            .iter()
+            .find(|u| self.protocol(u.code) == Protocol::Tracked)
+        {
+            return Err(EngineError::Config {
+                message: format!(
+                    "{} runs outside a transaction (use_transaction = false), so it cannot share one; apply it without --single-transaction",
+                    unit.label
+                ),
+            });
+        }
+        let run_failed = |label: &str, source: DbErr| EngineError::MigrationFailed {
+            migration: label.to_owned(),
+            direction: "up",
+            rolled_back: true,
+            completed: Vec::new(),
+            source,
+        };
+        let first = units.first().map(|u| u.label.clone()).unwrap_or_default();
+        let txn = self.conn.begin().await.map_err(|e| run_failed(&first, e))?;
+        let mut steps = Vec::with_capacity(units.len());
+        for unit in &mut units {
+            let started = Instant::now();
+            if let Err(e) = self.up_in(&txn, unit, started, options).await {
+                let _ = txn.rollback().await;
+                self.record_failure(&unit.rows, Action::Apply, started, &e, options)
+                    .await;
+                return Err(run_failed(&unit.label, e));
+            }
+            steps.push(Step {
+                duration_ms: millis(started),
+                ..unit.step.clone()
+            });
+        }
+        txn.commit().await.map_err(|e| run_failed(&first, e))?;
+        Ok(steps)
     }
 
     /// Groups `planned` into steps: a consolidated migration where the run covers all it
@@ -679,34 +860,57 @@ impl<'a> Engine<'a> {
             })
     }
 
-    async fn apply_one(
+    /// What applying one step takes: its code, the ledger rows it writes, its report line.
+    async fn up_unit(
         &self,
         snap: &Snapshot,
-        index: usize,
+        step: UpStep<'a>,
         batch: i32,
         options: &RunOptions,
-    ) -> Result<Step> {
-        let entry = &snap.entries[index];
-        let migration = self.code_of(entry)?;
-        let checksum = entry
-            .code
-            .and_then(|i| snap.code.get(i))
-            .map(|c| c.checksum.clone())
-            .unwrap_or_default();
-        info!("applying {}", entry.label());
-        let down_sql = self.render_down(migration).await;
-        let started = Instant::now();
-        let row = self.new_row(entry, &checksum, batch, down_sql, options);
-        self.apply_unit(&entry.label(), migration.code.as_ref(), vec![row], options)
-            .await?;
-        Ok(Step {
-            version: entry.version.clone(),
-            name: entry.name.clone(),
-            direction: "up",
-            source: "code",
-            duration_ms: millis(started),
-            replaces: Vec::new(),
-        })
+    ) -> Result<Unit<'a>> {
+        match step {
+            UpStep::One(index) => {
+                let entry = &snap.entries[index];
+                let migration = self.code_of(entry)?;
+                let checksum = entry
+                    .code
+                    .and_then(|i| snap.code.get(i))
+                    .map(|c| c.checksum.clone())
+                    .unwrap_or_default();
+                let down_sql = self.render_down(migration).await;
+                Ok(Unit {
+                    label: entry.label(),
+                    code: migration.code.as_ref(),
+                    rows: vec![self.new_row(entry, &checksum, batch, down_sql, options)],
+                    step: Step {
+                        version: entry.version.clone(),
+                        name: entry.name.clone(),
+                        direction: "up",
+                        source: "code",
+                        duration_ms: 0,
+                        replaces: Vec::new(),
+                    },
+                })
+            }
+            UpStep::Squash(group, members) => {
+                info!("{} stands in for {} migrations", group.id, members.len());
+                Ok(Unit {
+                    label: group.id.to_string(),
+                    code: group.code.as_ref(),
+                    rows: self
+                        .squash_rows(snap, group, &members, batch, options)
+                        .await,
+                    step: Step {
+                        version: group.id.version.clone(),
+                        name: group.id.name.clone(),
+                        direction: "up",
+                        source: "squash",
+                        duration_ms: 0,
+                        replaces: members.iter().map(|&i| snap.entries[i].label()).collect(),
+                    },
+                })
+            }
+        }
     }
 
     /// The ledger rows a consolidated migration writes for the migrations it applies: its
@@ -742,45 +946,24 @@ impl<'a> Engine<'a> {
             .collect()
     }
 
-    async fn apply_squash(
-        &self,
-        snap: &Snapshot,
-        group: &SquashGroup,
-        members: &[usize],
-        batch: i32,
-        options: &RunOptions,
-    ) -> Result<Step> {
-        info!(
-            "applying {} in place of {} migrations",
-            group.id,
-            members.len()
-        );
-        let started = Instant::now();
-        let rows = self.squash_rows(snap, group, members, batch, options).await;
-        self.apply_unit(&group.id.to_string(), group.code.as_ref(), rows, options)
-            .await?;
-        Ok(Step {
-            version: group.id.version.clone(),
-            name: group.id.name.clone(),
-            direction: "up",
-            source: "squash",
-            duration_ms: millis(started),
-            replaces: members.iter().map(|&i| snap.entries[i].label()).collect(),
-        })
-    }
-
-    /// Runs `code`'s `up` and records `rows` (one, or those of a consolidated migration's run),
-    /// as one unit: in one transaction, or tracked as `running` where DDL commits itself.
-    async fn apply_unit(
-        &self,
-        label: &str,
-        code: &dyn MigrationTrait,
-        mut rows: Vec<LedgerRow>,
-        options: &RunOptions,
-    ) -> Result<()> {
+    /// Runs a unit's `up` and records its rows (one, or those of a consolidated migration's
+    /// run), as one unit: in one transaction, or tracked as `running` where DDL commits itself.
+    ///
+    /// On PostgreSQL every commit of a run but the `last` skips waiting for its WAL flush
+    /// (`synchronous_commit = off` for that transaction alone): the last commit's flush makes
+    /// them all durable, as the WAL is written in order. A server crash in between loses the
+    /// newest such commits whole, schema and ledger row together, never one without the other.
+    async fn apply_unit(&self, unit: Unit<'a>, last: bool, options: &RunOptions) -> Result<Step> {
+        let Unit {
+            label,
+            code,
+            mut rows,
+            step,
+        } = unit;
+        info!("applying {label}");
         let started = Instant::now();
         let failed = |source: DbErr, rolled_back: bool| EngineError::MigrationFailed {
-            migration: label.to_owned(),
+            migration: label.clone(),
             direction: "up",
             rolled_back,
             completed: Vec::new(),
@@ -788,25 +971,19 @@ impl<'a> Engine<'a> {
         };
         match self.protocol(code) {
             Protocol::Atomic => {
-                let txn = self.conn.begin().await.map_err(|e| failed(e, true))?;
-                let result = async {
-                    code.up(&SchemaManager::new(&txn)).await?;
-                    let ms = millis(started);
-                    for row in &mut rows {
-                        row.execution_ms = ms;
-                        let done =
-                            self.record(row, Action::Apply, ms, Outcome::Success, None, options);
-                        txn.execute(&self.ledger.insert(row)).await?;
-                        txn.execute(&history::insert(&self.ledger, &done)).await?;
-                    }
-                    Ok::<(), DbErr>(())
-                }
-                .await;
+                let txn = self.begin_step(last).await.map_err(|e| failed(e, true))?;
+                let mut unit = Unit {
+                    label: label.clone(),
+                    code,
+                    rows,
+                    step: step.clone(),
+                };
+                let result = self.up_in(&txn, &mut unit, started, options).await;
                 match result {
                     Ok(()) => txn.commit().await.map_err(|e| failed(e, true))?,
                     Err(e) => {
                         let _ = txn.rollback().await;
-                        self.record_failure(&rows, Action::Apply, started, &e, options)
+                        self.record_failure(&unit.rows, Action::Apply, started, &e, options)
                             .await;
                         return Err(failed(e, true));
                     }
@@ -880,6 +1057,42 @@ impl<'a> Engine<'a> {
                 }
             }
         }
+        Ok(Step {
+            duration_ms: millis(started),
+            ..step
+        })
+    }
+
+    /// Begins the transaction of one step of a run. On PostgreSQL a step that is not the run's
+    /// `last` commits without waiting for its WAL flush (`synchronous_commit = off`, for that
+    /// transaction alone): the last step's commit flushes them all, the WAL being written in
+    /// order. A server crash in between loses the newest such steps whole, schema and ledger
+    /// row together, never one without the other.
+    async fn begin_step(&self, last: bool) -> std::result::Result<DatabaseTransaction, DbErr> {
+        let txn = self.conn.begin().await?;
+        if !last && self.backend() == DbBackend::Postgres {
+            txn.execute_unprepared("SET LOCAL synchronous_commit = off")
+                .await?;
+        }
+        Ok(txn)
+    }
+
+    /// Runs a unit's `up` and writes its ledger and history rows on `txn`.
+    async fn up_in(
+        &self,
+        txn: &DatabaseTransaction,
+        unit: &mut Unit<'a>,
+        started: Instant,
+        options: &RunOptions,
+    ) -> std::result::Result<(), DbErr> {
+        unit.code.up(&SchemaManager::new(txn)).await?;
+        let ms = millis(started);
+        for row in &mut unit.rows {
+            row.execution_ms = ms;
+            let done = self.record(row, Action::Apply, ms, Outcome::Success, None, options);
+            txn.execute(&self.ledger.insert(row)).await?;
+            txn.execute(&history::insert(&self.ledger, &done)).await?;
+        }
         Ok(())
     }
 
@@ -887,6 +1100,20 @@ impl<'a> Engine<'a> {
     /// logged rather than hiding the migration's own error.
     async fn record_failure(
         &self,
+        rows: &[LedgerRow],
+        action: Action,
+        started: Instant,
+        error: &DbErr,
+        options: &RunOptions,
+    ) {
+        self.record_failure_on(&self.conn, rows, action, started, error, options)
+            .await;
+    }
+
+    /// [`Self::record_failure`] on a given connection or transaction.
+    async fn record_failure_on<C: ConnectionTrait>(
+        &self,
+        conn: &C,
         rows: &[LedgerRow],
         action: Action,
         started: Instant,
@@ -902,11 +1129,7 @@ impl<'a> Engine<'a> {
                 Some(error.to_string()),
                 options,
             );
-            if let Err(e) = self
-                .conn
-                .execute(&history::insert(&self.ledger, &entry))
-                .await
-            {
+            if let Err(e) = conn.execute(&history::insert(&self.ledger, &entry)).await {
                 tracing::warn!("could not record the failure in the history: {e}");
             }
         }
@@ -934,7 +1157,8 @@ impl<'a> Engine<'a> {
         self.check_dependents(&snap, &planned, target, options)?;
         let units = self.check_down(&snap, &planned, options).await?;
         report.adopted = self.adopt_if_needed(&snap).await?;
-        for unit in units {
+        let last = units.len().saturating_sub(1);
+        for (n, unit) in units.into_iter().enumerate() {
             let started = Instant::now();
             let rows: Vec<LedgerRow> = unit
                 .members
@@ -943,7 +1167,13 @@ impl<'a> Engine<'a> {
                 .collect();
             info!("reverting {}", unit.label(&snap.entries));
             match self
-                .revert_unit(&unit.label(&snap.entries), &unit.down, &rows, options)
+                .revert_unit(
+                    &unit.label(&snap.entries),
+                    &unit.down,
+                    &rows,
+                    n == last,
+                    options,
+                )
                 .await
             {
                 Ok(()) => report.steps.push(unit.step(&snap.entries, millis(started))),
@@ -1071,6 +1301,7 @@ impl<'a> Engine<'a> {
         label: &str,
         down: &Down<'a>,
         rows: &[LedgerRow],
+        last: bool,
         options: &RunOptions,
     ) -> Result<()> {
         let started = Instant::now();
@@ -1087,7 +1318,7 @@ impl<'a> Engine<'a> {
         };
         match protocol {
             Protocol::Atomic => {
-                let txn = self.conn.begin().await.map_err(|e| failed(e, true))?;
+                let txn = self.begin_step(last).await.map_err(|e| failed(e, true))?;
                 let result = async {
                     down.run(&SchemaManager::new(&txn), &txn).await?;
                     for row in rows {
@@ -1273,6 +1504,19 @@ impl<'a> Engine<'a> {
                         statements: self.apply_script(group.code.as_ref(), up, &rows, options),
                     });
                 }
+            }
+        }
+        if options.single_transaction {
+            for section in &mut script.sections {
+                section
+                    .statements
+                    .retain(|s| !matches!(s.as_str(), "BEGIN" | "COMMIT"));
+            }
+            if let Some(first) = script.sections.first_mut() {
+                first.statements.insert(0, "BEGIN".to_owned());
+            }
+            if let Some(last) = script.sections.last_mut() {
+                last.statements.push("COMMIT".to_owned());
             }
         }
         script.notes = notes;
@@ -1630,6 +1874,14 @@ enum Down<'a> {
 enum UpStep<'a> {
     One(usize),
     Squash(&'a SquashGroup, Vec<usize>),
+}
+
+/// One step of an `up`, ready to run: its code, the ledger rows it writes and its report line.
+struct Unit<'a> {
+    label: String,
+    code: &'a dyn MigrationTrait,
+    rows: Vec<LedgerRow>,
+    step: Step,
 }
 
 /// One step of a `down`: a migration, or the migrations applied through one consolidated

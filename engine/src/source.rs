@@ -128,15 +128,18 @@ impl MigrationSet {
     /// [`EngineError::OutOfOrderList`], before any database is contacted.
     pub fn new(list: Vec<Box<dyn MigrationTrait>>) -> Result<Self> {
         let mut migrations: Vec<Migration> = Vec::with_capacity(list.len());
+        let mut seen: std::collections::HashMap<String, usize> =
+            std::collections::HashMap::with_capacity(list.len());
         for code in list {
             let id = MigrationId::parse(code.name())?;
-            if let Some(prev) = migrations.iter().find(|m| m.id.version == id.version) {
+            if let Some(&prev) = seen.get(&id.version) {
                 return Err(EngineError::DuplicateVersion {
                     version: id.version.clone(),
-                    first: prev.id.module_name(),
+                    first: migrations[prev].id.module_name(),
                     second: id.module_name(),
                 });
             }
+            seen.insert(id.version.clone(), migrations.len());
             if let Some(last) = migrations.last()
                 && last.id.version > id.version
             {

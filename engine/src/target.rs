@@ -2,6 +2,8 @@
 //! before any connection is attempted, so a typo never reaches a driver that might echo the
 //! password back.
 
+use sea_orm::sqlx::mysql::MySqlSslMode;
+use sea_orm::sqlx::postgres::PgSslMode;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr};
 use std::time::Duration;
 use url::Url;
@@ -14,6 +16,24 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://dev.db?mode=rwc";
 
 /// The ledger table's default name; companion tables take it as their prefix.
 pub const DEFAULT_MIGRATION_TABLE: &str = "schema_migrations";
+
+/// How long a connection may take before a plain TCP connection checks that the server listens.
+const PROBE_AFTER: Duration = Duration::from_millis(150);
+
+/// Why connecting failed: the driver's error, or nothing listening on the port.
+enum Refused {
+    Db(DbErr),
+    Unreachable(EngineError),
+}
+
+/// The server answered and turned the connection down (authentication, `pg_hba.conf`, a user
+/// that requires TLS): the case where a second attempt with TLS may succeed.
+fn is_server_refusal(e: &Refused) -> bool {
+    matches!(
+        e,
+        Refused::Db(DbErr::Conn(RuntimeErr::SqlxError(err))) if matches!(err.as_ref(), sea_orm::sqlx::Error::Database(_))
+    )
+}
 
 /// A validated database target.
 #[derive(Clone)]
@@ -170,23 +190,101 @@ impl Target {
     /// Opens a single connection: migrations run one statement at a time, and one connection keeps
     /// session settings (search path, timeouts) in one place.
     ///
+    /// On a loopback host whose URL sets no `sslmode` / `ssl-mode`, the connection is not
+    /// encrypted (nothing leaves the machine, and a TLS handshake costs the driver tens of
+    /// milliseconds); a server that insists on TLS gets a second attempt with the URL as given.
+    ///
     /// # Errors
     /// [`EngineError::Connect`] with a reason and a fix for the common failures.
     pub async fn connect(&self, timeout: Duration) -> Result<DatabaseConnection> {
+        let plaintext = self.loopback_without_tls_setting();
+        let first = self
+            .connect_with(self.options(timeout, plaintext), timeout)
+            .await;
+        let conn = match first {
+            Err(e) if plaintext && is_server_refusal(&e) => {
+                self.connect_with(self.options(timeout, false), timeout)
+                    .await
+            }
+            other => other,
+        };
+        conn.map_err(|e| match e {
+            Refused::Db(e) => self.connect_error(&e, timeout),
+            Refused::Unreachable(e) => e,
+        })
+    }
+
+    fn options(&self, timeout: Duration, plaintext: bool) -> ConnectOptions {
         let mut options = ConnectOptions::new(self.url.clone());
         options
             .max_connections(1)
             .min_connections(0)
             .connect_timeout(timeout)
             .acquire_timeout(timeout)
+            // One connection, used by one task: checking it before every statement would only
+            // add a round trip each time.
+            .test_before_acquire(false)
             .sqlx_logging(false);
         if let (DbBackend::Postgres, Some(schema)) = (self.backend, &self.database_schema) {
             options.set_schema_search_path(schema.clone());
         }
-        self.probe(timeout).await?;
-        Database::connect(options)
-            .await
-            .map_err(|e| self.connect_error(&e, timeout))
+        if plaintext {
+            match self.backend {
+                DbBackend::Postgres => {
+                    options.map_sqlx_postgres_opts(|o| o.ssl_mode(PgSslMode::Disable));
+                }
+                DbBackend::MySql => {
+                    options.map_sqlx_mysql_opts(|o| o.ssl_mode(MySqlSslMode::Disabled));
+                }
+                _ => {}
+            }
+        }
+        options
+    }
+
+    /// Connects; a port that refuses connections is reported at once rather than retried by
+    /// the driver's pool until the timeout: if connecting takes longer than a healthy local
+    /// server ever needs, a plain TCP connection tells whether anyone listens.
+    async fn connect_with(
+        &self,
+        options: ConnectOptions,
+        timeout: Duration,
+    ) -> std::result::Result<DatabaseConnection, Refused> {
+        let connecting = Database::connect(options);
+        tokio::pin!(connecting);
+        tokio::select! {
+            conn = &mut connecting => return conn.map_err(Refused::Db),
+            () = tokio::time::sleep(PROBE_AFTER) => {}
+        }
+        tokio::select! {
+            conn = &mut connecting => conn.map_err(Refused::Db),
+            probed = self.probe(timeout) => match probed {
+                Ok(()) => connecting.await.map_err(Refused::Db),
+                Err(e) => Err(Refused::Unreachable(e)),
+            },
+        }
+    }
+
+    /// A PostgreSQL or MySQL URL naming a loopback host, with no TLS setting of its own.
+    fn loopback_without_tls_setting(&self) -> bool {
+        let Ok(parsed) = Url::parse(&self.url) else {
+            return false;
+        };
+        // Hosts of `postgres://` and `mysql://` URLs are opaque to the URL parser: read them here.
+        let loopback = parsed.host_str().is_some_and(|host| {
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            host.eq_ignore_ascii_case("localhost")
+                || host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        });
+        let tls_setting = parsed.query_pairs().any(|(k, _)| {
+            matches!(
+                k.to_ascii_lowercase().as_str(),
+                "sslmode" | "ssl-mode" | "ssl_mode" | "sslrootcert" | "ssl-ca"
+            )
+        });
+        self.backend != DbBackend::Sqlite && loopback && !tls_setting
     }
 
     /// Opens and closes a TCP connection first: a refused port fails at once with a clear

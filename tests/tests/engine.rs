@@ -444,7 +444,58 @@ async fn a_seaorm_project_is_adopted_without_rerunning(db: TestDb) {
     );
 }
 
+/// `--single-transaction`: every pending migration commits together or not at all, where DDL is
+/// transactional; refused with nothing changed where it is not (MariaDB).
+async fn single_transaction_applies_all_or_none(db: TestDb) {
+    let together = RunOptions {
+        single_transaction: true,
+        ..opts()
+    };
+    let set = MigrationSet::new(vec![table(1, "alpha"), Box::new(FailsMidway)]).unwrap();
+    let e = engine(&db, &set).await;
+    let err = e.up(&UpTarget::default(), &together).await.unwrap_err();
+    let pending = [State::Pending, State::Pending];
+    if db.backend.db_backend() == DbBackend::MySql {
+        assert!(matches!(err, EngineError::Config { .. }), "{err}");
+        assert!(err.to_string().contains("--single-transaction"), "{err}");
+        assert_eq!(
+            states(&e).await.iter().map(|s| s.1).collect::<Vec<_>>(),
+            pending
+        );
+        assert!(!db.table_names().await.contains(&"alpha".to_owned()));
+        return;
+    }
+    let EngineError::MigrationFailed {
+        completed,
+        rolled_back,
+        ..
+    } = &err
+    else {
+        panic!("expected a migration failure, got {err}");
+    };
+    assert!(completed.is_empty() && *rolled_back, "{err}");
+    let tables = db.table_names().await;
+    assert!(!tables.contains(&"alpha".to_owned()), "{tables:?}");
+    assert!(!tables.contains(&"half_done".to_owned()), "{tables:?}");
+    assert_eq!(
+        states(&e).await.iter().map(|s| s.1).collect::<Vec<_>>(),
+        pending
+    );
+    let history = e.history(None).await.unwrap();
+    assert_eq!(
+        history[0].outcome,
+        migration_engine::history::Outcome::Failed
+    );
+
+    let set = three();
+    let e = engine(&db, &set).await;
+    let report = e.up(&UpTarget::default(), &together).await.unwrap();
+    assert_eq!(report.steps.len(), 3, "{report:?}");
+    assert!(states(&e).await.iter().all(|s| s.1 == State::Applied));
+}
+
 backend_matrix!(
+    single_transaction_applies_all_or_none,
     up_down_steps_targets_and_all,
     a_changed_migration_is_modified_refused_and_repaired,
     a_migration_missing_from_the_code_is_reverted_from_stored_sql,

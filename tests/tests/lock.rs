@@ -309,7 +309,14 @@ async fn interrupted(db: TestDb, signal: &str, code: i32) {
         let next = migrate(&db, 0, &["--lock-timeout", "5", "up"]).await;
         assert_eq!(next.code, Some(4), "{next:?}");
     } else {
-        assert_eq!(ledger(&conn).await, applied(&[FIRST]));
+        // PostgreSQL commits each migration; SQLite commits a run's migrations together, so the
+        // whole interrupted run is rolled back.
+        let kept: &[&str] = if db.backend == Backend::Sqlite {
+            &[]
+        } else {
+            &[FIRST]
+        };
+        assert_eq!(ledger(&conn).await, applied(kept));
         let next = migrate(&db, 0, &["--lock-timeout", "5", "up"]).await;
         assert_eq!(next.code, Some(0), "{next:?}");
     }
@@ -321,6 +328,30 @@ async fn sigint_stops_a_run_cleanly(db: TestDb) {
 
 async fn sigterm_stops_a_run_cleanly(db: TestDb) {
     interrupted(db, "TERM", 143).await;
+}
+
+/// A replica starting while another holds the lock starts at once when nothing is pending: a
+/// no-op `up` (and `status`) reads the ledger and takes no lock. With something pending it
+/// waits for the lock like any run.
+async fn a_no_op_up_takes_no_lock(db: TestDb) {
+    let first = migrate(&db, 0, &["up", "-n", "2"]).await;
+    assert_eq!(first.code, Some(0), "{first:?}");
+
+    let held = hold_lock_outside(&db).await;
+    let waiting = migrate(&db, 0, &["--lock-timeout", "1", "up"]).await;
+    assert_eq!(waiting.code, Some(3), "{waiting:?}");
+    drop(held);
+
+    let rest = migrate(&db, 0, &["up"]).await;
+    assert_eq!(rest.code, Some(0), "{rest:?}");
+    let _held = hold_lock_outside(&db).await;
+    for args in [&["--lock-timeout", "1", "up"][..], &["status"]] {
+        let run = migrate(&db, 0, args).await;
+        assert_eq!(run.code, Some(0), "{run:?}");
+        assert!(!run.stderr.contains("waiting"), "{run:?}");
+    }
+    let conn = db.connect().await;
+    assert_eq!(ledger(&conn).await, applied(&[FIRST, SLOW, INDEX]));
 }
 
 /// A table another session keeps busy: the migration's DDL waits `--lock-timeout-ddl` and no
@@ -447,6 +478,7 @@ backend_matrix!(
     a_killed_runner_leaves_no_stale_lock,
     sigint_stops_a_run_cleanly,
     sigterm_stops_a_run_cleanly,
+    a_no_op_up_takes_no_lock,
     a_busy_table_fails_fast_with_a_ddl_lock_timeout,
     a_failed_startup_run_leaves_the_lock_free,
 );

@@ -1,3 +1,5 @@
 //! The benchmark suites, one module each.
 
+pub(crate) mod migrations;
 pub(crate) mod seeds;
+pub(crate) mod workflow;

@@ -12,7 +12,6 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::str::FromStr;
 use std::time::Instant;
 
@@ -26,6 +25,7 @@ use seeds::{Dataset, Params, Profile};
 
 use crate::Settings;
 use crate::machine;
+use crate::process::{command, median, thousands};
 use crate::servers::{Postgres, psql_env};
 
 /// The generator's seed and the day the data is generated around: fixed, so every run loads
@@ -159,24 +159,6 @@ fn write_copy_files(ds: &Dataset, dir: &Path) -> Result<std::path::PathBuf, Stri
     let path = dir.join("load.sql");
     std::fs::write(&path, script).map_err(io)?;
     Ok(path)
-}
-
-/// A command with the benchmark's environment: none of the variables the binaries read from
-/// the caller's shell.
-fn command(program: &Path) -> Command {
-    let mut cmd = Command::new(program);
-    for var in [
-        "DATABASE_URL",
-        "DATABASE_SCHEMA",
-        "MIGRATION_TABLE",
-        "MIGRATION_SCHEMA",
-        "MIGRATION_PROTECTED_URLS",
-        "APP_ENV",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.stdin(Stdio::null());
-    cmd
 }
 
 /// `migrate up` on `url`.
@@ -348,28 +330,6 @@ async fn sqlite_insert(url: &str, ds: &Dataset) -> Result<(Load, String), String
     ))
 }
 
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    match values.len() {
-        0 => 0.0,
-        n if n % 2 == 1 => values[n / 2],
-        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
-    }
-}
-
-/// `1234567` as `1,234,567`.
-fn thousands(n: f64) -> String {
-    let digits = format!("{:.0}", n.max(0.0));
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 type Backend<'a> = (&'a String, &'a Vec<Load>, &'a Vec<Load>, &'a str);
 
 /// The BENCHMARKS.md section.
@@ -397,14 +357,10 @@ fn section(s: &Settings, ds: &Dataset, backends: &[Backend]) -> String {
     let mut per_run = String::new();
     let mut ratios = Vec::new();
     for (name, seed, floor, method) in backends {
-        let mut seed_load: Vec<f64> = seed.iter().map(|l| l.load).collect();
-        let mut seed_wall: Vec<f64> = seed.iter().map(|l| l.wall).collect();
-        let mut floor_load: Vec<f64> = floor.iter().map(|l| l.load).collect();
-        let (sl, sw, fl) = (
-            median(&mut seed_load),
-            median(&mut seed_wall),
-            median(&mut floor_load),
-        );
+        let seed_load: Vec<f64> = seed.iter().map(|l| l.load).collect();
+        let seed_wall: Vec<f64> = seed.iter().map(|l| l.wall).collect();
+        let floor_load: Vec<f64> = floor.iter().map(|l| l.load).collect();
+        let (sl, sw, fl) = (median(&seed_load), median(&seed_wall), median(&floor_load));
         let (seed_rate, floor_rate) = (rows / sl.max(1e-9), rows / fl.max(1e-9));
         let ratio = seed_rate / floor_rate;
         ratios.push((name.to_string(), ratio));

@@ -134,6 +134,9 @@ pub enum Command {
         /// Apply pending migrations older than the newest applied one
         #[arg(long)]
         allow_out_of_order: bool,
+        /// Apply every pending migration in one transaction, all or none (PostgreSQL, SQLite)
+        #[arg(long)]
+        single_transaction: bool,
         /// Options of every schema change
         #[command(flatten)]
         change: Change,

@@ -127,6 +127,7 @@ async fn execute(mut cli: Cli, project: Project) -> Result<Outcome, Failure> {
         to_release: None,
         dry_run: false,
         allow_out_of_order: false,
+        single_transaction: false,
         change: args::Change::default(),
     });
     if let Command::Create {
@@ -211,6 +212,19 @@ async fn execute(mut cli: Cli, project: Project) -> Result<Outcome, Failure> {
         };
         return ctx.dispatch(command).await.map_err(fail);
     }
+    let interrupted_ledger = ledger.clone();
+    let engine = engine(conn.clone(), &project, ledger.clone());
+    // Every service start runs `up`; when nothing is pending that costs one read, no lock.
+    let ctx = Ctx {
+        cli: &cli,
+        engine: &engine,
+        target: &target,
+        project: &project,
+    };
+    if ctx.up_to_date(&command).await {
+        output::run(cli.format, &RunReport::default());
+        return Ok(Outcome::Done);
+    }
     let name = command_name(&command);
     let me = Identity::current(format!("migrate {name}"));
     let mut lock = MigrationLock::acquire(
@@ -236,14 +250,6 @@ async fn execute(mut cli: Cli, project: Project) -> Result<Outcome, Failure> {
         }
     }
     let session = session_id(&conn).await;
-    let interrupted_ledger = ledger.clone();
-    let engine = engine(conn, &project, ledger);
-    let ctx = Ctx {
-        cli: &cli,
-        engine: &engine,
-        target: &target,
-        project: &project,
-    };
     if let Some(action) = destructive_action(&command) {
         let checked = match engine.stored_environment().await {
             Ok(stored) => Guard::from_env(&target, cli.force)
@@ -433,6 +439,8 @@ async fn interrupt(
                 "a migration that had started is marked failed: inspect the schema, then run `migrate repair`",
             );
         }
+    } else if ledger.backend() == sea_orm::DbBackend::Sqlite {
+        cleanup.push("this run's migrations were rolled back (on SQLite they commit together)");
     } else {
         cleanup.push("the migration in progress was rolled back");
     }
@@ -488,6 +496,7 @@ impl Ctx<'_> {
             reason: change.reason.clone(),
             confirmed_missing: self.cli.yes,
             plan: None,
+            single_transaction: false,
         }
     }
 
@@ -541,6 +550,67 @@ impl Ctx<'_> {
         }
     }
 
+    /// What `up` is asked to reach; `None` when `--to-release` names releases that hold no
+    /// migrations, so there is nothing to apply.
+    fn up_target(
+        &self,
+        num: Option<u32>,
+        to: Option<&str>,
+        to_release: Option<&str>,
+        allow_out_of_order: bool,
+    ) -> Result<Option<UpTarget>, EngineError> {
+        let to = match to_release {
+            Some(typed) => {
+                let releases = releases(self.project)?;
+                match releases.last_migration_through(releases.get(typed)?) {
+                    Some(last) => Some(last.to_owned()),
+                    None => return Ok(None),
+                }
+            }
+            None => to.map(version_arg).transpose()?,
+        };
+        Ok(Some(UpTarget {
+            steps: num,
+            to,
+            allow_out_of_order,
+            only: None,
+        }))
+    }
+
+    /// Whether `command` is an `up` with nothing to apply, judged from one read of the ledger
+    /// without the lock. The ledger changes only under the lock, so a read in which everything
+    /// asked for is applied stays true; anything else (pending, running, a refusal) is decided
+    /// again under the lock.
+    async fn up_to_date(&self, command: &Command) -> bool {
+        let Command::Up {
+            num,
+            to,
+            to_release,
+            dry_run: false,
+            allow_out_of_order,
+            single_transaction,
+            change,
+        } = command
+        else {
+            return false;
+        };
+        match self.up_target(
+            *num,
+            to.as_deref(),
+            to_release.as_deref(),
+            *allow_out_of_order,
+        ) {
+            Ok(Some(target)) => {
+                let options = RunOptions {
+                    single_transaction: *single_transaction,
+                    ..self.options(change)
+                };
+                self.engine.up_to_date(&target, &options).await
+            }
+            Ok(None) | Err(_) => false,
+        }
+    }
+
     async fn dispatch(&self, command: Command) -> Result<Outcome, EngineError> {
         let format = self.cli.format;
         match command {
@@ -550,41 +620,27 @@ impl Ctx<'_> {
                 to_release,
                 dry_run,
                 allow_out_of_order,
+                single_transaction,
                 change,
             } => {
-                let to = match to_release {
-                    Some(typed) => {
-                        let releases = releases(self.project)?;
-                        match releases.last_migration_through(releases.get(&typed)?) {
-                            Some(last) => Some(last.to_owned()),
-                            // Releases up to it hold no migrations: nothing to apply.
-                            None => {
-                                output::run(format, &RunReport::default());
-                                return Ok(Outcome::Done);
-                            }
-                        }
-                    }
-                    None => to.as_deref().map(version_arg).transpose()?,
+                let options = RunOptions {
+                    single_transaction,
+                    ..self.options(&change)
                 };
-                let target = UpTarget {
-                    steps: num,
-                    to,
+                let Some(target) = self.up_target(
+                    num,
+                    to.as_deref(),
+                    to_release.as_deref(),
                     allow_out_of_order,
-                    only: None,
+                )?
+                else {
+                    output::run(format, &RunReport::default());
+                    return Ok(Outcome::Done);
                 };
                 if dry_run {
-                    output::script(
-                        format,
-                        &self
-                            .engine
-                            .dry_run_up(&target, &self.options(&change))
-                            .await?,
-                    );
+                    output::script(format, &self.engine.dry_run_up(&target, &options).await?);
                 } else {
-                    output::run(
-                        format,
-                        &self.engine.up(&target, &self.options(&change)).await?,
-                    );
+                    output::run(format, &self.engine.up(&target, &options).await?);
                 }
             }
             Command::Down {

@@ -1,0 +1,269 @@
+//! The migrations suite's BENCHMARKS.md section: medians, ratios to the floor, and each target
+//! checked against the figures of the same run.
+
+use std::fmt::Write as _;
+
+use super::Who;
+use crate::Settings;
+use crate::machine;
+use crate::process::median;
+
+/// What a figure measures.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Case {
+    Up { method: &'static str },
+    DownAll { method: &'static str },
+    NoOpUp { method: &'static str },
+    Status { method: &'static str },
+    Trivial { n: usize, method: &'static str },
+    BigStatus { n: usize },
+}
+
+impl Case {
+    pub fn title(&self) -> String {
+        match self {
+            Case::Up { .. } => "`up` (11 migrations)".to_owned(),
+            Case::DownAll { .. } => "`down --all`".to_owned(),
+            Case::NoOpUp { .. } => "no-op `up`".to_owned(),
+            Case::Status { .. } => "`status`".to_owned(),
+            Case::Trivial { n, .. } => format!("`up`, {n} trivial"),
+            Case::BigStatus { n } => format!("`status`, {n} applied"),
+        }
+    }
+
+    fn floor(&self) -> String {
+        match self {
+            Case::Up { method } | Case::DownAll { method } => {
+                format!("the same SQL (dry run) through {method}")
+            }
+            Case::Trivial { method, .. } => format!("the same SQL (dry run) through {method}"),
+            Case::NoOpUp { method } | Case::Status { method } => (*method).to_owned(),
+            Case::BigStatus { .. } => {
+                "`psql -c 'SELECT * FROM schema_migrations ORDER BY version'`".to_owned()
+            }
+        }
+    }
+
+    /// The most `migrate` may take, as a multiple of the floor, on PostgreSQL (and for `up`
+    /// on SQLite).
+    fn target(&self, who: Who, backend: &str) -> Option<f64> {
+        let pg = backend.starts_with("PostgreSQL");
+        match (self, who) {
+            (Case::Up { .. }, Who::Migrate) if backend.starts_with("SQLite") => Some(2.0),
+            (Case::Up { .. } | Case::DownAll { .. }, Who::Migrate) if pg => Some(1.10),
+            (Case::NoOpUp { .. } | Case::Status { .. }, Who::Migrate) if pg => Some(0.9),
+            (Case::Trivial { n: 1000, .. }, Who::Migrate) if pg => Some(3.0),
+            (Case::Trivial { n: 1000, .. }, Who::SingleTransaction) if pg => Some(1.5),
+            _ => None,
+        }
+    }
+}
+
+/// One case on one backend: every contender's samples, in seconds.
+pub(crate) struct Figure {
+    pub backend: String,
+    pub case: Case,
+    pub samples: Vec<(Who, Vec<f64>)>,
+}
+
+impl Figure {
+    pub fn new(backend: &str, case: Case) -> Self {
+        Self {
+            backend: backend.to_owned(),
+            case,
+            samples: Vec::new(),
+        }
+    }
+
+    fn median(&self, who: Who) -> Option<f64> {
+        self.samples
+            .iter()
+            .find(|(w, _)| *w == who)
+            .map(|(_, s)| median(s))
+    }
+
+    fn ratio(&self, who: Who) -> Option<f64> {
+        Some(self.median(who)? / self.median(Who::Floor)?)
+    }
+
+    fn runs(&self) -> usize {
+        self.samples.first().map_or(0, |(_, s)| s.len())
+    }
+}
+
+fn time(seconds: Option<f64>) -> String {
+    match seconds {
+        None => "–".to_owned(),
+        Some(s) if s >= 10.0 => format!("{s:.1} s"),
+        Some(s) if s >= 1.0 => format!("{s:.2} s"),
+        Some(s) => format!("{:.1} ms", s * 1000.0),
+    }
+}
+
+fn ratio(r: Option<f64>) -> String {
+    r.map_or_else(|| "–".to_owned(), |r| format!("{r:.2}×"))
+}
+
+/// A target's verdict: met when `migrate` is within its bound and not slower than the stock
+/// runner.
+struct Verdict {
+    line: String,
+    met: bool,
+}
+
+fn verdicts(figures: &[Figure]) -> Vec<Verdict> {
+    let mut out = Vec::new();
+    for f in figures {
+        for who in [Who::Migrate, Who::SingleTransaction] {
+            let (Some(bound), Some(r)) = (f.case.target(who, &f.backend), f.ratio(who)) else {
+                continue;
+            };
+            let label = if who == Who::SingleTransaction {
+                format!("{} with `--single-transaction`", f.case.title())
+            } else {
+                f.case.title()
+            };
+            out.push(Verdict {
+                line: format!(
+                    "{}, {label}: {} of the floor (target ≤ {bound:.2}×)",
+                    f.backend,
+                    ratio(Some(r))
+                ),
+                met: r <= bound,
+            });
+        }
+        if let (Some(ours), Some(stock)) = (f.median(Who::Migrate), f.median(Who::Stock)) {
+            out.push(Verdict {
+                line: format!(
+                    "{}, {}: `migrate` {} against stock SeaORM {} (target: never slower)",
+                    f.backend,
+                    f.case.title(),
+                    time(Some(ours)),
+                    time(Some(stock))
+                ),
+                met: ours <= stock,
+            });
+        }
+    }
+    out
+}
+
+/// The BENCHMARKS.md section.
+pub(crate) fn section(s: &Settings, figures: &[Figure]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "## Applying migrations\n");
+    let _ = writeln!(
+        out,
+        "Whole processes, wall time, medians; each ratio is to the floor measured in the same run, \
+         contenders taking turns. `migrate` runs with everything on: the migration lock, the \
+         ledger and its history, checksums. Stock SeaORM is `MigratorTrait` (ledger \
+         `seaql_migrations`) over the same migration modules, built as `stock-migrate` in \
+         `bench/`.\n"
+    );
+    let _ = writeln!(out, "### The reference schema (11 migrations)\n");
+    let _ = writeln!(
+        out,
+        "| backend | command | `migrate` | stock SeaORM | floor | `migrate` ÷ floor | stock ÷ floor | floor is | runs |"
+    );
+    let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---|---:|");
+    for f in figures.iter().filter(|f| {
+        matches!(
+            f.case,
+            Case::Up { .. } | Case::DownAll { .. } | Case::NoOpUp { .. } | Case::Status { .. }
+        )
+    }) {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | **{}** | {} | {} | {} |",
+            f.backend,
+            f.case.title(),
+            time(f.median(Who::Migrate)),
+            time(f.median(Who::Stock)),
+            time(f.median(Who::Floor)),
+            ratio(f.ratio(Who::Migrate)),
+            ratio(f.ratio(Who::Stock)),
+            f.case.floor(),
+            f.runs()
+        );
+    }
+    let _ = writeln!(out, "\n### Many migrations\n");
+    let _ = writeln!(
+        out,
+        "Generated migrations, each creating a one-column table (`bench/src/trivial.rs`); the \
+         floor runs their dry-run SQL, ledger writes included, in one transaction. Overhead per \
+         migration is (`migrate` − floor) ÷ migrations.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| backend | migrations | `migrate` | `--single-transaction` | stock SeaORM | floor | `migrate` ÷ floor | `--single-transaction` ÷ floor | stock ÷ floor | overhead per migration | runs |"
+    );
+    let _ = writeln!(
+        out,
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    for f in figures {
+        let Case::Trivial { n, .. } = f.case else {
+            continue;
+        };
+        let overhead = match (f.median(Who::Migrate), f.median(Who::Floor)) {
+            (Some(ours), Some(floor)) => format!("{:.2} ms", (ours - floor) * 1000.0 / n as f64),
+            _ => "–".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {n} | {} | {} | {} | {} | **{}** | **{}** | {} | {overhead} | {} |",
+            f.backend,
+            time(f.median(Who::Migrate)),
+            time(f.median(Who::SingleTransaction)),
+            time(f.median(Who::Stock)),
+            time(f.median(Who::Floor)),
+            ratio(f.ratio(Who::Migrate)),
+            ratio(f.ratio(Who::SingleTransaction)),
+            ratio(f.ratio(Who::Stock)),
+            f.runs()
+        );
+    }
+    for f in figures {
+        let Case::BigStatus { n } = f.case else {
+            continue;
+        };
+        let _ = writeln!(out, "\n### `status` with {n} applied migrations\n");
+        let _ = writeln!(
+            out,
+            "| backend | `migrate status` | stock `status` | floor | `migrate` ÷ floor | stock ÷ floor | floor is | runs |"
+        );
+        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---|---:|");
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | **{}** | {} | {} | {} |",
+            f.backend,
+            time(f.median(Who::Migrate)),
+            time(f.median(Who::Stock)),
+            time(f.median(Who::Floor)),
+            ratio(f.ratio(Who::Migrate)),
+            ratio(f.ratio(Who::Stock)),
+            f.case.floor(),
+            f.runs()
+        );
+    }
+    let _ = writeln!(out, "\n### Targets\n");
+    for v in verdicts(figures) {
+        let mark = if v.met { "met" } else { "**not met**" };
+        let _ = writeln!(out, "- {}: {mark}", v.line);
+    }
+    let _ = writeln!(out, "\nMachine: {}.  ", machine::describe());
+    let _ = writeln!(
+        out,
+        "Measured: {}.  ",
+        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC")
+    );
+    let _ = writeln!(
+        out,
+        "Reproduce: `bench/run.sh migrations` (`BENCH_RUNS` scales the runs: {} per `up`/`down` \
+         figure, {} per no-op figure at the default; `BENCH_POSTGRES_URL`, `BENCH_MARIADB_URL` \
+         name the servers; `psql`, `mariadb` and `sqlite3` must be installed).",
+        s.runs * 3,
+        s.runs * 10
+    );
+    out
+}
