@@ -29,3 +29,12 @@ pub(crate) fn describe() -> String {
         .unwrap_or_else(|_| std::env::consts::OS.to_owned());
     format!("{cpu}, {cores} cores, {memory}, {kernel}")
 }
+
+/// The lines every section ends with: the machine, when, and the command that reproduces it.
+pub(crate) fn footer(reproduce: &str) -> String {
+    format!(
+        "Machine: {}.  \nMeasured: {}.  \nReproduce: {reproduce}\n",
+        describe(),
+        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC")
+    )
+}

@@ -3,33 +3,77 @@
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use url::Url;
 
-/// A PostgreSQL server where the benchmark may create databases.
-pub(crate) struct Postgres {
-    admin: DatabaseConnection,
-    admin_url: Url,
+/// Which server a [`Server`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Postgres,
+    MariaDb,
 }
 
-impl Postgres {
-    /// Connects to the admin URL.
-    pub async fn connect(admin_url: &str) -> Result<Self, String> {
-        let parsed = Url::parse(admin_url).map_err(|e| format!("bad PostgreSQL URL: {e}"))?;
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Postgres => "PostgreSQL",
+            Kind::MariaDb => "MariaDB",
+        }
+    }
+}
+
+/// A database server where the benchmark may create databases.
+pub(crate) struct Server {
+    admin: DatabaseConnection,
+    admin_url: Url,
+    kind: Kind,
+}
+
+/// A PostgreSQL [`Server`].
+pub(crate) type Postgres = Server;
+/// A MariaDB/MySQL [`Server`].
+pub(crate) type MariaDb = Server;
+
+impl Server {
+    /// Connects to a PostgreSQL admin URL.
+    pub async fn postgres(admin_url: &str) -> Result<Self, String> {
+        Self::connect(admin_url, Kind::Postgres).await
+    }
+
+    /// Connects to a MariaDB/MySQL admin URL.
+    pub async fn mariadb(admin_url: &str) -> Result<Self, String> {
+        Self::connect(admin_url, Kind::MariaDb).await
+    }
+
+    async fn connect(admin_url: &str, kind: Kind) -> Result<Self, String> {
+        let name = kind.name();
+        let parsed = Url::parse(admin_url).map_err(|e| format!("bad {name} URL: {e}"))?;
         let admin = Database::connect(admin_url).await.map_err(|e| {
+            let var = match kind {
+                Kind::Postgres => "BENCH_POSTGRES_URL",
+                Kind::MariaDb => "BENCH_MARIADB_URL",
+            };
             format!(
-                "cannot connect to PostgreSQL at {}: {e}; set BENCH_POSTGRES_URL",
+                "cannot connect to {name} at {}: {e}; set {var}",
                 redacted(&parsed)
             )
         })?;
         Ok(Self {
             admin,
             admin_url: parsed,
+            kind,
         })
+    }
+
+    fn quoted(&self, name: &str) -> String {
+        match self.kind {
+            Kind::Postgres => format!("\"{name}\""),
+            Kind::MariaDb => format!("`{name}`"),
+        }
     }
 
     /// Creates database `name` (dropping a leftover of that name first); returns its URL.
     pub async fn create(&self, name: &str) -> Result<String, String> {
         self.drop(name).await?;
         self.admin
-            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .execute_unprepared(&format!("CREATE DATABASE {}", self.quoted(name)))
             .await
             .map_err(|e| format!("cannot create database {name}: {e}"))?;
         let mut url = self.admin_url.clone();
@@ -37,30 +81,42 @@ impl Postgres {
         Ok(url.to_string())
     }
 
-    /// Drops database `name`, disconnecting whoever still uses it.
+    /// Drops database `name`, disconnecting whoever still uses it (PostgreSQL).
     pub async fn drop(&self, name: &str) -> Result<(), String> {
+        let force = if self.kind == Kind::Postgres {
+            " WITH (FORCE)"
+        } else {
+            ""
+        };
         self.admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .execute_unprepared(&format!(
+                "DROP DATABASE IF EXISTS {}{force}",
+                self.quoted(name)
+            ))
             .await
             .map(drop)
             .map_err(|e| format!("cannot drop database {name}: {e}"))
     }
 
-    /// The server's version string.
+    /// The server's name and version.
     pub async fn version(&self) -> String {
+        let (backend, sql) = match self.kind {
+            Kind::Postgres => (sea_orm::DbBackend::Postgres, "SHOW server_version"),
+            Kind::MariaDb => (sea_orm::DbBackend::MySql, "SELECT VERSION()"),
+        };
+        let name = self.kind.name();
         let row = self
             .admin
-            .query_one_raw(sea_orm::Statement::from_string(
-                sea_orm::DbBackend::Postgres,
-                "SHOW server_version",
-            ))
+            .query_one_raw(sea_orm::Statement::from_string(backend, sql))
             .await;
-        match row {
-            Ok(Some(row)) => row
-                .try_get_by_index::<String>(0)
-                .map(|v| format!("PostgreSQL {v}"))
-                .unwrap_or_else(|_| "PostgreSQL".to_owned()),
-            _ => "PostgreSQL".to_owned(),
+        match row
+            .ok()
+            .flatten()
+            .and_then(|r| r.try_get_by_index::<String>(0).ok())
+        {
+            // MariaDB appends its distribution: `10.11.19-MariaDB-0+deb12u1`.
+            Some(v) => format!("{name} {}", v.split("-MariaDB").next().unwrap_or(&v)),
+            None => name.to_owned(),
         }
     }
 }
@@ -95,71 +151,6 @@ fn redacted(url: &Url) -> String {
         let _ = url.set_password(Some("***"));
     }
     url.to_string()
-}
-
-/// A MariaDB (or MySQL) server where the benchmark may create databases.
-pub(crate) struct MariaDb {
-    admin: DatabaseConnection,
-    admin_url: Url,
-}
-
-impl MariaDb {
-    /// Connects to the admin URL.
-    pub async fn connect(admin_url: &str) -> Result<Self, String> {
-        let parsed = Url::parse(admin_url).map_err(|e| format!("bad MariaDB URL: {e}"))?;
-        let admin = Database::connect(admin_url).await.map_err(|e| {
-            format!(
-                "cannot connect to MariaDB at {}: {e}; set BENCH_MARIADB_URL",
-                redacted(&parsed)
-            )
-        })?;
-        Ok(Self {
-            admin,
-            admin_url: parsed,
-        })
-    }
-
-    /// Creates database `name` (dropping a leftover of that name first); returns its URL.
-    pub async fn create(&self, name: &str) -> Result<String, String> {
-        self.drop(name).await?;
-        self.admin
-            .execute_unprepared(&format!("CREATE DATABASE `{name}`"))
-            .await
-            .map_err(|e| format!("cannot create database {name}: {e}"))?;
-        let mut url = self.admin_url.clone();
-        url.set_path(&format!("/{name}"));
-        Ok(url.to_string())
-    }
-
-    /// Drops database `name`.
-    pub async fn drop(&self, name: &str) -> Result<(), String> {
-        self.admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS `{name}`"))
-            .await
-            .map(drop)
-            .map_err(|e| format!("cannot drop database {name}: {e}"))
-    }
-
-    /// The server's version string.
-    pub async fn version(&self) -> String {
-        let row = self
-            .admin
-            .query_one_raw(sea_orm::Statement::from_string(
-                sea_orm::DbBackend::MySql,
-                "SELECT VERSION()",
-            ))
-            .await;
-        match row {
-            Ok(Some(row)) => row
-                .try_get_by_index::<String>(0)
-                .map(|v| {
-                    let v = v.split('-').next().unwrap_or(&v).to_owned();
-                    format!("MariaDB {v}")
-                })
-                .unwrap_or_else(|_| "MariaDB".to_owned()),
-            _ => "MariaDB".to_owned(),
-        }
-    }
 }
 
 /// The arguments and variables the `mariadb` client needs to connect to `url`; the password

@@ -62,7 +62,7 @@ pub(crate) async fn run(s: &Settings) -> Result<String, String> {
     let files = tempfile::tempdir().map_err(|e| format!("cannot make a directory: {e}"))?;
     let script = write_copy_files(&ds, files.path())?;
 
-    let pg = Postgres::connect(&s.postgres_url).await?;
+    let pg = Postgres::postgres(&s.postgres_url).await?;
     let pg_version = pg.version().await;
     let name = format!("bench_seeds_{}", std::process::id());
     let (mut pg_seed, mut pg_floor) = (Vec::new(), Vec::new());
@@ -402,16 +402,9 @@ fn section(s: &Settings, ds: &Dataset, backends: &[Backend]) -> String {
         );
     }
     let _ = writeln!(out, "\nPer run:\n\n{per_run}");
-    let _ = writeln!(out, "Machine: {}.  ", machine::describe());
-    let _ = writeln!(
-        out,
-        "Measured: {} UTC.  ",
-        chrono::Utc::now().format("%Y-%m-%d %H:%M")
-    );
-    let _ = writeln!(
-        out,
-        "Reproduce: `bench/run.sh seeds` (`BENCH_RUNS`, `BENCH_SCALE` and `BENCH_POSTGRES_URL` \
-         change the runs, the scale and the server; `psql` must be installed)."
-    );
+    out.push_str(&machine::footer(
+        "`bench/run.sh seeds` (`BENCH_RUNS`, `BENCH_SCALE` and `BENCH_POSTGRES_URL` change the \
+         runs, the scale and the server; `psql` must be installed).",
+    ));
     out
 }

@@ -41,7 +41,7 @@ pub(crate) async fn run(s: &Settings) -> Result<String, String> {
     ]))?;
 
     let dir = tempfile::tempdir().map_err(|e| format!("cannot make a directory: {e}"))?;
-    let pg = Postgres::connect(&s.postgres_url).await?;
+    let pg = Postgres::postgres(&s.postgres_url).await?;
     let name = format!("bench_workflow_{}", std::process::id());
     let pg_url = pg.create(&name).await?;
     let sqlite_url = format!(
@@ -111,16 +111,9 @@ pub(crate) async fn run(s: &Settings) -> Result<String, String> {
          Only the `migration` crate and its `migrate` binary are rebuilt: the engine and the \
          entities are separate crates.\n"
     );
-    let _ = writeln!(out, "Machine: {}.  ", machine::describe());
-    let _ = writeln!(
-        out,
-        "Measured: {}.  ",
-        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC")
-    );
-    let _ = writeln!(
-        out,
-        "Reproduce: `bench/run.sh workflow` (no `.env` in the checkout; `BENCH_POSTGRES_URL` names \
-         the server)."
-    );
+    out.push_str(&machine::footer(
+        "`bench/run.sh workflow` (no `.env` in the checkout; `BENCH_POSTGRES_URL` names the \
+         server).",
+    ));
     Ok(out)
 }

@@ -56,8 +56,8 @@ struct Suite<'a> {
 /// Runs the suite and returns its BENCHMARKS.md section.
 pub(crate) async fn run(s: &Settings) -> Result<String, String> {
     let dir = tempfile::tempdir().map_err(|e| format!("cannot make a directory: {e}"))?;
-    let pg = Postgres::connect(&s.postgres_url).await?;
-    let maria = MariaDb::connect(&s.mariadb_url).await?;
+    let pg = Postgres::postgres(&s.postgres_url).await?;
+    let maria = MariaDb::mariadb(&s.mariadb_url).await?;
     let sqlite_version = sqlite_version()?;
     let backends = [
         Db::Postgres(&pg, pg.version().await),

@@ -251,19 +251,13 @@ pub(crate) fn section(s: &Settings, figures: &[Figure]) -> String {
         let mark = if v.met { "met" } else { "**not met**" };
         let _ = writeln!(out, "- {}: {mark}", v.line);
     }
-    let _ = writeln!(out, "\nMachine: {}.  ", machine::describe());
-    let _ = writeln!(
-        out,
-        "Measured: {}.  ",
-        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC")
-    );
-    let _ = writeln!(
-        out,
-        "Reproduce: `bench/run.sh migrations` (`BENCH_RUNS` scales the runs: {} per `up`/`down` \
-         figure, {} per no-op figure at the default; `BENCH_POSTGRES_URL`, `BENCH_MARIADB_URL` \
-         name the servers; `psql`, `mariadb` and `sqlite3` must be installed).",
+    out.push('\n');
+    out.push_str(&machine::footer(&format!(
+        "`bench/run.sh migrations` (`BENCH_RUNS` scales the runs: {} per `up`/`down` figure, {} \
+         per no-op figure here; `BENCH_POSTGRES_URL` and `BENCH_MARIADB_URL` name the servers; \
+         `psql`, `mariadb` and `sqlite3` must be installed).",
         s.runs * 3,
         s.runs * 10
-    );
+    )));
     out
 }
