@@ -153,11 +153,12 @@ fn redacted(url: &Url) -> String {
     url.to_string()
 }
 
+/// Command-line arguments, and environment variables, for a client.
+pub(crate) type ClientArgs = (Vec<String>, Vec<(&'static str, String)>);
+
 /// The arguments and variables the `mariadb` client needs to connect to `url`; the password
 /// goes in `MYSQL_PWD`, never on the command line.
-pub(crate) fn mariadb_args(
-    url: &str,
-) -> Result<(Vec<String>, Vec<(&'static str, String)>), String> {
+pub(crate) fn mariadb_args(url: &str) -> Result<ClientArgs, String> {
     let url = Url::parse(url).map_err(|e| format!("bad MariaDB URL: {e}"))?;
     let mut args = vec![
         "--protocol=TCP".to_owned(),

@@ -9,36 +9,36 @@ use crate::process::command;
 use crate::servers::{MariaDb, Postgres, mariadb_args, psql_env};
 
 /// A backend the suite measures on.
-pub(crate) enum Db<'a> {
+pub(crate) enum Backend<'a> {
     Postgres(&'a Postgres, String),
     MariaDb(&'a MariaDb, String),
     /// A directory for database files, and SQLite's version.
     Sqlite(PathBuf, String),
 }
 
-impl Db<'_> {
+impl Backend<'_> {
     /// The backend and its version, for the tables.
     pub fn label(&self) -> &str {
         match self {
-            Db::Postgres(_, v) | Db::MariaDb(_, v) | Db::Sqlite(_, v) => v,
+            Backend::Postgres(_, v) | Backend::MariaDb(_, v) | Backend::Sqlite(_, v) => v,
         }
     }
 
     /// Short name, for progress lines.
     pub fn short(&self) -> &'static str {
         match self {
-            Db::Postgres(..) => "postgres",
-            Db::MariaDb(..) => "mariadb",
-            Db::Sqlite(..) => "sqlite",
+            Backend::Postgres(..) => "postgres",
+            Backend::MariaDb(..) => "mariadb",
+            Backend::Sqlite(..) => "sqlite",
         }
     }
 
     /// A new empty database called `name` (replacing one of that name); returns its URL.
     pub async fn create(&self, name: &str) -> Result<String, String> {
         match self {
-            Db::Postgres(pg, _) => pg.create(name).await,
-            Db::MariaDb(maria, _) => maria.create(name).await,
-            Db::Sqlite(dir, _) => {
+            Backend::Postgres(pg, _) => pg.create(name).await,
+            Backend::MariaDb(maria, _) => maria.create(name).await,
+            Backend::Sqlite(dir, _) => {
                 self.drop(name).await?;
                 Ok(format!(
                     "sqlite://{}?mode=rwc",
@@ -51,9 +51,9 @@ impl Db<'_> {
     /// Drops database `name`.
     pub async fn drop(&self, name: &str) -> Result<(), String> {
         match self {
-            Db::Postgres(pg, _) => pg.drop(name).await,
-            Db::MariaDb(maria, _) => maria.drop(name).await,
-            Db::Sqlite(dir, _) => {
+            Backend::Postgres(pg, _) => pg.drop(name).await,
+            Backend::MariaDb(maria, _) => maria.drop(name).await,
+            Backend::Sqlite(dir, _) => {
                 for suffix in ["db", "db-journal", "db-wal", "db-shm", "db.lock"] {
                     let _ = std::fs::remove_file(dir.join(format!("{name}.{suffix}")));
                 }
@@ -65,18 +65,18 @@ impl Db<'_> {
     /// How the floor runs a script, for the tables.
     pub fn script_method(&self) -> &'static str {
         match self {
-            Db::Postgres(..) => "`psql -1 -f` (one transaction)",
-            Db::MariaDb(..) => "`mariadb` reading the script",
-            Db::Sqlite(..) => "`sqlite3` (one transaction)",
+            Backend::Postgres(..) => "`psql -1 -f` (one transaction)",
+            Backend::MariaDb(..) => "`mariadb` reading the script",
+            Backend::Sqlite(..) => "`sqlite3` (one transaction)",
         }
     }
 
     /// The one-query floor, for the tables.
     pub fn query_method(&self) -> &'static str {
         match self {
-            Db::Postgres(..) => "`psql -c 'select 1'`",
-            Db::MariaDb(..) => "`mariadb -e 'select 1'`",
-            Db::Sqlite(..) => "`sqlite3 FILE 'select 1'`",
+            Backend::Postgres(..) => "`psql -c 'select 1'`",
+            Backend::MariaDb(..) => "`mariadb -e 'select 1'`",
+            Backend::Sqlite(..) => "`sqlite3 FILE 'select 1'`",
         }
     }
 
@@ -85,13 +85,13 @@ impl Db<'_> {
     pub fn script(&self, statements: &[String]) -> String {
         let mut out = String::new();
         match self {
-            Db::Postgres(..) => {
+            Backend::Postgres(..) => {
                 for s in statements {
                     out.push_str(s);
                     out.push_str(";\n");
                 }
             }
-            Db::Sqlite(..) => {
+            Backend::Sqlite(..) => {
                 out.push_str("BEGIN;\n");
                 for s in statements {
                     out.push_str(s);
@@ -99,7 +99,7 @@ impl Db<'_> {
                 }
                 out.push_str("COMMIT;\n");
             }
-            Db::MariaDb(..) => {
+            Backend::MariaDb(..) => {
                 // Trigger bodies hold `;`, so statements end with a delimiter of their own.
                 out.push_str("DELIMITER //\n");
                 for s in statements {
@@ -117,7 +117,7 @@ impl Db<'_> {
             File::open(script).map_err(|e| format!("cannot read {}: {e}", script.display()))?;
         let mut cmd = self.client(url, None)?;
         cmd.stdin(Stdio::from(input));
-        if let Db::Postgres(..) = self {
+        if let Backend::Postgres(..) = self {
             cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-1", "-f", "-"]);
         }
         Ok(cmd)
@@ -130,7 +130,7 @@ impl Db<'_> {
 
     fn client(&self, url: &str, sql: Option<&str>) -> Result<Command, String> {
         match self {
-            Db::Postgres(..) => {
+            Backend::Postgres(..) => {
                 let mut cmd = command(Path::new("psql"));
                 for (var, value) in psql_env(url)? {
                     cmd.env(var, value);
@@ -140,7 +140,7 @@ impl Db<'_> {
                 }
                 Ok(cmd)
             }
-            Db::MariaDb(..) => {
+            Backend::MariaDb(..) => {
                 let (args, env) = mariadb_args(url)?;
                 let mut cmd = command(Path::new("mariadb"));
                 cmd.args(args).envs(env);
@@ -149,7 +149,7 @@ impl Db<'_> {
                 }
                 Ok(cmd)
             }
-            Db::Sqlite(..) => {
+            Backend::Sqlite(..) => {
                 let file = url
                     .trim_start_matches("sqlite://")
                     .split('?')

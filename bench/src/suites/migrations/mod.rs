@@ -20,7 +20,7 @@ use std::process::Command;
 use crate::Settings;
 use crate::process::{command, median, stdout_of, timed};
 use crate::servers::{MariaDb, Postgres};
-use databases::Db;
+use databases::Backend;
 pub(crate) use report::Figure;
 
 /// Who is measured: our `migrate`, SeaORM's own runner, or the floor.
@@ -33,11 +33,16 @@ pub(crate) enum Who {
     Floor,
 }
 
+/// What prepares a contender's database on a URL, untimed.
+type Setup<'a> = Box<dyn Fn(&str) -> Result<(), String> + 'a>;
+/// The timed command on a URL.
+type Run<'a> = Box<dyn Fn(&str) -> Result<Command, String> + 'a>;
+
 /// One measured program: what prepares its database (untimed) and what is timed.
 struct Contender<'a> {
     who: Who,
-    setup: Box<dyn Fn(&str) -> Result<(), String> + 'a>,
-    run: Box<dyn Fn(&str) -> Result<Command, String> + 'a>,
+    setup: Setup<'a>,
+    run: Run<'a>,
 }
 
 /// Which migrations a binary runs.
@@ -60,9 +65,9 @@ pub(crate) async fn run(s: &Settings) -> Result<String, String> {
     let maria = MariaDb::mariadb(&s.mariadb_url).await?;
     let sqlite_version = sqlite_version()?;
     let backends = [
-        Db::Postgres(&pg, pg.version().await),
-        Db::MariaDb(&maria, maria.version().await),
-        Db::Sqlite(dir.path().to_path_buf(), sqlite_version),
+        Backend::Postgres(&pg, pg.version().await),
+        Backend::MariaDb(&maria, maria.version().await),
+        Backend::Sqlite(dir.path().to_path_buf(), sqlite_version),
     ];
     let suite = Suite {
         s,
@@ -72,7 +77,10 @@ pub(crate) async fn run(s: &Settings) -> Result<String, String> {
     for db in &backends {
         figures.extend(suite.reference(db).await?);
     }
-    for db in backends.iter().filter(|db| !matches!(db, Db::MariaDb(..))) {
+    for db in backends
+        .iter()
+        .filter(|db| !matches!(db, Backend::MariaDb(..)))
+    {
         for n in [1, 100, 1000] {
             figures.extend(suite.trivial(db, n).await?);
         }
@@ -147,7 +155,7 @@ impl<'a> Suite<'a> {
 
     fn write_script(
         &self,
-        db: &Db<'_>,
+        db: &Backend<'_>,
         name: &str,
         statements: &[String],
     ) -> Result<PathBuf, String> {
@@ -161,7 +169,7 @@ impl<'a> Suite<'a> {
     /// contender's setup when `fresh`, else each contender prepares one database once.
     async fn measure(
         &self,
-        db: &Db<'_>,
+        db: &Backend<'_>,
         contenders: &[Contender<'_>],
         runs: usize,
         fresh: bool,
@@ -201,7 +209,7 @@ impl<'a> Suite<'a> {
 
 /// The figure of one case, its medians logged as they come.
 fn figure(
-    db: &Db<'_>,
+    db: &Backend<'_>,
     case: report::Case,
     contenders: &[Contender<'_>],
     samples: Vec<Vec<f64>>,
@@ -222,7 +230,7 @@ fn figure(
 
 impl Suite<'_> {
     /// The reference schema: `up`, `down --all`, a no-op `up` and `status`.
-    async fn reference(&self, db: &Db<'_>) -> Result<Vec<Figure>, String> {
+    async fn reference(&self, db: &Backend<'_>) -> Result<Vec<Figure>, String> {
         let mut figures = Vec::new();
         let set = Set::Reference;
         let runs = self.s.runs * 3;
@@ -338,7 +346,7 @@ impl Suite<'_> {
 
     /// `n` generated migrations: our `up`, with `--single-transaction`, the stock runner's, and
     /// their dry-run SQL through the client.
-    async fn trivial(&self, db: &Db<'_>, n: usize) -> Result<Vec<Figure>, String> {
+    async fn trivial(&self, db: &Backend<'_>, n: usize) -> Result<Vec<Figure>, String> {
         let mut figures = Vec::new();
         let set = Set::Trivial(n);
         let scratch = format!("bench_migrations_{}_dry", std::process::id());
@@ -386,7 +394,7 @@ impl Suite<'_> {
     }
 
     /// `status` with `n` applied migrations, against the client reading the whole ledger.
-    async fn big_status(&self, db: &Db<'_>, n: usize) -> Result<Vec<Figure>, String> {
+    async fn big_status(&self, db: &Backend<'_>, n: usize) -> Result<Vec<Figure>, String> {
         let mut figures = Vec::new();
         let set = Set::Trivial(n);
         let contenders = [
