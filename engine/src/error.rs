@@ -121,9 +121,10 @@ pub enum EngineError {
         versions: Vec<String>,
     },
 
-    /// A migration is marked failed or still running in the ledger (MySQL/MariaDB).
+    /// A migration is marked failed or still running in the ledger: it ran outside a
+    /// transaction (MySQL/MariaDB, or `use_transaction() == Some(false)`) and did not complete.
     #[error(
-        "migration {migration} is {state}: MySQL/MariaDB committed part of its DDL before it stopped; inspect the schema, then run `migrate repair --mark-applied {version}` or `migrate repair --remove {version}`"
+        "migration {migration} {what}; inspect the schema, then run `migrate repair --mark-applied {version}` if it completed or `migrate repair --remove {version}` if it did not"
     )]
     Dirty {
         /// `version_name`.
@@ -132,6 +133,9 @@ pub enum EngineError {
         version: String,
         /// `failed` or `running`.
         state: String,
+        /// What happened to it, as the ledger says: failed with an error, interrupted, or
+        /// still running.
+        what: String,
     },
 
     /// Pending migrations older than the newest applied one.
@@ -166,16 +170,19 @@ pub enum EngineError {
         versions: Vec<String>,
     },
 
-    /// A missing migration has no stored `down` SQL (adopted from `seaql_migrations`, or
-    /// irreversible).
+    /// A missing migration has no stored `down` SQL (adopted from `seaql_migrations`, a `down`
+    /// that reads data and so rendered only in part, or irreversible).
     #[error(
-        "migration {migration} is not in the code and no `down` SQL was stored for it; check out the branch that has it, or remove its row with `migrate repair --remove {version}`"
+        "migration {migration} is not in the code and no `down` SQL was stored for it{}; check out the branch that has it, or remove its row with `migrate repair --remove {version}`",
+        .why.as_ref().map(|w| format!(" (its `down` {w})")).unwrap_or_default()
     )]
     MissingWithoutDown {
         /// `version_name`.
         migration: String,
         /// The bare version.
         version: String,
+        /// Why nothing was stored, as the ledger recorded it.
+        why: Option<String>,
     },
 
     /// A destructive command was run without a terminal and without `--yes`.
@@ -241,16 +248,20 @@ pub enum EngineError {
         source: DbErr,
     },
 
-    /// Rendering a migration without a database failed.
-    #[error("cannot render migration {migration} ({direction}): {source}")]
-    Render {
+    /// A migration's code panicked while running. It is treated as any failure: rolled back
+    /// where its transaction allows, marked failed where it ran outside one.
+    #[error("migration {migration} panicked during {direction}: {message}{}", rollback_note(.rolled_back))]
+    MigrationPanicked {
         /// `version_name`.
         migration: String,
         /// `up` or `down`.
         direction: &'static str,
-        /// The error the migration returned.
-        #[source]
-        source: DbErr,
+        /// Whether the migration left nothing behind.
+        rolled_back: bool,
+        /// Migrations completed before it in the same run.
+        completed: Vec<String>,
+        /// The panic's message.
+        message: String,
     },
 
     /// Creating a new migration module failed.

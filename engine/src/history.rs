@@ -87,9 +87,14 @@ pub struct HistoryEntry {
     /// The consolidated migration that applied or reverted it together with the rest of its
     /// run, if any.
     pub via: Option<String>,
+    /// The statements the migration's code sent on the real connection during this apply or
+    /// revert, in order, with their values inlined (the failing one last, for a failure):
+    /// an exact audit of the run, whether or not the migration could be rendered beforehand.
+    /// Empty for entries that ran no code (repairs, adoptions).
+    pub statements: Vec<String>,
 }
 
-const COLUMNS: [&str; 13] = [
+const COLUMNS: [&str; 14] = [
     "version",
     "name",
     "action",
@@ -103,6 +108,7 @@ const COLUMNS: [&str; 13] = [
     "plan",
     "release",
     "via",
+    "statements",
 ];
 
 /// `CREATE TABLE IF NOT EXISTS` for the history, named `<ledger>_history`.
@@ -156,6 +162,7 @@ pub fn create_table(ledger: &Ledger) -> TableCreateStatement {
         .col(ColumnDef::new(Alias::new("plan")).string_len(100).null())
         .col(ColumnDef::new(Alias::new("release")).string_len(64).null())
         .col(ColumnDef::new(Alias::new("via")).string_len(255).null())
+        .col(text("statements"))
         .to_owned()
 }
 
@@ -164,7 +171,7 @@ pub fn insert(ledger: &Ledger, entry: &HistoryEntry) -> InsertStatement {
     Query::insert()
         .into_table(ledger.companion("history"))
         .columns(COLUMNS.map(Alias::new))
-        .values_panic(<[Value; 13]>::map(
+        .values_panic(<[Value; 14]>::map(
             [
                 entry.version.clone().into(),
                 entry.name.clone().into(),
@@ -183,6 +190,9 @@ pub fn insert(ledger: &Ledger, entry: &HistoryEntry) -> InsertStatement {
                 entry.plan.clone().into(),
                 entry.release.clone().into(),
                 entry.via.clone().into(),
+                (!entry.statements.is_empty())
+                    .then(|| crate::ledger::encode_statements(&entry.statements))
+                    .into(),
             ],
             Expr::val,
         ))
@@ -233,6 +243,10 @@ pub async fn read<C: ConnectionTrait>(
                 plan: row.try_get("", "plan")?,
                 release: row.try_get("", "release")?,
                 via: row.try_get("", "via")?,
+                statements: row
+                    .try_get::<Option<String>>("", "statements")?
+                    .and_then(|s| serde_json::from_str(&s).ok())
+                    .unwrap_or_default(),
             })
         })
         .collect()

@@ -75,6 +75,14 @@ pub struct LedgerRow {
     /// such a row is `squashed`, and is reverted with the others through that migration's
     /// `down`.
     pub via: Option<String>,
+    /// Where rendering of the `up` stopped, for a migration that reads data: its checksum covers
+    /// only the statements before that point, so edits past it are not detected. `None` when
+    /// the `up` rendered completely.
+    pub render_stop: Option<String>,
+    /// Why no `down` SQL is stored ([`LedgerRow::down_sql`] is `None`): the `down` reads data and
+    /// rendered only in part, or the migration has no `down`. Such a migration can be reverted
+    /// only from its code.
+    pub down_stop: Option<String>,
 }
 
 impl LedgerRow {
@@ -84,6 +92,20 @@ impl LedgerRow {
             .as_deref()
             .and_then(|s| serde_json::from_str(s).ok())
     }
+}
+
+/// What rendering a migration puts in its ledger row: the checksum and how far it reaches, and
+/// the `down` SQL or why there is none.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rendered {
+    /// [`LedgerRow::checksum`].
+    pub checksum: String,
+    /// [`LedgerRow::render_stop`].
+    pub render_stop: Option<String>,
+    /// [`LedgerRow::down_sql`].
+    pub down_sql: Option<String>,
+    /// [`LedgerRow::down_stop`].
+    pub down_stop: Option<String>,
 }
 
 /// Encodes `down` statements for [`LedgerRow::down_sql`].
@@ -113,9 +135,11 @@ mod col {
     pub const ENVIRONMENT: &str = "environment";
     pub const PLAN: &str = "plan";
     pub const VIA: &str = "via";
+    pub const RENDER_STOP: &str = "render_stop";
+    pub const DOWN_STOP: &str = "down_stop";
 }
 
-const COLUMNS: [&str; 13] = [
+const COLUMNS: [&str; 15] = [
     col::VERSION,
     col::NAME,
     col::CHECKSUM,
@@ -129,6 +153,8 @@ const COLUMNS: [&str; 13] = [
     col::ENVIRONMENT,
     col::PLAN,
     col::VIA,
+    col::RENDER_STOP,
+    col::DOWN_STOP,
 ];
 
 impl Ledger {
@@ -223,6 +249,8 @@ impl Ledger {
             )
             .col(ColumnDef::new(Alias::new(col::PLAN)).string_len(100).null())
             .col(ColumnDef::new(Alias::new(col::VIA)).string_len(255).null())
+            .col(text(col::RENDER_STOP))
+            .col(text(col::DOWN_STOP))
             .to_owned()
     }
 
@@ -270,6 +298,8 @@ impl Ledger {
             environment: row.try_get("", col::ENVIRONMENT)?,
             plan: row.try_get("", col::PLAN)?,
             via: row.try_get("", col::VIA)?,
+            render_stop: row.try_get("", col::RENDER_STOP)?,
+            down_stop: row.try_get("", col::DOWN_STOP)?,
         })
     }
 
@@ -278,7 +308,7 @@ impl Ledger {
         Query::insert()
             .into_table(self.me())
             .columns(COLUMNS.map(Alias::new))
-            .values_panic(<[Value; 13]>::map(
+            .values_panic(<[Value; 15]>::map(
                 [
                     row.version.clone().into(),
                     row.name.clone().into(),
@@ -293,6 +323,8 @@ impl Ledger {
                     row.environment.clone().into(),
                     row.plan.clone().into(),
                     row.via.clone().into(),
+                    row.render_stop.clone().into(),
+                    row.down_stop.clone().into(),
                 ],
                 Expr::val,
             ))
@@ -331,16 +363,13 @@ impl Ledger {
     }
 
     /// Re-records a checksum (and the `down` SQL rendered with it) after a deliberate change.
-    pub fn set_checksum(
-        &self,
-        version: &str,
-        checksum: &str,
-        down_sql: Option<String>,
-    ) -> UpdateStatement {
+    pub fn set_checksum(&self, version: &str, rendered: &Rendered) -> UpdateStatement {
         Query::update()
             .table(self.me())
-            .value(Alias::new(col::CHECKSUM), checksum)
-            .value(Alias::new(col::DOWN_SQL), down_sql)
+            .value(Alias::new(col::CHECKSUM), rendered.checksum.clone())
+            .value(Alias::new(col::RENDER_STOP), rendered.render_stop.clone())
+            .value(Alias::new(col::DOWN_SQL), rendered.down_sql.clone())
+            .value(Alias::new(col::DOWN_STOP), rendered.down_stop.clone())
             .and_where(Expr::col(Alias::new(col::VERSION)).eq(version))
             .to_owned()
     }

@@ -37,6 +37,7 @@
 
 pub mod adopt;
 pub mod backend;
+pub mod capture;
 pub mod checksum;
 pub mod cli;
 pub mod deps;

@@ -53,6 +53,9 @@ pub struct CodeMigration {
     /// The consolidated migration that covers it in the code, with that migration's checksum:
     /// what a `squashed` row of it is checked against.
     pub squash: Option<(String, String)>,
+    /// Where rendering its `up` stopped, when it reads data: the checksum covers the statements
+    /// before that point only.
+    pub render_stop: Option<String>,
 }
 
 /// One line of status: a migration from the code, the ledger, or both.
@@ -76,6 +79,27 @@ impl Entry {
         format!("{}_{}", self.version, self.name)
     }
 }
+
+/// What a `failed` or `running` row means, in words, from its state and recorded error.
+fn dirty_description(running: bool, error: Option<&str>) -> String {
+    match (running, error) {
+        (true, _) => "is running: another runner started it and has not completed it, and it \
+                      ran outside a transaction"
+            .to_owned(),
+        (false, Some(e)) if e.starts_with(INTERRUPTED) => format!(
+            "was interrupted ({e}): it ran outside a transaction, so part of it may be committed"
+        ),
+        (false, Some(e)) => {
+            format!("failed ({e}): it ran outside a transaction, so part of it may be committed")
+        }
+        (false, None) => {
+            "failed: it ran outside a transaction, so part of it may be committed".to_owned()
+        }
+    }
+}
+
+/// How the error of a row whose runner stopped before completing it begins.
+pub const INTERRUPTED: &str = "interrupted";
 
 /// Joins ledger and code into one list in version order.
 pub fn classify(rows: &[LedgerRow], code: &[CodeMigration]) -> Vec<Entry> {
@@ -161,20 +185,13 @@ pub enum DownTarget {
 
 fn refuse_dirty_or_modified(entries: &[Entry]) -> Result<()> {
     if let Some(e) = entries.iter().find(|e| e.state == State::Failed) {
+        let running = e.row.as_ref().is_some_and(|r| r.state == RowState::Running);
+        let error = e.row.as_ref().and_then(|r| r.error.clone());
         return Err(EngineError::Dirty {
             migration: e.label(),
             version: e.version.clone(),
-            state: e
-                .row
-                .as_ref()
-                .map_or("failed", |r| {
-                    if r.state == RowState::Running {
-                        "running"
-                    } else {
-                        "failed"
-                    }
-                })
-                .to_owned(),
+            state: if running { "running" } else { "failed" }.to_owned(),
+            what: dirty_description(running, error.as_deref()),
         });
     }
     let modified: Vec<String> = entries
@@ -441,6 +458,7 @@ mod tests {
                 name: format!("m{v}"),
                 checksum: format!("sum{v}"),
                 squash: None,
+                render_stop: None,
             })
             .collect()
     }
@@ -460,6 +478,8 @@ mod tests {
             environment: None,
             plan: None,
             via: None,
+            render_stop: None,
+            down_stop: None,
         }
     }
 

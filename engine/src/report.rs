@@ -193,6 +193,10 @@ pub struct StatusLine {
     pub plan: Option<String>,
     /// The consolidated migration that applied it (state `squashed`).
     pub via: Option<String>,
+    /// For a migration that reads data: where rendering its `up` stopped. Its checksum covers
+    /// the statements before that point, so edits past it are not detected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partly_rendered: Option<String>,
 }
 
 /// The result of `status`.
@@ -282,12 +286,16 @@ pub struct Section {
     pub title: String,
     /// The statements, values inlined.
     pub statements: Vec<String>,
+    /// For a migration that reads data: where rendering stopped and which read stopped it. The
+    /// statements shown end there; the rest is decided by the data at run time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partly_rendered: Option<String>,
 }
 
 impl fmt::Display for Script {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "-- Dry run: nothing below was executed.")?;
-        writeln!(f, "-- {}", crate::render::READS_RETURN_NOTHING)?;
+        writeln!(f, "-- {}", crate::render::READS_NOTE)?;
         for note in &self.notes {
             writeln!(f, "-- {note}")?;
         }
@@ -299,6 +307,12 @@ impl fmt::Display for Script {
         }
         for section in &self.sections {
             writeln!(f, "\n-- {}", section.title)?;
+            if let Some(stop) = &section.partly_rendered {
+                writeln!(
+                    f,
+                    "-- Partly rendered: {stop}. Only the statements before it are shown and checksummed."
+                )?;
+            }
             for statement in &section.statements {
                 let s = statement.trim_end();
                 if s.ends_with(';') {

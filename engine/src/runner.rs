@@ -14,14 +14,15 @@ use tracing::info;
 
 use crate::adopt::{self, SeaqlRow};
 use crate::backend;
+use crate::capture;
 use crate::checksum::checksum;
 use crate::deps::DependencyGraph;
 use crate::error::{EngineError, Result};
 use crate::history::{self, Action, HistoryEntry, Outcome};
-use crate::ledger::{self, Ledger, LedgerRow, RowState};
+use crate::ledger::{self, Ledger, LedgerRow, Rendered, RowState};
 use crate::plan::{self, CodeMigration, DownTarget, Entry, State, UpTarget};
 use crate::release::Releases;
-use crate::render::{self, Direction};
+use crate::render::{self, Direction, Rendering};
 use crate::report::{
     RepairReport, RunReport, Script, Section, SquashPath, SquashStatus, StatusLine, StatusReport,
     Step,
@@ -186,77 +187,67 @@ impl<'a> Engine<'a> {
         }
     }
 
-    async fn render(&self, migration: &Migration, direction: Direction) -> Result<Vec<String>> {
-        render::render(migration, self.backend(), direction)
-            .await
-            .map_err(|source| EngineError::Render {
-                migration: migration.id.to_string(),
-                direction: direction.as_str(),
-                source,
-            })
+    async fn render(&self, code: &dyn MigrationTrait, direction: Direction) -> Rendering {
+        render::render_code(code, self.backend(), direction).await
     }
 
-    async fn render_squash(
-        &self,
-        group: &SquashGroup,
-        direction: Direction,
-    ) -> Result<Vec<String>> {
-        render::render_code(group.code.as_ref(), self.backend(), direction)
-            .await
-            .map_err(|source| EngineError::Render {
-                migration: group.id.to_string(),
-                direction: direction.as_str(),
-                source,
-            })
+    /// What the ledger row of a migration applied from `code` records about its rendering: the
+    /// checksum of its `up` (and where that rendering stopped, if it did), and its `down` SQL if
+    /// the `down` renders completely, or why it is not stored.
+    async fn rendered(&self, code: &dyn MigrationTrait, up: &CodeMigration) -> Rendered {
+        let (down_sql, down_stop) = self.stored_down(code).await;
+        Rendered {
+            checksum: up.checksum.clone(),
+            render_stop: up.render_stop.clone(),
+            down_sql,
+            down_stop,
+        }
     }
 
-    /// Renders every migration's `down` for storage; `None` for one that has no `down`.
-    async fn render_down(&self, migration: &Migration) -> Option<String> {
-        render::render(migration, self.backend(), Direction::Down)
-            .await
-            .ok()
-            .map(|s| ledger::encode_statements(&s))
-    }
-
-    /// A consolidated migration's `down` for storage on the newest row it applies.
-    async fn render_squash_down(&self, group: &SquashGroup) -> Option<String> {
-        render::render_code(group.code.as_ref(), self.backend(), Direction::Down)
-            .await
-            .ok()
-            .map(|s| ledger::encode_statements(&s))
+    /// A `down` for storage, only when it renders completely: a part of it would revert part of
+    /// the migration. Otherwise, why it is not stored.
+    async fn stored_down(&self, code: &dyn MigrationTrait) -> (Option<String>, Option<String>) {
+        let down = self.render(code, Direction::Down).await;
+        match &down.stop {
+            None => (Some(ledger::encode_statements(&down.statements)), None),
+            Some(stop) => (None, Some(stop.describe())),
+        }
     }
 
     /// The code's migrations with their checksums, rendered once per engine: the code does not
-    /// change while it runs.
-    async fn code_migrations(&self) -> Result<Vec<CodeMigration>> {
+    /// change while it runs. Rendering never fails: a migration that reads data is checksummed
+    /// over the statements before its first read, and says so.
+    async fn code_migrations(&self) -> Vec<CodeMigration> {
         self.code
-            .get_or_try_init(|| self.render_code_migrations())
+            .get_or_init(|| self.render_code_migrations())
             .await
-            .cloned()
+            .clone()
     }
 
-    async fn render_code_migrations(&self) -> Result<Vec<CodeMigration>> {
+    async fn render_code_migrations(&self) -> Vec<CodeMigration> {
         let mut out = Vec::with_capacity(self.set.len());
         for m in self.set.iter() {
-            let up = self.render(m, Direction::Up).await?;
+            let up = self.render(m.code.as_ref(), Direction::Up).await;
             out.push(CodeMigration {
                 version: m.id.version.clone(),
                 name: m.id.name.clone(),
-                checksum: checksum(&up),
+                checksum: checksum(&up.statements),
                 squash: None,
+                render_stop: up.partial(),
             });
         }
         for group in self.set.squashes() {
-            let sum = checksum(&self.render_squash(group, Direction::Up).await?);
+            let up = self.render(group.code.as_ref(), Direction::Up).await;
+            let sum = checksum(&up.statements);
             for c in out.iter_mut().take(group.last + 1).skip(group.first) {
                 c.squash = Some((group.name(), sum.clone()));
             }
         }
-        Ok(out)
+        out
     }
 
     async fn snapshot(&self) -> Result<Snapshot> {
-        let code = self.code_migrations().await?;
+        let code = self.code_migrations().await;
         let rows = self
             .ledger
             .read(&self.conn)
@@ -282,6 +273,36 @@ impl<'a> Engine<'a> {
         })
     }
 
+    /// Reads where the database stands for a command that holds the lock. A `running` row found
+    /// now belongs to a runner that stopped before completing it (the lock guarantees no other
+    /// is at work), so it is marked failed, as interrupted, before anything is planned: the
+    /// refusal that follows says so and gives the repair commands.
+    ///
+    /// # Errors
+    /// A database error reading or updating the ledger.
+    async fn locked_snapshot(&self) -> Result<Snapshot> {
+        let mut snap = self.snapshot().await?;
+        let running = |r: &LedgerRow| r.state == RowState::Running;
+        if !snap.rows.iter().flatten().any(running) {
+            return Ok(snap);
+        }
+        let error = format!(
+            "{}: its runner stopped before completing it",
+            plan::INTERRUPTED
+        );
+        self.conn
+            .execute(&self.ledger.fail_running(&error))
+            .await
+            .map_err(EngineError::db("marking an interrupted migration failed"))?;
+        let rows = snap.rows.iter_mut().flatten();
+        let entries = snap.entries.iter_mut().filter_map(|e| e.row.as_mut());
+        for row in rows.chain(entries).filter(|r| running(r)) {
+            row.state = RowState::Failed;
+            row.error = Some(error.clone());
+        }
+        Ok(snap)
+    }
+
     /// Ledger rows for what `seaql_migrations` lists: checksums and `down` SQL from the code
     /// where the code has the migration.
     async fn adopted_rows(&self, seaql: &[SeaqlRow], code: &[CodeMigration]) -> Vec<LedgerRow> {
@@ -291,24 +312,26 @@ impl<'a> Engine<'a> {
                 continue;
             };
             let in_code = code.iter().find(|c| c.version == id.version);
-            let down_sql = match self.set.get(&id.version) {
-                Some(m) => self.render_down(m).await,
-                None => None,
+            let rendered = match (self.set.get(&id.version), in_code) {
+                (Some(m), Some(up)) => self.rendered(m.code.as_ref(), up).await,
+                _ => Rendered::default(),
             };
             rows.push(LedgerRow {
                 version: id.version.clone(),
                 name: id.name.clone(),
-                checksum: in_code.map(|c| c.checksum.clone()).unwrap_or_default(),
+                checksum: rendered.checksum,
                 state: RowState::Applied,
                 batch: 1,
                 applied_at: chrono::DateTime::from_timestamp(s.applied_at, 0).unwrap_or_default(),
                 execution_ms: 0,
                 applied_by: adopt::SEAQL_TABLE.to_owned(),
-                down_sql,
+                down_sql: rendered.down_sql,
                 error: None,
                 environment: Some(self.environment.clone()),
                 plan: None,
                 via: None,
+                render_stop: rendered.render_stop,
+                down_stop: rendered.down_stop,
             });
         }
         rows
@@ -373,6 +396,10 @@ impl<'a> Engine<'a> {
                     release: self.release_of(&e.version),
                     plan: e.row.as_ref().and_then(|r| r.plan.clone()),
                     via: e.row.as_ref().and_then(|r| r.via.clone()),
+                    partly_rendered: e
+                        .code
+                        .and_then(|i| snap.code.get(i))
+                        .and_then(|c| c.render_stop.clone()),
                 })
                 .collect(),
             squashes,
@@ -457,7 +484,7 @@ impl<'a> Engine<'a> {
     /// # Errors
     /// A database error; adopting when a ledger already exists adopts nothing.
     pub async fn adopt(&self) -> Result<RunReport> {
-        let snap = self.snapshot().await?;
+        let snap = self.locked_snapshot().await?;
         Ok(RunReport {
             adopted: self.adopt_if_needed(&snap).await?,
             ..RunReport::default()
@@ -489,6 +516,7 @@ impl<'a> Engine<'a> {
             plan: None,
             release: self.release_of(&row.version),
             via: row.via.clone(),
+            statements: Vec::new(),
         }
     }
 
@@ -519,25 +547,26 @@ impl<'a> Engine<'a> {
     fn new_row(
         &self,
         entry: &Entry,
-        checksum: &str,
+        rendered: Rendered,
         batch: i32,
-        down_sql: Option<String>,
         options: &RunOptions,
     ) -> LedgerRow {
         LedgerRow {
             version: entry.version.clone(),
             name: entry.name.clone(),
-            checksum: checksum.to_owned(),
+            checksum: rendered.checksum,
             state: RowState::Applied,
             batch,
             applied_at: Utc::now(),
             execution_ms: 0,
             applied_by: self.actor.clone(),
-            down_sql,
+            down_sql: rendered.down_sql,
             error: None,
             environment: Some(self.environment.clone()),
             plan: options.plan.clone(),
             via: None,
+            render_stop: rendered.render_stop,
+            down_stop: rendered.down_stop,
         }
     }
 
@@ -548,12 +577,12 @@ impl<'a> Engine<'a> {
     /// Reads where the database stands and plans `target` on it; a selection (a plan) is also
     /// checked for migrations it needs that are neither applied nor selected. What `up` and its
     /// dry run share.
-    async fn plan_up(
+    fn plan_up(
         &self,
+        snap: Snapshot,
         target: &UpTarget,
         options: &RunOptions,
     ) -> Result<(Snapshot, Vec<usize>)> {
-        let snap = self.snapshot().await?;
         let planned = plan::plan_up(&snap.entries, target)?;
         if target.only.is_some() {
             plan::check_prerequisites(
@@ -569,7 +598,10 @@ impl<'a> Engine<'a> {
     /// Whether `up` with `target` would apply nothing and refuse nothing: one read of the
     /// ledger, no lock, no writes.
     pub async fn up_to_date(&self, target: &UpTarget, options: &RunOptions) -> bool {
-        matches!(self.plan_up(target, options).await, Ok((_, planned)) if planned.is_empty())
+        let Ok(snap) = self.snapshot().await else {
+            return false;
+        };
+        matches!(self.plan_up(snap, target, options), Ok((_, planned)) if planned.is_empty())
     }
 
     /// Applies pending migrations as `target` says, each in its own transaction where the backend
@@ -582,7 +614,7 @@ impl<'a> Engine<'a> {
     /// needs one neither applied nor picked); [`EngineError::MigrationFailed`] when a migration
     /// fails, carrying what completed before it.
     pub async fn up(&self, target: &UpTarget, options: &RunOptions) -> Result<RunReport> {
-        let (snap, planned) = self.plan_up(target, options).await?;
+        let (snap, planned) = self.plan_up(self.locked_snapshot().await?, target, options)?;
         let mut report = RunReport {
             plan: options.plan.clone(),
             ..RunReport::default()
@@ -647,13 +679,7 @@ impl<'a> Engine<'a> {
         mut ledger_pending: bool,
         options: &RunOptions,
     ) -> Result<RunReport> {
-        let failed = |label: &str, source: DbErr| EngineError::MigrationFailed {
-            migration: label.to_owned(),
-            direction: "up",
-            rolled_back: true,
-            completed: Vec::new(),
-            source,
-        };
+        let failed = |label: &str, e: StepError| step_failed(label, "up", true, e);
         let mut group: Option<(DatabaseTransaction, Vec<Step>)> = None;
         for mut unit in units {
             if self.protocol(unit.code) == Protocol::Tracked {
@@ -664,7 +690,7 @@ impl<'a> Engine<'a> {
                 if let Some((txn, steps)) = group.take() {
                     txn.commit()
                         .await
-                        .map_err(|e| with_completed(failed(&unit.label, e), &report))?;
+                        .map_err(|e| with_completed(failed(&unit.label, e.into()), &report))?;
                     report.steps.extend(steps);
                 }
                 match self.apply_unit(unit, true, options).await {
@@ -678,7 +704,7 @@ impl<'a> Engine<'a> {
                     .conn
                     .begin()
                     .await
-                    .map_err(|e| with_completed(failed(&unit.label, e), &report))?;
+                    .map_err(|e| with_completed(failed(&unit.label, e.into()), &report))?;
                 if ledger_pending {
                     for sql in self.ledger_ddl() {
                         txn.execute_unprepared(&sql)
@@ -697,7 +723,7 @@ impl<'a> Engine<'a> {
             let result = async {
                 let savepoint = txn.begin().await?;
                 match self.up_in(&savepoint, &mut unit, started, options).await {
-                    Ok(()) => savepoint.commit().await,
+                    Ok(()) => Ok(savepoint.commit().await?),
                     Err(e) => {
                         let _ = savepoint.rollback().await;
                         Err(e)
@@ -724,9 +750,9 @@ impl<'a> Engine<'a> {
         }
         if let Some((txn, steps)) = group.take() {
             let label = steps.last().map(|s| format!("{}_{}", s.version, s.name));
-            txn.commit()
-                .await
-                .map_err(|e| with_completed(failed(&label.unwrap_or_default(), e), &report))?;
+            txn.commit().await.map_err(|e| {
+                with_completed(failed(&label.unwrap_or_default(), e.into()), &report)
+            })?;
             report.steps.extend(steps);
         }
         Ok(report)
@@ -758,15 +784,13 @@ impl<'a> Engine<'a> {
                 ),
             });
         }
-        let run_failed = |label: &str, source: DbErr| EngineError::MigrationFailed {
-            migration: label.to_owned(),
-            direction: "up",
-            rolled_back: true,
-            completed: Vec::new(),
-            source,
-        };
+        let run_failed = |label: &str, e: StepError| step_failed(label, "up", true, e);
         let first = units.first().map(|u| u.label.clone()).unwrap_or_default();
-        let txn = self.conn.begin().await.map_err(|e| run_failed(&first, e))?;
+        let txn = self
+            .conn
+            .begin()
+            .await
+            .map_err(|e| run_failed(&first, e.into()))?;
         let mut steps = Vec::with_capacity(units.len());
         for unit in &mut units {
             let started = Instant::now();
@@ -781,7 +805,9 @@ impl<'a> Engine<'a> {
                 ..unit.step.clone()
             });
         }
-        txn.commit().await.map_err(|e| run_failed(&first, e))?;
+        txn.commit()
+            .await
+            .map_err(|e| run_failed(&first, e.into()))?;
         Ok(steps)
     }
 
@@ -872,16 +898,14 @@ impl<'a> Engine<'a> {
             UpStep::One(index) => {
                 let entry = &snap.entries[index];
                 let migration = self.code_of(entry)?;
-                let checksum = entry
-                    .code
-                    .and_then(|i| snap.code.get(i))
-                    .map(|c| c.checksum.clone())
-                    .unwrap_or_default();
-                let down_sql = self.render_down(migration).await;
+                let rendered = match entry.code.and_then(|i| snap.code.get(i)) {
+                    Some(up) => self.rendered(migration.code.as_ref(), up).await,
+                    None => Rendered::default(),
+                };
                 Ok(Unit {
                     label: entry.label(),
                     code: migration.code.as_ref(),
-                    rows: vec![self.new_row(entry, &checksum, batch, down_sql, options)],
+                    rows: vec![self.new_row(entry, rendered, batch, options)],
                     step: Step {
                         version: entry.version.clone(),
                         name: entry.name.clone(),
@@ -923,7 +947,7 @@ impl<'a> Engine<'a> {
         batch: i32,
         options: &RunOptions,
     ) -> Vec<LedgerRow> {
-        let down_sql = self.render_squash_down(group).await;
+        let (down_sql, down_stop) = self.stored_down(group.code.as_ref()).await;
         let checksum = snap
             .code
             .get(group.first)
@@ -933,14 +957,20 @@ impl<'a> Engine<'a> {
         members
             .iter()
             .map(|&i| {
-                let stored = if members.last() == Some(&i) {
-                    down_sql.clone()
-                } else {
-                    Some(ledger::encode_statements(&[]))
+                let newest = members.last() == Some(&i);
+                let rendered = Rendered {
+                    checksum: checksum.clone(),
+                    render_stop: None,
+                    down_sql: if newest {
+                        down_sql.clone()
+                    } else {
+                        Some(ledger::encode_statements(&[]))
+                    },
+                    down_stop: down_stop.clone().filter(|_| newest),
                 };
                 LedgerRow {
                     via: Some(group.name()),
-                    ..self.new_row(&snap.entries[i], &checksum, batch, stored, options)
+                    ..self.new_row(&snap.entries[i], rendered, batch, options)
                 }
             })
             .collect()
@@ -962,25 +992,21 @@ impl<'a> Engine<'a> {
         } = unit;
         info!("applying {label}");
         let started = Instant::now();
-        let failed = |source: DbErr, rolled_back: bool| EngineError::MigrationFailed {
-            migration: label.clone(),
-            direction: "up",
-            rolled_back,
-            completed: Vec::new(),
-            source,
-        };
+        let failed = |e: StepError, rolled_back| step_failed(&label, "up", rolled_back, e);
         match self.protocol(code) {
             Protocol::Atomic => {
-                let txn = self.begin_step(last).await.map_err(|e| failed(e, true))?;
+                let txn = self
+                    .begin_step(last)
+                    .await
+                    .map_err(|e| failed(e.into(), true))?;
                 let mut unit = Unit {
                     label: label.clone(),
                     code,
                     rows,
                     step: step.clone(),
                 };
-                let result = self.up_in(&txn, &mut unit, started, options).await;
-                match result {
-                    Ok(()) => txn.commit().await.map_err(|e| failed(e, true))?,
+                match self.up_in(&txn, &mut unit, started, options).await {
+                    Ok(()) => txn.commit().await.map_err(|e| failed(e.into(), true))?,
                     Err(e) => {
                         let _ = txn.rollback().await;
                         self.record_failure(&unit.rows, Action::Apply, started, &e, options)
@@ -998,31 +1024,49 @@ impl<'a> Engine<'a> {
                     self.conn
                         .execute(&self.ledger.insert(&running))
                         .await
-                        .map_err(|e| failed(e, true))?;
+                        .map_err(|e| failed(e.into(), true))?;
                 }
                 let result = if code.use_transaction() == Some(true) {
-                    async {
-                        let txn = self.conn.begin().await?;
-                        code.up(&SchemaManager::new(&txn)).await?;
-                        txn.commit().await
+                    // Asked for explicitly: its DML is atomic, though DDL still commits itself.
+                    match self.conn.begin().await {
+                        Ok(txn) => {
+                            match run_code(code, Direction::Up, &SchemaManager::new(&txn)).await {
+                                Ok(statements) => txn
+                                    .commit()
+                                    .await
+                                    .map(|()| statements)
+                                    .map_err(StepError::from),
+                                Err(e) => {
+                                    let _ = txn.rollback().await;
+                                    Err(e)
+                                }
+                            }
+                        }
+                        Err(e) => Err(e.into()),
                     }
-                    .await
                 } else {
-                    code.up(&SchemaManager::new(&self.conn)).await
+                    run_code(code, Direction::Up, &SchemaManager::new(&self.conn)).await
                 };
                 let ms = millis(started);
                 match result {
-                    Ok(()) => {
-                        for row in &mut rows {
+                    Ok(statements) => {
+                        for (n, row) in rows.iter_mut().enumerate() {
                             row.execution_ms = ms;
-                            let done = self.record(
-                                row,
-                                Action::Apply,
-                                ms,
-                                Outcome::Success,
-                                None,
-                                options,
-                            );
+                            let done = HistoryEntry {
+                                statements: if n == 0 {
+                                    statements.clone()
+                                } else {
+                                    Vec::new()
+                                },
+                                ..self.record(
+                                    row,
+                                    Action::Apply,
+                                    ms,
+                                    Outcome::Success,
+                                    None,
+                                    options,
+                                )
+                            };
                             self.conn
                                 .execute(&self.ledger.set_state(
                                     &row.version,
@@ -1031,11 +1075,11 @@ impl<'a> Engine<'a> {
                                     Some(ms),
                                 ))
                                 .await
-                                .map_err(|e| failed(e, false))?;
+                                .map_err(|e| failed(e.into(), false))?;
                             self.conn
                                 .execute(&history::insert(&self.ledger, &done))
                                 .await
-                                .map_err(|e| failed(e, false))?;
+                                .map_err(|e| failed(e.into(), false))?;
                         }
                     }
                     Err(e) => {
@@ -1084,12 +1128,19 @@ impl<'a> Engine<'a> {
         unit: &mut Unit<'a>,
         started: Instant,
         options: &RunOptions,
-    ) -> std::result::Result<(), DbErr> {
-        unit.code.up(&SchemaManager::new(txn)).await?;
+    ) -> std::result::Result<(), StepError> {
+        let statements = run_code(unit.code, Direction::Up, &SchemaManager::new(txn)).await?;
         let ms = millis(started);
-        for row in &mut unit.rows {
+        for (n, row) in unit.rows.iter_mut().enumerate() {
             row.execution_ms = ms;
-            let done = self.record(row, Action::Apply, ms, Outcome::Success, None, options);
+            let done = HistoryEntry {
+                statements: if n == 0 {
+                    statements.clone()
+                } else {
+                    Vec::new()
+                },
+                ..self.record(row, Action::Apply, ms, Outcome::Success, None, options)
+            };
             txn.execute(&self.ledger.insert(row)).await?;
             txn.execute(&history::insert(&self.ledger, &done)).await?;
         }
@@ -1103,32 +1154,40 @@ impl<'a> Engine<'a> {
         rows: &[LedgerRow],
         action: Action,
         started: Instant,
-        error: &DbErr,
+        error: &StepError,
         options: &RunOptions,
     ) {
         self.record_failure_on(&self.conn, rows, action, started, error, options)
             .await;
     }
 
-    /// [`Self::record_failure`] on a given connection or transaction.
+    /// [`Self::record_failure`] on a given connection or transaction. The statements the code
+    /// sent before it failed, the failing one last, go with the first row's entry.
     async fn record_failure_on<C: ConnectionTrait>(
         &self,
         conn: &C,
         rows: &[LedgerRow],
         action: Action,
         started: Instant,
-        error: &DbErr,
+        error: &StepError,
         options: &RunOptions,
     ) {
-        for row in rows {
-            let entry = self.record(
-                row,
-                action,
-                millis(started),
-                Outcome::Failed,
-                Some(error.to_string()),
-                options,
-            );
+        for (n, row) in rows.iter().enumerate() {
+            let entry = HistoryEntry {
+                statements: if n == 0 {
+                    error.statements.clone()
+                } else {
+                    Vec::new()
+                },
+                ..self.record(
+                    row,
+                    action,
+                    millis(started),
+                    Outcome::Failed,
+                    Some(error.to_string()),
+                    options,
+                )
+            };
             if let Err(e) = conn.execute(&history::insert(&self.ledger, &entry)).await {
                 tracing::warn!("could not record the failure in the history: {e}");
             }
@@ -1145,7 +1204,7 @@ impl<'a> Engine<'a> {
     /// the range, and a migration staying applied that needs one to be reverted);
     /// [`EngineError::MigrationFailed`] when a `down` fails.
     pub async fn down(&self, target: &DownTarget, options: &RunOptions) -> Result<RunReport> {
-        let snap = self.snapshot().await?;
+        let snap = self.locked_snapshot().await?;
         let planned = plan::plan_down(&snap.entries, target)?;
         let mut report = RunReport {
             plan: options.plan.clone(),
@@ -1258,12 +1317,15 @@ impl<'a> Engine<'a> {
             };
             let down = match code {
                 Some(code) => {
-                    render::render_code(code, self.backend(), Direction::Down)
-                        .await
-                        .map_err(|e| EngineError::Irreversible {
+                    // A `down` that fails without reading anything fails on the database too;
+                    // one that reads data runs from its code, whatever it reads.
+                    let rendered = self.render(code, Direction::Down).await;
+                    if let Some(reason) = rendered.irreversible() {
+                        return Err(EngineError::Irreversible {
                             migration: unit_label.clone(),
-                            reason: e.to_string(),
-                        })?;
+                            reason: reason.to_owned(),
+                        });
+                    }
                     Down::Code(code)
                 }
                 None => {
@@ -1277,6 +1339,7 @@ impl<'a> Engine<'a> {
                             .ok_or_else(|| EngineError::MissingWithoutDown {
                                 migration: e.label(),
                                 version: e.version.clone(),
+                                why: e.row.as_ref().and_then(|r| r.down_stop.clone()),
                             })?;
                         stored.extend(statements);
                     }
@@ -1305,39 +1368,44 @@ impl<'a> Engine<'a> {
         options: &RunOptions,
     ) -> Result<()> {
         let started = Instant::now();
-        let failed = |source: DbErr, rolled_back: bool| EngineError::MigrationFailed {
-            migration: label.to_owned(),
-            direction: "down",
-            rolled_back,
-            completed: Vec::new(),
-            source,
-        };
+        let failed = |e: StepError, rolled_back| step_failed(label, "down", rolled_back, e);
         let protocol = match down {
             Down::Code(code) => self.protocol(*code),
             Down::Stored(_) => self.stored_protocol(),
         };
+        let done = |statements: &[String], n: usize, row: &LedgerRow| HistoryEntry {
+            statements: if n == 0 {
+                statements.to_vec()
+            } else {
+                Vec::new()
+            },
+            ..self.record(
+                row,
+                Action::Revert,
+                millis(started),
+                Outcome::Success,
+                None,
+                options,
+            )
+        };
         match protocol {
             Protocol::Atomic => {
-                let txn = self.begin_step(last).await.map_err(|e| failed(e, true))?;
+                let txn = self
+                    .begin_step(last)
+                    .await
+                    .map_err(|e| failed(e.into(), true))?;
                 let result = async {
-                    down.run(&SchemaManager::new(&txn), &txn).await?;
-                    for row in rows {
-                        let done = self.record(
-                            row,
-                            Action::Revert,
-                            millis(started),
-                            Outcome::Success,
-                            None,
-                            options,
-                        );
+                    let statements = down.run(&SchemaManager::new(&txn), &txn).await?;
+                    for (n, row) in rows.iter().enumerate() {
                         txn.execute(&self.ledger.delete(&row.version)).await?;
-                        txn.execute(&history::insert(&self.ledger, &done)).await?;
+                        txn.execute(&history::insert(&self.ledger, &done(&statements, n, row)))
+                            .await?;
                     }
-                    Ok::<(), DbErr>(())
+                    Ok::<(), StepError>(())
                 }
                 .await;
                 match result {
-                    Ok(()) => txn.commit().await.map_err(|e| failed(e, true))?,
+                    Ok(()) => txn.commit().await.map_err(|e| failed(e.into(), true))?,
                     Err(e) => {
                         let _ = txn.rollback().await;
                         self.record_failure(rows, Action::Revert, started, &e, options)
@@ -1356,27 +1424,19 @@ impl<'a> Engine<'a> {
                             None,
                         ))
                         .await
-                        .map_err(|e| failed(e, true))?;
+                        .map_err(|e| failed(e.into(), true))?;
                 }
                 match down.run(&SchemaManager::new(&self.conn), &self.conn).await {
-                    Ok(()) => {
-                        for row in rows {
-                            let done = self.record(
-                                row,
-                                Action::Revert,
-                                millis(started),
-                                Outcome::Success,
-                                None,
-                                options,
-                            );
+                    Ok(statements) => {
+                        for (n, row) in rows.iter().enumerate() {
                             self.conn
                                 .execute(&self.ledger.delete(&row.version))
                                 .await
-                                .map_err(|e| failed(e, false))?;
+                                .map_err(|e| failed(e.into(), false))?;
                             self.conn
-                                .execute(&history::insert(&self.ledger, &done))
+                                .execute(&history::insert(&self.ledger, &done(&statements, n, row)))
                                 .await
-                                .map_err(|e| failed(e, false))?;
+                                .map_err(|e| failed(e.into(), false))?;
                         }
                     }
                     Err(e) => {
@@ -1456,7 +1516,7 @@ impl<'a> Engine<'a> {
     /// # Errors
     /// The same validation refusals as [`Engine::up`].
     pub async fn dry_run_up(&self, target: &UpTarget, options: &RunOptions) -> Result<Script> {
-        let (snap, planned) = self.plan_up(target, options).await?;
+        let (snap, planned) = self.plan_up(self.snapshot().await?, target, options)?;
         let mut script = Script::default();
         if planned.is_empty() {
             return Ok(script);
@@ -1468,6 +1528,7 @@ impl<'a> Engine<'a> {
                     self.ledger.table_name()
                 ),
                 statements: self.ledger_ddl(),
+                partly_rendered: None,
             });
         }
         let batch = ledger::next_batch(snap.rows.as_deref().unwrap_or_default());
@@ -1477,21 +1538,21 @@ impl<'a> Engine<'a> {
                 UpStep::One(index) => {
                     let entry = &snap.entries[index];
                     let m = self.code_of(entry)?;
-                    let checksum = entry
-                        .code
-                        .and_then(|i| snap.code.get(i))
-                        .map(|c| c.checksum.clone())
-                        .unwrap_or_default();
-                    let up = self.render(m, Direction::Up).await?;
-                    let down_sql = self.render_down(m).await;
-                    let row = self.new_row(entry, &checksum, batch, down_sql, options);
+                    let code = m.code.as_ref();
+                    let up = self.render(code, Direction::Up).await;
+                    let rendered = match entry.code.and_then(|i| snap.code.get(i)) {
+                        Some(c) => self.rendered(code, c).await,
+                        None => Rendered::default(),
+                    };
+                    let row = self.new_row(entry, rendered, batch, options);
                     script.sections.push(Section {
                         title: format!("{} (up, batch {batch})", entry.label()),
-                        statements: self.apply_script(m.code.as_ref(), up, &[row], options),
+                        partly_rendered: up.partial(),
+                        statements: self.apply_script(code, up.statements, &[row], options),
                     });
                 }
                 UpStep::Squash(group, members) => {
-                    let up = self.render_squash(group, Direction::Up).await?;
+                    let up = self.render(group.code.as_ref(), Direction::Up).await;
                     let rows = self
                         .squash_rows(&snap, group, &members, batch, options)
                         .await;
@@ -1501,7 +1562,13 @@ impl<'a> Engine<'a> {
                             group.id,
                             members.len()
                         ),
-                        statements: self.apply_script(group.code.as_ref(), up, &rows, options),
+                        partly_rendered: up.partial(),
+                        statements: self.apply_script(
+                            group.code.as_ref(),
+                            up.statements,
+                            &rows,
+                            options,
+                        ),
                     });
                 }
             }
@@ -1546,18 +1613,22 @@ impl<'a> Engine<'a> {
                 .iter()
                 .filter_map(|&i| snap.entries[i].row.clone())
                 .collect();
-            let (statements, protocol) = match &unit.down {
+            // `check_down` refused the irreversible ones: what remains renders, in full or in part.
+            let (rendering, protocol) = match &unit.down {
                 Down::Code(code) => (
-                    render::render_code(*code, self.backend(), Direction::Down)
-                        .await
-                        .map_err(|e| EngineError::Irreversible {
-                            migration: unit.label(&snap.entries),
-                            reason: e.to_string(),
-                        })?,
+                    self.render(*code, Direction::Down).await,
                     self.protocol(*code),
                 ),
-                Down::Stored(s) => (s.clone(), self.stored_protocol()),
+                Down::Stored(s) => (
+                    Rendering {
+                        statements: s.clone(),
+                        stop: None,
+                    },
+                    self.stored_protocol(),
+                ),
             };
+            let partly_rendered = rendering.partial();
+            let statements = rendering.statements;
             let source = match (&unit.down, &unit.via) {
                 (Down::Code(_), None) => "from code".to_owned(),
                 (Down::Stored(_), None) => "not in the code: stored SQL".to_owned(),
@@ -1604,6 +1675,7 @@ impl<'a> Engine<'a> {
             script.sections.push(Section {
                 title: format!("{} (down, {source})", unit.label(&snap.entries)),
                 statements,
+                partly_rendered,
             });
         }
         Ok(script)
@@ -1618,7 +1690,7 @@ impl<'a> Engine<'a> {
         action: &RepairAction,
         options: &RunOptions,
     ) -> Result<RepairReport> {
-        let snap = self.snapshot().await?;
+        let snap = self.locked_snapshot().await?;
         let mut report = RepairReport::default();
         let find = |typed: &str| -> Result<&Entry> {
             let version = MigrationId::normalise_version(typed).ok_or_else(|| {
@@ -1641,6 +1713,7 @@ impl<'a> Engine<'a> {
                         migration: dirty.label(),
                         version: dirty.version.clone(),
                         state: "failed".to_owned(),
+                        what: "is failed, and a checksum cannot be re-recorded over it".to_owned(),
                     });
                 }
                 for e in snap.entries.iter().filter(|e| e.state == State::Modified) {
@@ -1658,7 +1731,7 @@ impl<'a> Engine<'a> {
                         }
                         _ => None,
                     };
-                    let (new_sum, down_sql) = match through {
+                    let rendered = match through {
                         Some((group, sum)) => {
                             let newest = snap
                                 .entries
@@ -1668,25 +1741,30 @@ impl<'a> Engine<'a> {
                                 })
                                 .map(|x| x.version.as_str())
                                 .max();
-                            let down = if newest == Some(e.version.as_str()) {
-                                self.render_squash_down(group).await
+                            let (down_sql, down_stop) = if newest == Some(e.version.as_str()) {
+                                self.stored_down(group.code.as_ref()).await
                             } else {
-                                Some(ledger::encode_statements(&[]))
+                                (Some(ledger::encode_statements(&[])), None)
                             };
-                            (sum, down)
+                            Rendered {
+                                checksum: sum,
+                                render_stop: None,
+                                down_sql,
+                                down_stop,
+                            }
                         }
-                        None => (snap.code[i].checksum.clone(), self.render_down(m).await),
+                        None => self.rendered(m.code.as_ref(), &snap.code[i]).await,
                     };
                     let what = format!(
                         "re-recorded checksum of {}: {} -> {}",
                         e.label(),
                         short(&row.checksum),
-                        short(&new_sum)
+                        short(&rendered.checksum)
                     );
                     writes.push((
                         row.clone(),
                         what,
-                        Box::new(self.ledger.set_checksum(&row.version, &new_sum, down_sql)),
+                        Box::new(self.ledger.set_checksum(&row.version, &rendered)),
                     ));
                 }
             }
@@ -1835,31 +1913,23 @@ fn unreachable_row(e: &Entry) -> LedgerRow {
         environment: None,
         plan: None,
         via: None,
+        render_stop: None,
+        down_stop: None,
     }
 }
 
 /// Adds the migrations completed earlier in the run to a failure.
-fn with_completed(err: EngineError, report: &RunReport) -> EngineError {
-    match err {
-        EngineError::MigrationFailed {
-            migration,
-            direction,
-            rolled_back,
-            source,
-            ..
-        } => EngineError::MigrationFailed {
-            migration,
-            direction,
-            rolled_back,
-            completed: report
-                .steps
-                .iter()
-                .map(|s| format!("{}_{}", s.version, s.name))
-                .collect(),
-            source,
-        },
-        other => other,
+fn with_completed(mut err: EngineError, report: &RunReport) -> EngineError {
+    if let EngineError::MigrationFailed { completed, .. }
+    | EngineError::MigrationPanicked { completed, .. } = &mut err
+    {
+        *completed = report
+            .steps
+            .iter()
+            .map(|s| format!("{}_{}", s.version, s.name))
+            .collect();
     }
+    err
 }
 
 /// What a revert runs: the code's `down` (a migration's, or a consolidated migration's), or the
@@ -1931,20 +2001,112 @@ impl RevertUnit<'_> {
 }
 
 impl Down<'_> {
+    /// Runs the `down`, returning the statements it sent.
     async fn run<C: ConnectionTrait>(
         &self,
         manager: &SchemaManager<'_>,
         conn: &C,
-    ) -> Result<(), DbErr> {
+    ) -> std::result::Result<Vec<String>, StepError> {
         match self {
-            Down::Code(code) => code.down(manager).await,
+            Down::Code(code) => run_code(*code, Direction::Down, manager).await,
             Down::Stored(statements) => {
-                for sql in statements {
-                    conn.execute_unprepared(sql).await?;
-                }
-                Ok(())
+                let run = async {
+                    for sql in statements {
+                        conn.execute_unprepared(sql).await?;
+                    }
+                    Ok(())
+                };
+                StepError::settle(capture::run(run).await)
             }
         }
+    }
+}
+
+/// Why a step did not complete: the database refused a statement, the migration's code returned
+/// an error, or it panicked; with the statements its code had sent, the failing one last.
+#[derive(Debug)]
+struct StepError {
+    cause: Cause,
+    statements: Vec<String>,
+}
+
+#[derive(Debug)]
+enum Cause {
+    Db(DbErr),
+    Panic(String),
+}
+
+impl From<DbErr> for StepError {
+    fn from(e: DbErr) -> Self {
+        Self {
+            cause: Cause::Db(e),
+            statements: Vec::new(),
+        }
+    }
+}
+
+impl std::fmt::Display for StepError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.cause {
+            Cause::Db(e) => write!(f, "{e}"),
+            Cause::Panic(message) => write!(f, "panicked: {message}"),
+        }
+    }
+}
+
+impl StepError {
+    /// The statements a run of migration code sent, or why it stopped.
+    fn settle(
+        captured: capture::Captured<std::result::Result<(), DbErr>>,
+    ) -> std::result::Result<Vec<String>, Self> {
+        let cause = match captured.outcome {
+            Ok(Ok(())) => return Ok(captured.statements),
+            Ok(Err(e)) => Cause::Db(e),
+            Err(message) => Cause::Panic(message),
+        };
+        Err(Self {
+            cause,
+            statements: captured.statements,
+        })
+    }
+}
+
+/// Runs one half of a migration's code on `manager`, keeping what it sends; a panic is a
+/// failure like any other.
+async fn run_code(
+    code: &dyn MigrationTrait,
+    direction: Direction,
+    manager: &SchemaManager<'_>,
+) -> std::result::Result<Vec<String>, StepError> {
+    let run = match direction {
+        Direction::Up => code.up(manager),
+        Direction::Down => code.down(manager),
+    };
+    StepError::settle(capture::run(run).await)
+}
+
+/// The error of a step that did not complete.
+fn step_failed(
+    label: &str,
+    direction: &'static str,
+    rolled_back: bool,
+    e: StepError,
+) -> EngineError {
+    match e.cause {
+        Cause::Db(source) => EngineError::MigrationFailed {
+            migration: label.to_owned(),
+            direction,
+            rolled_back,
+            completed: Vec::new(),
+            source,
+        },
+        Cause::Panic(message) => EngineError::MigrationPanicked {
+            migration: label.to_owned(),
+            direction,
+            rolled_back,
+            completed: Vec::new(),
+            message,
+        },
     }
 }
 

@@ -214,19 +214,22 @@ async fn rendered(
         Direction::Down => migrations.iter().rev().collect(),
     };
     for m in ordered {
-        let statements = render::render(m, backend, direction)
-            .await
-            .map_err(|e| match direction {
-                Direction::Up => EngineError::Render {
-                    migration: m.id.to_string(),
-                    direction: "up",
-                    source: e,
-                },
-                Direction::Down => generate_error(format!(
+        let rendering = render::render(m, backend, direction).await;
+        if let Some(stop) = &rendering.stop {
+            return Err(generate_error(match (direction, stop) {
+                (Direction::Down, render::Stop::Failed(e) | render::Stop::Panicked(e)) => format!(
                     "{} has no down ({e}), so a consolidated migration could not be reverted; squash only reversible migrations",
                     m.id.module_name()
-                )),
-            })?;
+                ),
+                _ => format!(
+                    "the {} of {} reads data, so it cannot be written out as SQL (rendering {}); squash only releases whose migrations do not read data",
+                    direction.as_str(),
+                    m.id.module_name(),
+                    stop.describe()
+                ),
+            }));
+        }
+        let statements = rendering.statements;
         out.extend(
             statements
                 .into_iter()

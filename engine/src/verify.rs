@@ -585,17 +585,17 @@ async fn check_one(
     engine.up(&one_step(), &options).await?;
     let after_up = read().await?;
 
-    let rendered = match render::render(migration, ledger.backend(), Direction::Down).await {
-        Ok(statements) => statements,
-        Err(e) => {
-            report.differences.push(Difference::Irreversible {
-                migration: label,
-                reason: e.to_string(),
-            });
-            // Nothing was reverted: the schema is as this `up` left it, ready for the next.
-            return Ok(Next::Continue);
-        }
-    };
+    let rendering = render::render(migration, ledger.backend(), Direction::Down).await;
+    if let Some(reason) = rendering.irreversible() {
+        report.differences.push(Difference::Irreversible {
+            migration: label,
+            reason: reason.to_owned(),
+        });
+        // Nothing was reverted: the schema is as this `up` left it, ready for the next.
+        return Ok(Next::Continue);
+    }
+    // A `down` that reads data is stored only when it renders completely.
+    let rendered = rendering.is_complete().then_some(rendering.statements);
     let stored = ledger
         .read(conn)
         .await
@@ -604,11 +604,11 @@ async fn check_one(
         .into_iter()
         .find(|row| row.version == migration.id.version)
         .and_then(|row| row.down_statements());
-    if stored.as_ref() != Some(&rendered) {
+    if stored != rendered {
         report.differences.push(Difference::StoredDown {
             migration: label.clone(),
             stored: stored.unwrap_or_default(),
-            rendered,
+            rendered: rendered.unwrap_or_default(),
         });
     }
 

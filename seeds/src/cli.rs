@@ -152,10 +152,7 @@ pub fn main<M: MigratorTrait>() -> ExitCode {
     if let Some(e) = env_error {
         return fail(&e.into(), None);
     }
-    std::panic::set_hook(Box::new(|info| {
-        let text = redact_url(&info.to_string());
-        eprintln!("error: internal error: {text}; please report it");
-    }));
+    migration_engine::cli::exit::install_panic_hook();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -11,7 +11,7 @@ use crate::target::{Target, redact_url};
 pub fn code(error: &EngineError) -> u8 {
     match error {
         EngineError::MigrationFailed { .. }
-        | EngineError::Render { .. }
+        | EngineError::MigrationPanicked { .. }
         | EngineError::Database { .. } => 1,
         EngineError::Config { .. }
         | EngineError::Connect { .. }
@@ -63,10 +63,30 @@ pub fn code(error: &EngineError) -> u8 {
     }
 }
 
+/// Makes a panic one `error:` line without any password, for this and every other command line
+/// built on the engine. A migration's own panic prints nothing here: the engine catches it and
+/// reports it as that migration's failure.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        if crate::capture::in_migration_code() {
+            return;
+        }
+        let message = crate::render::panic_message(info.payload());
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let text = redact_url(&format!("{message}{place}"));
+        let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        eprintln!("error: internal error: {one_line}; please report it");
+    }));
+}
+
 /// Prints `error: …` on one line, without any password, and returns its exit code.
 pub(crate) fn fail(error: &EngineError, target: Option<&Target>) -> ExitCode {
     let mut message = error.to_string();
-    if let EngineError::MigrationFailed { completed, .. } = error
+    if let EngineError::MigrationFailed { completed, .. }
+    | EngineError::MigrationPanicked { completed, .. } = error
         && !completed.is_empty()
     {
         message.push_str(&format!(

@@ -67,10 +67,7 @@ pub fn run(project: Project) -> ExitCode {
         return exit::fail(&e, None);
     }
     output::init_logging(cli.verbose);
-    std::panic::set_hook(Box::new(|info| {
-        let text = crate::target::redact_url(&info.to_string());
-        eprintln!("error: internal error: {text}; please report it");
-    }));
+    exit::install_panic_hook();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -695,7 +692,7 @@ impl Ctx<'_> {
                 }
             }
             Command::History { limit } => {
-                output::history(format, &self.engine.history(limit).await?)
+                output::history(format, &self.engine.history(limit).await?, self.cli.verbose)
             }
             Command::Fresh { seed, change } => {
                 let seed = seed

@@ -141,10 +141,13 @@ pub(crate) fn status(format: Format, report: &StatusReport) {
         if releases {
             row.push(m.release.clone().unwrap_or_else(|| "unreleased".to_owned()));
         }
-        let state = match &m.plan {
+        let mut state = match &m.plan {
             Some(plan) => format!("{} (plan {plan})", m.state.as_str()),
             None => m.state.as_str().to_owned(),
         };
+        if m.partly_rendered.is_some() {
+            state.push_str(" (partly rendered)");
+        }
         row.extend([
             state,
             m.batch.map(|b| b.to_string()).unwrap_or_default(),
@@ -160,6 +163,18 @@ pub(crate) fn status(format: Format, report: &StatusReport) {
     outln!("{t}");
     for squash in &report.squashes {
         outln!("{squash}.");
+    }
+    for m in report
+        .migrations
+        .iter()
+        .filter(|m| m.partly_rendered.is_some())
+    {
+        outln!(
+            "{}_{} reads data, so it is partly rendered: its checksum covers the statements before rendering {}; edits past that point are not detected.",
+            m.version,
+            m.name,
+            m.partly_rendered.as_deref().unwrap_or_default()
+        );
     }
     let mut counts = Vec::new();
     for state in [
@@ -182,7 +197,8 @@ pub(crate) fn status(format: Format, report: &StatusReport) {
     }
 }
 
-pub(crate) fn history(format: Format, entries: &[HistoryEntry]) {
+/// The history as a table; `verbose` adds, after it, the statements each apply and revert sent.
+pub(crate) fn history(format: Format, entries: &[HistoryEntry], verbose: bool) {
     if format == Format::Json {
         return json(&entries);
     }
@@ -222,6 +238,27 @@ pub(crate) fn history(format: Format, entries: &[HistoryEntry]) {
         ]);
     }
     outln!("{t}");
+    if !verbose {
+        return;
+    }
+    for e in entries.iter().filter(|e| !e.statements.is_empty()) {
+        let action = format!("{:?}", e.action).to_lowercase();
+        outln!(
+            "\n-- {action} of {}_{} at {} ({}): the statements it sent",
+            e.version,
+            e.name,
+            e.at.format("%Y-%m-%d %H:%M:%S"),
+            format!("{:?}", e.outcome).to_lowercase()
+        );
+        for statement in &e.statements {
+            let s = statement.trim_end();
+            if s.ends_with(';') {
+                outln!("{s}");
+            } else {
+                outln!("{s};");
+            }
+        }
+    }
 }
 
 pub(crate) fn deps(format: Format, report: &DepsReport) {
