@@ -23,6 +23,7 @@
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
 use serde::{Serialize, Serializer};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 use std::path::PathBuf;
@@ -111,6 +112,18 @@ pub enum Difference {
         /// What failed.
         error: String,
     },
+    /// After `up` then `down`, a table holds another number of rows than before `up`: the
+    /// `down` of a data migration does not take back the rows its `up` wrote (or takes more).
+    Rows {
+        /// The migration's module name.
+        migration: String,
+        /// The table.
+        table: String,
+        /// Its rows before `up`.
+        before: i64,
+        /// Its rows after `down`.
+        after_down: i64,
+    },
     /// The `down` SQL stored at apply time is not what the code renders now: a `down` that
     /// renders differently each time cannot be trusted to revert the migration once its code is
     /// gone.
@@ -136,6 +149,7 @@ impl Difference {
             | Difference::Squash { migration, .. }
             | Difference::SquashDown { migration, .. }
             | Difference::SquashFailed { migration, .. }
+            | Difference::Rows { migration, .. }
             | Difference::StoredDown { migration, .. } => migration,
         }
     }
@@ -208,6 +222,15 @@ impl fmt::Display for Difference {
                 "up of {migration} fails when run again after its down: {}",
                 one_line(error)
             ),
+            Difference::Rows {
+                migration,
+                table,
+                before,
+                after_down,
+            } => write!(
+                f,
+                "down of {migration} leaves {after_down} row(s) in table {table}, which held {before} before up"
+            ),
             Difference::StoredDown {
                 migration,
                 stored,
@@ -254,6 +277,52 @@ pub struct VerifyReport {
     /// Every difference found, in the order found; empty when every migration is reversible.
     #[serde(serialize_with = "with_messages")]
     pub differences: Vec<Difference>,
+    /// The migrations whose `up` changed the number of rows of a table, and what their `down`
+    /// made of it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub data: Vec<RowChange>,
+}
+
+/// A table whose number of rows a migration's `up` changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowChange {
+    /// The migration's module name.
+    pub migration: String,
+    /// The table.
+    pub table: String,
+    /// Its rows before `up`; `None` when `up` created it.
+    pub before: Option<i64>,
+    /// Its rows after `up`; `None` when `up` dropped it.
+    pub after_up: Option<i64>,
+    /// Its rows after `down`; `None` when `down` dropped it (or `down` did not run).
+    pub after_down: Option<i64>,
+}
+
+impl RowChange {
+    /// Whether `down` put the count back as it was before `up`.
+    pub fn restored(&self) -> bool {
+        self.before == self.after_down
+    }
+}
+
+impl fmt::Display for RowChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count =
+            |n: Option<i64>| n.map_or_else(|| "no table".to_owned(), |n| format!("{n} row(s)"));
+        write!(
+            f,
+            "{} changed rows on the way up: table {} went from {} to {}; ",
+            self.migration,
+            self.table,
+            count(self.before),
+            count(self.after_up)
+        )?;
+        if self.restored() {
+            write!(f, "its down put the row count back")
+        } else {
+            write!(f, "its down left {}", count(self.after_down))
+        }
+    }
 }
 
 impl VerifyReport {
@@ -284,6 +353,9 @@ impl fmt::Display for VerifyReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for d in &self.differences {
             writeln!(f, "{d}")?;
+        }
+        for change in &self.data {
+            writeln!(f, "{change}")?;
         }
         let checked = self.verified.len();
         if self.is_clean() {
@@ -376,6 +448,7 @@ pub async fn verify_until(
         verified: Vec::new(),
         squashes: Vec::new(),
         differences: Vec::new(),
+        data: Vec::new(),
     };
     info!("verifying on the scratch database {}", report.scratch);
     let outcome = tokio::select! {
@@ -420,6 +493,62 @@ enum Next {
     Continue,
     /// The scratch schema is not to be trusted: build it again.
     Rebuild,
+}
+
+/// The number of rows of every table of `schema`.
+async fn row_counts(
+    conn: &DatabaseConnection,
+    schema: &snapshot::SchemaSnapshot,
+) -> Result<BTreeMap<String, i64>> {
+    use sea_orm::sea_query::{Alias, Asterisk, Expr, Func, Query};
+    let mut counts = BTreeMap::new();
+    for table in schema.tables.keys() {
+        let count = Query::select()
+            .expr_as(Func::count(Expr::col(Asterisk)), Alias::new("n"))
+            .from(Alias::new(table.as_str()))
+            .to_owned();
+        let n = conn
+            .query_one(&count)
+            .await
+            .and_then(|row| match row {
+                Some(row) => row.try_get::<i64>("", "n"),
+                None => Ok(0),
+            })
+            .map_err(EngineError::db("counting the rows of the scratch database"))?;
+        counts.insert(table.clone(), n);
+    }
+    Ok(counts)
+}
+
+/// Records the tables whose rows a migration's `up` changed, and a difference for every table
+/// whose rows its `down` did not put back: `[before up, after up, after down]`.
+fn compare_rows(report: &mut VerifyReport, label: &str, rows: [&BTreeMap<String, i64>; 3]) {
+    let [before, up, down] = rows;
+    let tables: std::collections::BTreeSet<&String> = before.keys().chain(up.keys()).collect();
+    for table in tables {
+        if before.get(table) == up.get(table) {
+            continue;
+        }
+        report.data.push(RowChange {
+            migration: label.to_owned(),
+            table: table.clone(),
+            before: before.get(table).copied(),
+            after_up: up.get(table).copied(),
+            after_down: down.get(table).copied(),
+        });
+    }
+    for (table, &n) in before {
+        if let Some(&after_down) = down.get(table)
+            && after_down != n
+        {
+            report.differences.push(Difference::Rows {
+                migration: label.to_owned(),
+                table: table.clone(),
+                before: n,
+                after_down,
+            });
+        }
+    }
 }
 
 fn one_step() -> UpTarget {
@@ -582,8 +711,10 @@ async fn check_one(
     let read = || snapshot::read(conn, ledger.table_name());
 
     let before = read().await?;
+    let rows_before = row_counts(conn, &before).await?;
     engine.up(&one_step(), &options).await?;
     let after_up = read().await?;
+    let rows_up = row_counts(conn, &after_up).await?;
 
     let rendering = render::render(migration, ledger.backend(), Direction::Down).await;
     if let Some(reason) = rendering.irreversible() {
@@ -624,6 +755,8 @@ async fn check_one(
         Err(e) => return Err(e),
     }
     let after_down = read().await?;
+    let rows_down = row_counts(conn, &after_down).await?;
+    compare_rows(report, &label, [&rows_before, &rows_up, &rows_down]);
     let changes = snapshot::diff::diff(&before, &after_down);
     if !changes.is_empty() {
         report
@@ -1085,6 +1218,7 @@ mod tests {
             scratch: "sqlite://scratch.db".to_owned(),
             from: None,
             verified: vec!["m20240101_000001_a".to_owned()],
+            data: Vec::new(),
             squashes: Vec::new(),
             differences: vec![Difference::Down {
                 migration: "m20240101_000001_a".to_owned(),

@@ -18,6 +18,8 @@
 // unwrap/expect/panic (meant for the engine and the CLI) do not apply here.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod data;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::io::Write;
