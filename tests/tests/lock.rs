@@ -264,10 +264,23 @@ async fn a_killed_runner_leaves_no_stale_lock(db: TestDb) {
 
     let next = migrate(&db, 4, &["--lock-timeout", "15", "up"]).await;
     if db.backend == Backend::MariaDb {
-        // The slow migration had committed DDL: a failed row blocks until repaired.
+        // The slow migration had committed DDL. Its `running` row, found under the lock,
+        // belongs to a runner that stopped: it is reported as interrupted and marked failed,
+        // which blocks until repaired.
         assert_eq!(next.code, Some(4), "{next:?}");
         assert!(next.stderr.contains(SLOW), "{next:?}");
-        assert!(next.stderr.contains("repair"), "{next:?}");
+        assert!(next.stderr.contains("was interrupted"), "{next:?}");
+        assert!(!next.stderr.contains("is running"), "{next:?}");
+        assert!(next.stderr.contains("repair --mark-applied"), "{next:?}");
+        assert!(next.stderr.contains("repair --remove"), "{next:?}");
+        let conn = db.connect().await;
+        assert_eq!(
+            ledger(&conn).await,
+            [
+                (FIRST.to_owned(), "applied".to_owned()),
+                (SLOW.to_owned(), "failed".to_owned())
+            ]
+        );
         let repair = migrate(&db, 4, &["repair", "--mark-applied", SLOW]).await;
         assert_eq!(repair.code, Some(0), "{repair:?}");
         let rest = migrate(&db, 4, &["up"]).await;
