@@ -20,8 +20,10 @@
 //!
 //! ## Rendering
 //! [`render`] runs a migration against an in-memory connection of the target backend and keeps
-//! the SQL it would send. Checksums, dry-runs and the stored `down` SQL come from it. SQL that
-//! depends on data read at run time is rendered as if those reads returned nothing.
+//! the SQL it would send. Checksums, dry-runs and the stored `down` SQL come from it. Rendering is
+//! best effort and never a precondition of running: a migration that reads data is rendered up to
+//! its first read that only the database can answer, and is marked partly rendered. What a run
+//! actually sent is read off the real connection ([`capture`]) and kept in the history.
 //!
 //! ## Releases, plans and consolidated migrations
 //! A project may say which release shipped each migration ([`release`]), what each migration
