@@ -404,6 +404,126 @@ async fn run_pending_applies_data_migrations(db: TestDb) {
     );
 }
 
+/// Inserts a widget without reading, counts the widgets (a read), then inserts another: what is
+/// before the read is checksummed, what follows it is not.
+struct CountBetween {
+    before: &'static str,
+    after: &'static str,
+}
+
+impl sea_orm_migration::MigrationName for CountBetween {
+    fn name(&self) -> &str {
+        "m20990201_000003_count_between"
+    }
+}
+
+#[async_trait::async_trait]
+impl sea_orm_migration::MigrationTrait for CountBetween {
+    async fn up(&self, manager: &sea_orm_migration::SchemaManager) -> Result<(), sea_orm::DbErr> {
+        use sea_orm::PaginatorTrait;
+        use sea_orm_migration::prelude::Query;
+        let insert = |name: &str| {
+            Query::insert()
+                .into_table("widgets")
+                .columns(["name", "size"])
+                .values_panic([name.into(), 1.into()])
+                .to_owned()
+        };
+        manager.exec_stmt(insert(self.before)).await?;
+        let n = widget::Entity::find()
+            .count(manager.get_connection())
+            .await?;
+        manager
+            .exec_stmt(insert(&format!("{}{n}", self.after)))
+            .await
+    }
+
+    async fn down(&self, manager: &sea_orm_migration::SchemaManager) -> Result<(), sea_orm::DbErr> {
+        widget::Entity::delete_many()
+            .exec(manager.get_connection())
+            .await
+            .map(drop)
+    }
+}
+
+async fn state_of(db: &TestDb, set: MigrationSet) -> State {
+    let e = engine(db, &set).await;
+    e.status().await.unwrap().migrations[1].state
+}
+
+fn counting(before: &'static str, after: &'static str) -> MigrationSet {
+    MigrationSet::new(vec![
+        Box::new(data::CreateWidgets),
+        Box::new(CountBetween { before, after }),
+    ])
+    .unwrap()
+}
+
+async fn a_partly_rendered_checksum_covers_what_comes_before_the_first_read(db: TestDb) {
+    let applied = counting("first", "second");
+    let e = engine(&db, &applied).await;
+    e.up(&UpTarget::default(), &RunOptions::default())
+        .await
+        .unwrap();
+    let conn = db.connect().await;
+    assert_eq!(
+        widgets(&conn).await,
+        [("first".to_owned(), 1), ("second1".to_owned(), 1)],
+        "the code ran on the real data"
+    );
+    assert_eq!(
+        state_of(&db, counting("first", "second")).await,
+        State::Applied
+    );
+    // An edit past the read is not seen: the ledger said so all along.
+    assert_eq!(
+        state_of(&db, counting("first", "later")).await,
+        State::Applied
+    );
+    // An edit before it is.
+    assert_eq!(
+        state_of(&db, counting("other", "second")).await,
+        State::Modified
+    );
+}
+
+/// A `down` that reads data is not stored: once its code is gone, it is not reverted at all.
+async fn a_missing_migration_whose_down_reads_is_not_reverted_in_part(db: TestDb) {
+    let full = MigrationSet::new(vec![
+        Box::new(data::CreateWidgets),
+        Box::new(data::InsertWidgets),
+        Box::new(data::UpdateWidget),
+    ])
+    .unwrap();
+    engine(&db, &full)
+        .await
+        .up(&UpTarget::default(), &RunOptions::default())
+        .await
+        .unwrap();
+    let before = db.dump().await;
+    let without = MigrationSet::new(vec![
+        Box::new(data::CreateWidgets),
+        Box::new(data::InsertWidgets),
+    ])
+    .unwrap();
+    let e = engine(&db, &without).await;
+    let confirmed = RunOptions {
+        confirmed_missing: true,
+        ..RunOptions::default()
+    };
+    let err = e.down(&DownTarget::Steps(1), &confirmed).await.unwrap_err();
+    let EngineError::MissingWithoutDown { why, .. } = &err else {
+        panic!("expected a refusal: {err:?}");
+    };
+    assert!(why.as_deref().unwrap().contains("SELECT"), "{err}");
+    assert!(
+        err.to_string().contains("no `down` SQL was stored"),
+        "{err}"
+    );
+    assert_eq!(migration_engine::cli::exit::code(&err), 4);
+    assert_eq!(db.dump().await, before, "nothing changed");
+}
+
 fn cli(bin: &str, db: &TestDb, dir: &Path, args: &[&str]) -> Run {
     let bin = match bin {
         "data" => Path::new(env!("CARGO_BIN_EXE_migrate_data")),
@@ -481,4 +601,6 @@ backend_matrix!(
     run_pending_applies_data_migrations,
     the_command_line_runs_data_migrations,
     a_panic_is_one_line_and_frees_the_lock,
+    a_partly_rendered_checksum_covers_what_comes_before_the_first_read,
+    a_missing_migration_whose_down_reads_is_not_reverted_in_part,
 );
