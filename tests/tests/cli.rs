@@ -29,6 +29,10 @@ use url::Url;
 /// The password of every bad URL; it must never be printed.
 const PASSWORD: &str = "hunter22";
 
+/// The second word of the bad URLs' passwords that hold a space, a quote, a backtick or an `&`
+/// after [`PASSWORD`]; it must never be printed either.
+const PASSWORD_TAIL: &str = "plugh77";
+
 /// The variables the binary reads; removed so the runner's environment does not leak in.
 const ENV_VARS: [&str; 5] = [
     "DATABASE_URL",
@@ -163,13 +167,15 @@ impl Run {
         run.no_password()
     }
 
-    /// Asserts that [`PASSWORD`] appears on neither stdout nor stderr.
+    /// Asserts that neither [`PASSWORD`] nor [`PASSWORD_TAIL`] appears on stdout or stderr.
     #[track_caller]
     fn no_password(self) -> Self {
-        assert!(
-            !self.stdout.contains(PASSWORD) && !self.stderr.contains(PASSWORD),
-            "the password leaked: {self:?}"
-        );
+        for secret in [PASSWORD, PASSWORD_TAIL] {
+            assert!(
+                !self.stdout.contains(secret) && !self.stderr.contains(secret),
+                "the password leaked: {self:?}"
+            );
+        }
         self
     }
 
@@ -368,6 +374,102 @@ fn an_unknown_url_scheme_is_a_configuration_error() {
     let dir = workdir();
     let failure = assert_fails_cleanly(dir.path(), &["-u", "oracle://u:hunter22@h/db", "up"]);
     assert!(failure.stderr.contains("oracle"), "{failure:?}");
+}
+
+/// The commands whose handling of a bad URL is checked: each of them parses it first.
+const URL_COMMANDS: [&str; 5] = ["status", "up", "down", "verify", "history"];
+
+#[test]
+fn a_url_that_does_not_parse_is_printed_without_anything_that_may_be_its_password() {
+    let dir = workdir();
+    for url in [
+        format!("postgres://u:{PASSWORD} {PASSWORD_TAIL}@[bad/db"),
+        format!("mysql://u:{PASSWORD}`{PASSWORD_TAIL}@db:99999/app"),
+        format!("postgres://u:{PASSWORD}\"{PASSWORD_TAIL}@{PASSWORD}@[bad/db"),
+        format!("postgres://u@[bad/db?password={PASSWORD} {PASSWORD_TAIL}"),
+        format!("postgres://u@[bad/db?password={PASSWORD}&{PASSWORD_TAIL}@x"),
+    ] {
+        for command in URL_COMMANDS {
+            let failure = assert_fails_cleanly(dir.path(), &["-u", &url, command]);
+            for part in [
+                "error: malformed database URL `",
+                "expected e.g. postgres://user@host:5432/db",
+            ] {
+                assert!(failure.stderr.contains(part), "no `{part}`: {failure:?}");
+            }
+        }
+    }
+    assert!(!dir.path().join("dev.db").exists());
+}
+
+#[test]
+fn a_password_with_spaces_quotes_or_ampersands_is_hidden_and_the_rest_of_the_message_kept() {
+    let dir = workdir();
+    for (url, target) in [
+        (
+            format!("postgres://u:{PASSWORD} {PASSWORD_TAIL}@127.0.0.1:1/x"),
+            "postgres://u:***@127.0.0.1:1/x",
+        ),
+        (
+            format!("postgres://u:{PASSWORD}'{PASSWORD_TAIL}@127.0.0.1:1/x"),
+            "postgres://u:***@127.0.0.1:1/x",
+        ),
+        (
+            format!("postgres://u@127.0.0.1:1/x?password={PASSWORD}"),
+            "postgres://u@127.0.0.1:1/x?password=***",
+        ),
+        (
+            format!("postgres://u@127.0.0.1:1/x?password={PASSWORD} {PASSWORD_TAIL}"),
+            "postgres://u@127.0.0.1:1/x?password=***",
+        ),
+        (
+            format!(
+                "postgres://u@127.0.0.1:1/x?password={PASSWORD}\"{PASSWORD_TAIL}&sslmode=disable"
+            ),
+            "postgres://u@127.0.0.1:1/x?password=***&sslmode=disable",
+        ),
+        (
+            format!("mysql://u@127.0.0.1:1/x?password={PASSWORD}%26{PASSWORD_TAIL}"),
+            "mysql://u@127.0.0.1:1/x?password=***",
+        ),
+    ] {
+        for command in URL_COMMANDS {
+            let failure =
+                assert_fails_cleanly(dir.path(), &["-u", &url, "--connect-timeout", "5", command]);
+            // The target, then what went wrong and the fix, all on the one line.
+            let expected = format!("error: cannot connect to {target}: Connection refused");
+            assert!(
+                failure.stderr.starts_with(&expected),
+                "no `{expected}`: {failure:?}"
+            );
+            assert!(
+                failure
+                    .stderr
+                    .trim_end()
+                    .ends_with("check host and port in DATABASE_URL"),
+                "{failure:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_mariadb_password_with_a_space_is_hidden_from_every_command() {
+    let Some(db) = TestDb::create(Backend::MariaDb).await else {
+        return;
+    };
+    let before = db.dump().await;
+    let url =
+        with_password(&db.url, None).replacen(PASSWORD, &format!("{PASSWORD} {PASSWORD_TAIL}"), 1);
+    let dir = workdir();
+    for command in URL_COMMANDS {
+        let failure = assert_fails_cleanly(dir.path(), &["-u", &url, command]);
+        assert!(
+            failure.stderr.contains("authentication failed") && failure.stderr.contains(":***@"),
+            "{failure:?}"
+        );
+    }
+    assert_eq!(db.dump().await, before);
 }
 
 #[test]
