@@ -16,7 +16,7 @@ use std::io::IsTerminal;
 use url::Url;
 
 use crate::error::{EngineError, Result};
-use crate::target::{Target, redact_url};
+use crate::target::{Target, redact_url, redact_whole_url};
 
 /// The variable naming the deployment environment; `production` turns the guard on.
 pub const APP_ENV_VAR: &str = "APP_ENV";
@@ -60,7 +60,7 @@ impl Guard {
     pub fn new(url: &str, app_env: &str, patterns: &str, force: bool) -> Self {
         let app_env = app_env.trim();
         Self {
-            target: redact_url(url),
+            target: redact_whole_url(url),
             matchable: without_password(url),
             app_env: if app_env.is_empty() {
                 "development".to_owned()
@@ -167,9 +167,9 @@ fn without_password(url: &str) -> String {
     match Url::parse(url) {
         Ok(mut parsed) if parsed.password().is_some() => {
             let _ = parsed.set_password(None);
-            redact_url(parsed.as_str())
+            redact_whole_url(parsed.as_str())
         }
-        _ => redact_url(url),
+        _ => redact_whole_url(url),
     }
 }
 

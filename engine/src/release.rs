@@ -18,10 +18,17 @@
 //! ```
 //!
 //! The file is checked against the code before anything else runs: versions are semantic
-//! versions listed in ascending order; every migration belongs to exactly one release or is
-//! listed in `unreleased`; and releases follow migration order (every migration of a release
+//! versions listed in ascending order; no migration is in two places, and every entry names a
+//! migration of the code; and releases follow migration order (every migration of a release
 //! comes after every migration of the releases before it, and unreleased ones come last), so
 //! "up to release X" and "back to release X" each name one point in the list.
+//!
+//! A migration the file does not mention is unreleased, as if listed in `unreleased`: one added
+//! by `sea-orm-cli migrate generate` or by hand works at once, and a team that does not use
+//! releases never has to touch the file. A team that wants every migration placed on purpose
+//! sets `require_listed = true` at the top of the file: `migrate check` and `migrate releases`
+//! then refuse (exit 4) while a migration is in no release and not in `unreleased`
+//! ([`Releases::check_listed`]).
 
 use semver::Version;
 use serde::{Deserialize, Serialize};
@@ -91,7 +98,7 @@ pub enum ReleaseError {
         /// `release 1.3.0` or `unreleased`.
         second: String,
     },
-    /// Migrations the file does not mention.
+    /// Migrations the file does not mention, while it sets `require_listed = true`.
     #[error(
         "migration(s) in no release: {}; add each to a release in releases.toml, or to `unreleased` until it ships",
         .migrations.join(", ")
@@ -114,6 +121,19 @@ pub enum ReleaseError {
         earlier_place: String,
         /// Its newer migration.
         earlier_migration: String,
+    },
+    /// A migration the file does not mention is older than a migration of a release: it would
+    /// count as unreleased, yet go with that release.
+    #[error(
+        "releases.toml lists {migration} in no release, yet it is older than {later} of release {release}; add it to the release that shipped it, as releases follow migration order"
+    )]
+    UnlistedBeforeRelease {
+        /// The unlisted migration.
+        migration: String,
+        /// The newer migration of a release.
+        later: String,
+        /// That release.
+        release: String,
     },
     /// A release asked for on the command line is not in the file.
     #[error("unknown release `{typed}`; known releases: {}", .known.join(", "))]
@@ -146,6 +166,8 @@ impl ReleaseError {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
+    #[serde(default)]
+    require_listed: bool,
     #[serde(default)]
     unreleased: Vec<String>,
     #[serde(default, rename = "release")]
@@ -200,6 +222,9 @@ pub struct Releases {
     releases: Vec<Release>,
     unreleased: Vec<String>,
     of_migration: HashMap<String, usize>,
+    /// Module names of the migrations the file does not mention (unreleased too).
+    unlisted: Vec<String>,
+    require_listed: bool,
 }
 
 fn place(release: Option<&RawRelease>) -> String {
@@ -210,7 +235,9 @@ fn place(release: Option<&RawRelease>) -> String {
 }
 
 impl Releases {
-    /// Parses `text` (the contents of `releases.toml`) and checks it against `set`.
+    /// Parses `text` (the contents of `releases.toml`) and checks it against `set`. A migration
+    /// the file does not mention is unreleased; whether that is allowed is
+    /// [`Releases::check_listed`]'s business.
     ///
     /// # Errors
     /// The first [`ReleaseError`] found, naming the release and migration it is about.
@@ -334,15 +361,34 @@ impl Releases {
                 newest = Some((at, here));
             }
         }
-        let missing: Vec<String> = set
+        // Unmentioned migrations are unreleased, so they too must come after every released one.
+        let newest_released = set
             .iter()
-            .map(|m| m.id.module_name())
-            .filter(|name| !assigned.contains_key(name))
-            .collect();
-        if !missing.is_empty() {
-            return Err(ReleaseError::Unassigned {
-                migrations: missing,
-            });
+            .enumerate()
+            .filter(|(_, m)| of_migration.contains_key(&m.id.version))
+            .last();
+        let mut unlisted = Vec::new();
+        for (at, m) in set.iter().enumerate() {
+            let module = m.id.module_name();
+            if assigned.contains_key(&module) {
+                continue;
+            }
+            if let Some((newest_at, newest)) = newest_released
+                && at < newest_at
+            {
+                let release = of_migration
+                    .get(&newest.id.version)
+                    .and_then(|&i| releases.get(i))
+                    .map(|r| r.version.to_string())
+                    .unwrap_or_default();
+                return Err(ReleaseError::UnlistedBeforeRelease {
+                    migration: module,
+                    later: newest.id.module_name(),
+                    release,
+                });
+            }
+            unreleased.push(m.id.version.clone());
+            unlisted.push(module);
         }
         for r in &mut releases {
             r.migrations.sort();
@@ -352,7 +398,28 @@ impl Releases {
             releases,
             unreleased,
             of_migration,
+            unlisted,
+            require_listed: raw.require_listed,
         })
+    }
+
+    /// What `migrate check` and `migrate releases` ask of the file: when it sets
+    /// `require_listed = true`, that every migration is in a release or in `unreleased`.
+    ///
+    /// # Errors
+    /// [`ReleaseError::Unassigned`] naming each migration the file does not mention.
+    pub fn check_listed(&self) -> Result<(), ReleaseError> {
+        if self.require_listed && !self.unlisted.is_empty() {
+            return Err(ReleaseError::Unassigned {
+                migrations: self.unlisted.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The module names of the migrations the file does not mention; they count as unreleased.
+    pub fn unlisted(&self) -> &[String] {
+        &self.unlisted
     }
 
     /// The releases, oldest first.
@@ -360,7 +427,8 @@ impl Releases {
         self.releases.iter()
     }
 
-    /// The versions of migrations not released yet, in order.
+    /// The versions of migrations not released yet, in order: those listed in `unreleased` and
+    /// those the file does not mention.
     pub fn unreleased(&self) -> &[String] {
         &self.unreleased
     }
@@ -602,14 +670,43 @@ mod tests {
     }
 
     #[test]
-    fn every_migration_must_be_accounted_for_exactly_once() {
-        let err = Releases::parse(&file(&[("1.0.0", &[A])], &[B]), &set()).unwrap_err();
+    fn a_migration_in_no_release_is_unreleased() {
+        let r = Releases::parse(&file(&[("1.0.0", &[A])], &[B]), &set()).unwrap();
+        assert_eq!(r.unreleased(), ["20240101000002", "20240101000003"]);
+        assert_eq!(r.unlisted(), [C]);
+        assert!(r.release_of("20240101000003").is_none());
+        assert_eq!(r.check_listed(), Ok(()));
+        let none = Releases::parse("", &set()).unwrap();
+        assert_eq!(none.unreleased().len(), 3);
+        assert_eq!(none.check_listed(), Ok(()));
+    }
+
+    #[test]
+    fn with_require_listed_every_migration_must_be_listed() {
+        let text = format!("require_listed = true\n{}", file(&[("1.0.0", &[A])], &[B]));
+        let r = Releases::parse(&text, &set()).unwrap();
         assert_eq!(
-            err,
-            ReleaseError::Unassigned {
+            r.check_listed(),
+            Err(ReleaseError::Unassigned {
                 migrations: vec![C.to_owned()]
-            }
+            })
         );
+        assert_eq!(
+            r.check_listed().unwrap_err().to_string(),
+            "migration(s) in no release: m20240101_000003_c; add each to a release in releases.toml, or to `unreleased` until it ships"
+        );
+        let text = format!(
+            "require_listed = true\n{}",
+            file(&[("1.0.0", &[A])], &[B, C])
+        );
+        assert_eq!(
+            Releases::parse(&text, &set()).unwrap().check_listed(),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn a_migration_is_listed_once_and_only_if_the_code_has_it() {
         let err = Releases::parse(&file(&[("1.0.0", &[A, B])], &[B, C]), &set()).unwrap_err();
         assert!(matches!(err, ReleaseError::ListedTwice { .. }), "{err}");
         let err = Releases::parse(
@@ -620,6 +717,19 @@ mod tests {
         assert!(
             err.to_string().contains("the code has m20240101_000003_c"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn a_migration_in_no_release_must_not_be_older_than_a_released_one() {
+        let err = Releases::parse(&file(&[("1.0.0", &[A, C])], &[]), &set()).unwrap_err();
+        assert_eq!(
+            err,
+            ReleaseError::UnlistedBeforeRelease {
+                migration: B.to_owned(),
+                later: C.to_owned(),
+                release: "1.0.0".to_owned(),
+            }
         );
     }
 

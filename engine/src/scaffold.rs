@@ -133,7 +133,7 @@ pub fn create(dir: &Path, typed_name: &str, now: NaiveDateTime) -> Result<PathBu
     let name = normalise_name(typed_name)?;
     let lib_path = dir.join("lib.rs");
     let lib = read_lib(&lib_path)?;
-    let module = next_module(&lib, &name, now);
+    let module = next_module(dir, &lib, &name, now);
     let table = name.strip_prefix("create_").unwrap_or(&name);
     let updated = register(&lib, &module)?;
     let file = dir.join(format!("{module}.rs"));
@@ -157,20 +157,26 @@ pub(crate) fn write(path: &Path, text: &str) -> Result<()> {
         .map_err(|e| scaffold_error(format!("cannot write {}: {e}", path.display())))
 }
 
-/// The module name for a new `name` in `lib`: `m<now>_<name>`, or one second after the newest
-/// module `lib` declares when this clock is behind another's, so it always sorts last.
-pub(crate) fn next_module(lib: &str, name: &str, now: NaiveDateTime) -> String {
-    let existing: Vec<MigrationId> = lib
-        .lines()
-        .filter_map(|l| {
-            l.trim()
-                .strip_prefix("mod ")
-                .or_else(|| l.trim().strip_prefix("pub mod "))
-        })
-        .filter_map(|l| MigrationId::parse(l.trim_end_matches(';')).ok())
-        .collect();
-    let last = existing
-        .iter()
+/// The module name for a new `name`: `m<now>_<name>`, or one second after the newest module
+/// `declared` names (the text of `lib.rs`, and of any other module that declares migrations) or
+/// `dir` holds a file of, when this clock is behind another's, so it always sorts last.
+pub(crate) fn next_module(dir: &Path, declared: &str, name: &str, now: NaiveDateTime) -> String {
+    let declared = declared.lines().filter_map(|l| {
+        l.trim()
+            .strip_prefix("mod ")
+            .or_else(|| l.trim().strip_prefix("pub mod "))
+            .map(|m| m.trim_end_matches(';').to_owned())
+    });
+    let files = fs::read_dir(dir).into_iter().flatten().filter_map(|entry| {
+        let path = entry.ok()?.path();
+        let stem = path.file_stem()?.to_str()?.to_owned();
+        path.extension()
+            .is_some_and(|ext| ext == "rs")
+            .then_some(stem)
+    });
+    let last = declared
+        .chain(files)
+        .filter_map(|m| MigrationId::parse(&m).ok())
         .filter_map(|id| NaiveDateTime::parse_from_str(&id.version, "%Y%m%d%H%M%S").ok())
         .max();
     let at = match last {
@@ -180,13 +186,15 @@ pub(crate) fn next_module(lib: &str, name: &str, now: NaiveDateTime) -> String {
     format!("m{}_{name}", at.format("%Y%m%d_%H%M%S"))
 }
 
+/// Whether `line` declares a migration module (`mod m…;`, `pub mod m…;`).
+pub(crate) fn is_mod_line(line: &str) -> bool {
+    let t = line.trim();
+    (t.starts_with("mod m") || t.starts_with("pub mod m")) && t.ends_with(';')
+}
+
 /// Adds `mod <module>;` after the last migration module declared in `lines`.
 pub(crate) fn add_mod_line(lines: &mut Vec<String>, module: &str) {
-    let is_mod = |l: &str| {
-        let t = l.trim();
-        (t.starts_with("mod m") || t.starts_with("pub mod m")) && t.ends_with(';')
-    };
-    let mod_at = lines.iter().rposition(|l| is_mod(l));
+    let mod_at = lines.iter().rposition(|l| is_mod_line(l));
     let insert_mod_at = mod_at.map_or(0, |i| i + 1);
     let vis = mod_at
         .and_then(|i| lines.get(i))

@@ -185,6 +185,8 @@ pub struct Generated {
     pub module: String,
     /// The module names of the migrations it replaces.
     pub replaces: Vec<String>,
+    /// The file that declares it and lists it in `squashes()`.
+    pub registry: PathBuf,
 }
 
 const BACKENDS: [(DbBackend, &str); 3] = [
@@ -340,16 +342,52 @@ async fn run(manager: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbE
     )
 }
 
-/// Adds `module::squash(),` to the `vec!` of `fn squashes()` in `lib`, and its `mod` line.
-fn register(lib: &str, module: &str) -> Result<String> {
-    let mut lines: Vec<String> = lib.lines().map(str::to_owned).collect();
-    let missing = || {
-        generate_error(
-            "lib.rs has no `fn squashes()` returning a `vec![...]`: add \
-             `pub fn squashes() -> Vec<migration_engine::Squash> { vec![] }` to `impl Migrator` \
-             and pass `Migrator::squashes()` to `Project::squashes` in main.rs",
-        )
+/// The file that registers consolidated migrations: the module in `dir` that defines
+/// `fn squashes()`. That is `lib.rs` in a crate laid out before sea-orm-cli's generator was
+/// accounted for; otherwise the first other module beside it (not a migration) that does, such
+/// as the reference crate's `project.rs`.
+fn registry(dir: &Path) -> Result<PathBuf> {
+    let defines = |path: &Path| {
+        std::fs::read_to_string(path).is_ok_and(|text| text.contains("fn squashes()"))
     };
+    let lib = dir.join("lib.rs");
+    if defines(&lib) {
+        return Ok(lib);
+    }
+    let mut others: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| generate_error(format!("cannot read {}: {e}", dir.display())))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| {
+            path.extension().is_some_and(|ext| ext == "rs")
+                && path
+                    .file_stem()
+                    .and_then(|stem| stem.to_str())
+                    .is_some_and(|stem| MigrationId::parse(stem).is_err())
+        })
+        .collect();
+    others.sort();
+    others
+        .into_iter()
+        .find(|path| defines(path))
+        .ok_or_else(|| {
+            generate_error(format!(
+                "no module in {} defines `fn squashes()`: add \
+             `pub fn squashes() -> Vec<migration_engine::Squash> {{ vec![] }}` to an \
+             `impl Migrator` in a module beside lib.rs (e.g. project.rs, where sea-orm-cli's \
+             generator leaves it alone) and pass `Migrator::squashes()` to `Project::squashes` \
+             in main.rs",
+                dir.display()
+            ))
+        })
+}
+
+/// Adds `module::squash(),` to the `vec!` of `fn squashes()` in `text`, and declares the module:
+/// with a plain `mod` line in `lib.rs`, or with `#[path]` in another module (`in_lib` false),
+/// since the file sits beside the migrations in `src/`.
+fn register(text: &str, module: &str, in_lib: bool) -> Result<String> {
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let missing =
+        || generate_error("`fn squashes()` does not return a `vec![...]`: make it `vec![]`");
     let func = lines
         .iter()
         .position(|l| l.contains("fn squashes()"))
@@ -379,8 +417,47 @@ fn register(lib: &str, module: &str) -> Result<String> {
             .ok_or_else(missing)?;
         lines.insert(close, entry);
     }
-    scaffold::add_mod_line(&mut lines, module);
+    if in_lib {
+        scaffold::add_mod_line(&mut lines, module);
+    } else {
+        add_path_mod_line(&mut lines, module);
+    }
     Ok(lines.join("\n") + "\n")
+}
+
+/// Declares `module` with `#[path = "<module>.rs"]` (relative to `src/`, where the file is)
+/// after the last migration module declared in `lines`, else after the last top-level `use`
+/// statement, else after the module docs.
+fn add_path_mod_line(lines: &mut Vec<String>, module: &str) {
+    let declaration = [
+        format!("#[path = \"{module}.rs\"]"),
+        format!("mod {module};"),
+    ];
+    if let Some(last) = lines.iter().rposition(|l| scaffold::is_mod_line(l)) {
+        lines.splice(last + 1..last + 1, declaration);
+        return;
+    }
+    let after_use = lines
+        .iter()
+        .rposition(|l| l.starts_with("use ") || l.starts_with("pub use "))
+        .map(|start| {
+            // A `use` may span lines; it ends at its `;`.
+            lines
+                .iter()
+                .skip(start)
+                .position(|l| l.trim_end().ends_with(';'))
+                .map_or(start, |p| start + p)
+                + 1
+        });
+    let at = after_use.unwrap_or_else(|| {
+        lines
+            .iter()
+            .take_while(|l| l.starts_with("//!") || l.starts_with("#!["))
+            .count()
+    });
+    let mut block = vec![String::new()];
+    block.extend(declaration);
+    lines.splice(at..at, block);
 }
 
 /// Adds a paragraph to a replaced migration's module docs saying what replaces it.
@@ -404,12 +481,15 @@ fn mark_replaced(source: &str, module: &str) -> String {
 }
 
 /// Writes a consolidated migration replacing every migration of the releases up to `release`,
-/// registers it in `lib.rs` (in `dir`), and notes in each replaced module what replaces it.
+/// registers it in the module of `dir` that defines `fn squashes()` (`project.rs` in the
+/// reference crate, see [`Generated::registry`]), and notes in each replaced module what
+/// replaces it.
 ///
 /// # Errors
 /// [`SquashError::Generate`] when the releases up to `release` hold fewer than two migrations,
-/// overlap an existing consolidated migration, or hold one without a `down`; an unknown release;
-/// [`EngineError::Scaffold`] for a bad name or an unwritable file.
+/// overlap an existing consolidated migration, or hold one without a `down`, or when no module
+/// defines `fn squashes()`; an unknown release; [`EngineError::Scaffold`] for a bad name or an
+/// unwritable file.
 pub async fn generate(
     set: &MigrationSet,
     releases: &Releases,
@@ -456,8 +536,10 @@ pub async fn generate(
 
     let lib_path = dir.join("lib.rs");
     let lib = scaffold::read_lib(&lib_path)?;
-    let module = scaffold::next_module(&lib, &name, now);
-    let registered = register(&lib, &module)?;
+    let registry = registry(dir)?;
+    let registry_text = scaffold::read_lib(&registry)?;
+    let module = scaffold::next_module(dir, &format!("{lib}\n{registry_text}"), &name, now);
+    let registered = register(&registry_text, &module, registry == lib_path)?;
     let code = module_code(
         &release.version.to_string(),
         &replaces,
@@ -467,7 +549,7 @@ pub async fn generate(
     );
     let file = dir.join(format!("{module}.rs"));
     scaffold::write(&file, &code)?;
-    scaffold::write(&lib_path, &registered)?;
+    scaffold::write(&registry, &registered)?;
     for replaced in &replaces {
         let path = dir.join(format!("{replaced}.rs"));
         // A migration may live elsewhere (a `#[path]`, a submodule); then it is not marked.
@@ -479,6 +561,7 @@ pub async fn generate(
         file,
         module,
         replaces,
+        registry,
     })
 }
 
@@ -496,7 +579,7 @@ mod tests {
     #[test]
     fn registering_fills_an_empty_squash_list_and_appends_to_a_full_one() {
         let lib = "mod m20240101_000001_a;\n\nimpl Migrator {\n    pub fn squashes() -> Vec<migration_engine::Squash> {\n        vec![]\n    }\n}\n";
-        let once = register(lib, "m20250101_000000_base").unwrap();
+        let once = register(lib, "m20250101_000000_base", true).unwrap();
         assert!(
             once.contains("mod m20240101_000001_a;\nmod m20250101_000000_base;\n"),
             "{once}"
@@ -507,14 +590,63 @@ mod tests {
             ),
             "{once}"
         );
-        let twice = register(&once, "m20250101_000001_more").unwrap();
+        let twice = register(&once, "m20250101_000001_more", true).unwrap();
         assert!(
             twice.contains(
                 "base::squash(),\n            m20250101_000001_more::squash(),\n        ]"
             ),
             "{twice}"
         );
-        assert!(register("fn main() {}\n", "m20250101_000000_base").is_err());
+        assert!(register("fn main() {}\n", "m20250101_000000_base", true).is_err());
+    }
+
+    #[test]
+    fn outside_lib_rs_a_consolidated_migration_is_declared_with_its_path() {
+        let project = "//! Docs.\n\nuse super::*;\n\nimpl Migrator {\n    pub fn squashes() -> Vec<migration_engine::Squash> {\n        vec![]\n    }\n}\n";
+        let once = register(project, "m20250101_000000_base", false).unwrap();
+        assert!(
+            once.starts_with(
+                "//! Docs.\n\nuse super::*;\n\n#[path = \"m20250101_000000_base.rs\"]\nmod m20250101_000000_base;\n\nimpl Migrator {"
+            ),
+            "{once}"
+        );
+        assert!(
+            once.contains(
+                "        vec![\n            m20250101_000000_base::squash(),\n        ]\n"
+            ),
+            "{once}"
+        );
+        let twice = register(&once, "m20250101_000001_more", false).unwrap();
+        assert!(
+            twice.contains(
+                "mod m20250101_000000_base;\n#[path = \"m20250101_000001_more.rs\"]\nmod m20250101_000001_more;\n\nimpl"
+            ),
+            "{twice}"
+        );
+        let docs_only = register(
+            "//! Docs.\nfn squashes() { vec![] }\n",
+            "m20250101_000000_base",
+            false,
+        )
+        .unwrap();
+        assert!(
+            docs_only.starts_with("//! Docs.\n\n#[path = \"m20250101_000000_base.rs\"]\n"),
+            "{docs_only}"
+        );
+    }
+
+    #[test]
+    fn the_registry_is_lib_rs_or_the_module_beside_it_that_defines_squashes() {
+        let dir = std::env::temp_dir().join(format!("squash-registry-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("lib.rs"), "mod project;\n").unwrap();
+        std::fs::write(dir.join("m20240101_000001_a.rs"), "// fn squashes()\n").unwrap();
+        assert!(registry(&dir).is_err());
+        std::fs::write(dir.join("project.rs"), "fn squashes() {}\n").unwrap();
+        assert_eq!(registry(&dir).unwrap(), dir.join("project.rs"));
+        std::fs::write(dir.join("lib.rs"), "fn squashes() {}\n").unwrap();
+        assert_eq!(registry(&dir).unwrap(), dir.join("lib.rs"));
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

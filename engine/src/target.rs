@@ -102,10 +102,12 @@ impl Target {
                 "DATABASE_URL is empty: set it, pass `-u URL`, or unset it to use the SQLite default",
             ));
         }
+        // A URL that does not parse has no reliable parts: everything between `://` and its last
+        // `@` may be the password (one with a space or a `/` is where parsing stops).
         let parsed = Url::parse(url).map_err(|e| {
             config_error(format!(
-                "malformed database URL `{}` ({e}): expected e.g. postgres://user:pass@host:5432/db, mysql://user:pass@host:3306/db or sqlite://file.db?mode=rwc",
-                redact_url(url)
+                "malformed database URL `{}` ({e}): expected e.g. postgres://user@host:5432/db, mysql://user@host:3306/db or sqlite://file.db?mode=rwc, with `user:password@` when the server needs a password (percent-encode spaces and `@ / : ? #` in it)",
+                redact_unparsed(url)
             ))
         })?;
         let (backend, url) = match parsed.scheme() {
@@ -119,22 +121,22 @@ impl Target {
             other => {
                 return Err(config_error(format!(
                     "unknown database scheme `{other}` in `{}`: use postgres://, mysql:// (or mariadb://) or sqlite://",
-                    redact_url(url)
+                    redact_whole_url(url)
                 )));
             }
         };
         if backend != DbBackend::Sqlite {
             if parsed.host_str().is_none_or(str::is_empty) {
                 return Err(config_error(format!(
-                    "database URL `{}` has no host: expected e.g. {}://user:pass@127.0.0.1/db",
-                    redact_url(&url),
+                    "database URL `{}` has no host: expected e.g. {}://user@127.0.0.1/db",
+                    redact_whole_url(&url),
                     parsed.scheme()
                 )));
             }
             if parsed.path().trim_start_matches('/').is_empty() {
                 return Err(config_error(format!(
                     "database URL `{}` names no database: append `/DBNAME`",
-                    redact_url(&url)
+                    redact_whole_url(&url)
                 )));
             }
         }
@@ -162,22 +164,39 @@ impl Target {
 
     /// The URL with its password replaced by `***`: the only form that is ever printed.
     pub fn redacted(&self) -> String {
-        redact_url(&self.url)
+        redact_whole_url(&self.url)
     }
 
-    /// Removes this target's password from any text (driver errors sometimes quote it).
+    /// Removes this target's password from any text (driver errors sometimes quote it): the URL
+    /// itself, then the password and every `password=` value as written, percent-decoded and as
+    /// the URL parser spells them, then anything [`redact_url`] finds. Passwords are replaced
+    /// exactly, so the text around them stays as it was.
     pub fn scrub(&self, text: &str) -> String {
         let mut out = text.replace(&self.url, &self.redacted());
-        if let Ok(parsed) = Url::parse(&self.url)
-            && let Some(password) = parsed.password()
-            && password.len() >= 2
-        {
-            out = out.replace(password, "***");
-            if let Ok(decoded) = urldecode(password)
-                && decoded.len() >= 2
-            {
-                out = out.replace(&decoded, "***");
+        let mut secrets: Vec<String> = Vec::new();
+        for span in secret_spans(&self.url, false) {
+            let raw = &self.url[span];
+            secrets.push(raw.to_owned());
+            if let Ok(decoded) = urldecode(raw) {
+                secrets.push(decoded.replace('+', " "));
+                secrets.push(decoded);
             }
+        }
+        if let Ok(parsed) = Url::parse(&self.url) {
+            secrets.extend(parsed.password().map(str::to_owned));
+            secrets.extend(
+                parsed
+                    .query_pairs()
+                    .filter(|(key, _)| key.to_ascii_lowercase().contains("password"))
+                    .map(|(_, value)| value.into_owned()),
+            );
+        }
+        // Longest first, so that no secret is left half replaced by a shorter one inside it.
+        secrets.retain(|secret| secret.len() >= 2 && secret != "***");
+        secrets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        secrets.dedup();
+        for secret in &secrets {
+            out = out.replace(secret.as_str(), "***");
         }
         redact_url(&out)
     }
@@ -403,55 +422,160 @@ fn urldecode(s: &str) -> std::result::Result<String, std::string::FromUtf8Error>
     String::from_utf8(out)
 }
 
+/// Where `scheme:` ends in `url` (after `://` when it has one), or 0 without a scheme.
+fn after_scheme(url: &str) -> usize {
+    if let Some(pos) = url.find("://") {
+        return pos + 3;
+    }
+    match url.find(':') {
+        Some(colon)
+            if colon > 0
+                && url[..colon]
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')) =>
+        {
+            colon + 1
+        }
+        _ => 0,
+    }
+}
+
+/// The byte ranges of the secrets in `url`, one whole URL with nothing around it, merged and in
+/// order: the password of its userinfo and the value of every `password=` parameter (any key
+/// ending so, such as `sslpassword`), up to the next `&` or `#`. When `opaque` (the URL did not
+/// parse, so its parts cannot be trusted) or it has no `://`, everything between the scheme and
+/// the last `@` counts as the password.
+fn secret_spans(url: &str, opaque: bool) -> Vec<std::ops::Range<usize>> {
+    let mut spans = Vec::new();
+    let start = after_scheme(url);
+    if opaque || !url.contains("://") {
+        if let Some(at) = url[start..].rfind('@') {
+            spans.push(start..start + at);
+        }
+    } else {
+        // As the URL parser reads it: the authority ends at the first `/`, `?` or `#`, and its
+        // userinfo at the last `@` in it; the password follows the userinfo's first `:`.
+        let tail = &url[start..];
+        let authority = &tail[..tail.find(['/', '?', '#']).unwrap_or(tail.len())];
+        if let Some(at) = authority.rfind('@')
+            && let Some(colon) = authority[..at].find(':')
+        {
+            spans.push(start + colon + 1..start + at);
+        }
+    }
+    let lower = url.to_ascii_lowercase();
+    let key = "password=";
+    let mut from = 0;
+    while let Some(pos) = lower[from..].find(key) {
+        let value = from + pos + key.len();
+        let end = url[value..]
+            .find(['&', '#'])
+            .map_or(url.len(), |e| value + e);
+        spans.push(value..end);
+        from = end.max(value);
+    }
+    spans.retain(|span| !span.is_empty());
+    spans.sort_by_key(|span| span.start);
+    let mut merged: Vec<std::ops::Range<usize>> = Vec::with_capacity(spans.len());
+    for span in spans {
+        match merged.last_mut() {
+            Some(last) if span.start <= last.end => last.end = last.end.max(span.end),
+            _ => merged.push(span),
+        }
+    }
+    merged
+}
+
+/// `text` with each of `spans` (merged, in order) replaced by `***`.
+fn mask(text: &str, spans: &[std::ops::Range<usize>]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for span in spans {
+        out.push_str(&text[at..span.start]);
+        out.push_str("***");
+        at = span.end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// One whole URL, with nothing around it, with its password and every `password=` value
+/// replaced by `***`. Unlike [`redact_url`], which must guess where a URL in free text ends, it
+/// reads the URL as the parser does, so a password with a space, a quote or a backtick in it is
+/// hidden whole and nothing after it is lost. Without `://` it hides everything between the
+/// scheme and the last `@`.
+pub fn redact_whole_url(url: &str) -> String {
+    mask(url, &secret_spans(url, false))
+}
+
+/// A URL that does not parse, with everything between `://` (or its scheme) and its last `@`
+/// replaced by `***`, and every `password=` value too.
+fn redact_unparsed(url: &str) -> String {
+    mask(url, &secret_spans(url, true))
+}
+
+/// Characters that end a URL, or a `password=` value, in free text.
+fn ends_in_text(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '`' | '\'' | '"')
+}
+
+/// How much of `token` (free text up to a space or a quote) is trailing punctuation of the
+/// sentence around it rather than part of a URL or a value: `:`, `,`, `;`, `.`, `)` at its end.
+fn trailing_punctuation(token: &str) -> usize {
+    token.len() - token.trim_end_matches([':', ',', ';', '.', ')']).len()
+}
+
 /// Replaces the password in every URL found in `text` (userinfo and `password=` parameters) with
-/// `***`. Works on free text, so it also cleans driver messages that quote a URL.
+/// `***`. Works on free text, so it also cleans driver messages that quote a URL: a URL there
+/// ends at a space, a quote or a backtick, and punctuation that ends the sentence after it (`:`,
+/// `,`, `;`, `.`, `)`) is kept. Text that holds a known URL is better cleaned by
+/// [`Target::scrub`], which knows the password exactly.
 pub fn redact_url(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(pos) = rest.find("://") {
+        // The scheme, which may hold no secret, is copied as it is.
         let (head, tail) = rest.split_at(pos + 3);
-        out.push_str(head);
-        let end = tail
-            .find(|c: char| c.is_whitespace() || c == '`' || c == '\'' || c == '"')
-            .unwrap_or(tail.len());
-        let (authority_and_path, after) = tail.split_at(end);
-        let authority_end = authority_and_path
-            .find(['/', '?', '#'])
-            .unwrap_or(authority_and_path.len());
-        let authority = &authority_and_path[..authority_end];
-        match authority.rfind('@') {
-            Some(at) => {
-                let userinfo = &authority[..at];
-                match userinfo.find(':') {
-                    Some(colon) => {
-                        out.push_str(&userinfo[..colon]);
-                        out.push_str(":***");
-                    }
-                    None => out.push_str(userinfo),
-                }
-                out.push_str(&authority[at..]);
-            }
-            None => out.push_str(authority),
-        }
-        out.push_str(&authority_and_path[authority_end..]);
-        rest = after;
+        let token_end = tail.find(ends_in_text).unwrap_or(tail.len());
+        let token = &tail[..token_end];
+        let url_end = token.len() - trailing_punctuation(token);
+        let scheme_start = head[..pos]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+            .map_or(0, |i| i + 1);
+        out.push_str(&head[..scheme_start]);
+        let url = format!("{}{}", &head[scheme_start..], &token[..url_end]);
+        out.push_str(&redact_whole_url(&url));
+        out.push_str(&token[url_end..]);
+        rest = &tail[token_end..];
     }
     out.push_str(rest);
     redact_password_params(&out)
 }
 
+/// Replaces `password=` values outside URLs (and any a URL left) in free text: a value ends at
+/// `&`, `#`, a space or a quote, without the sentence's trailing punctuation. A value already
+/// `***` is left alone, so cleaning twice changes nothing.
 fn redact_password_params(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    let lower_key = "password=";
-    while let Some(pos) = rest.to_ascii_lowercase().find(lower_key) {
-        let value_start = pos + lower_key.len();
+    let key = "password=";
+    while let Some(pos) = rest.to_ascii_lowercase().find(key) {
+        let value_start = pos + key.len();
         out.push_str(&rest[..value_start]);
         let tail = &rest[value_start..];
-        let end = tail
-            .find(|c: char| c == '&' || c.is_whitespace() || c == '`' || c == '\'' || c == '"')
+        if let Some(after) = tail.strip_prefix("***") {
+            out.push_str("***");
+            rest = after;
+            continue;
+        }
+        let token_end = tail
+            .find(|c: char| ends_in_text(c) || matches!(c, '&' | '#'))
             .unwrap_or(tail.len());
-        out.push_str("***");
+        let token = &tail[..token_end];
+        let end = token.len() - trailing_punctuation(token);
+        if end > 0 {
+            out.push_str("***");
+        }
         rest = &tail[end..];
     }
     out.push_str(rest);
@@ -478,6 +602,146 @@ mod tests {
             "sqlite://dev.db?mode=rwc"
         );
         assert_eq!(redact_url("postgres://bob@db/app"), "postgres://bob@db/app");
+    }
+
+    #[test]
+    fn a_url_that_does_not_parse_is_hidden_from_its_scheme_to_its_last_at() {
+        for (url, shown) in [
+            ("postgres://u:S3cret PW@[bad/db", "postgres://***@[bad/db"),
+            ("postgres://u:p@ss w@rd@[bad/db", "postgres://***@[bad/db"),
+            (
+                "mysql://u@[bad/db?password=S3cret PW&ssl-mode=disabled",
+                "mysql://***@[bad/db?password=***&ssl-mode=disabled",
+            ),
+            // A `password=` value holding the last `@` is hidden whole.
+            ("postgres://u@[h/db?password=a@b c", "postgres://***"),
+            ("u:S3cret@host/db", "u:***@host/db"),
+            ("not a url", "not a url"),
+        ] {
+            assert_eq!(redact_unparsed(url), shown, "{url}");
+        }
+        for url in [
+            "postgres://u:S3cret PW@[bad/db",
+            "postgres://u:S3c`ret PW@[bad/db",
+            "postgres://u:S3c'ret\"PW@[bad/db",
+            "mysql://root:S3cret PW@db:99999/app",
+        ] {
+            let err = Target::new(url, None, None, None).unwrap_err().to_string();
+            for part in ["S3c", "ret", "PW"] {
+                assert!(!err.contains(part), "{err}");
+            }
+            assert!(err.starts_with("malformed database URL `"), "{err}");
+            assert!(
+                err.contains("expected e.g. postgres://user@host:5432/db"),
+                "{err}"
+            );
+            // What `migrate` prints is the same.
+            assert_eq!(redact_url(&err), err);
+        }
+    }
+
+    #[test]
+    fn a_whole_url_is_redacted_as_the_parser_reads_it() {
+        for (url, shown) in [
+            (
+                "postgres://u:S3cret PW@127.0.0.1:1/db",
+                "postgres://u:***@127.0.0.1:1/db",
+            ),
+            (
+                "postgres://u:S3c%40ret@h/db?sslmode=disable",
+                "postgres://u:***@h/db?sslmode=disable",
+            ),
+            (
+                "postgres://u@h/db?password=S3cret PW&sslmode=disable#x",
+                "postgres://u@h/db?password=***&sslmode=disable#x",
+            ),
+            (
+                "postgres://u@h/db?PassWord=S3c\"ret'x",
+                "postgres://u@h/db?PassWord=***",
+            ),
+            (
+                "postgres://u@h/db?sslpassword=k3y&password=S3cret%26PW",
+                "postgres://u@h/db?sslpassword=***&password=***",
+            ),
+            ("postgres://bob@db/app", "postgres://bob@db/app"),
+            ("sqlite://dev.db?mode=rwc", "sqlite://dev.db?mode=rwc"),
+        ] {
+            assert_eq!(redact_whole_url(url), shown, "{url}");
+        }
+    }
+
+    #[test]
+    fn redaction_keeps_the_rest_of_the_message() {
+        for (text, shown) in [
+            (
+                "cannot connect to postgres://u@h:1/x?password=S3cret: Connection refused",
+                "cannot connect to postgres://u@h:1/x?password=***: Connection refused",
+            ),
+            (
+                "cannot connect to postgres://u:S3cret@h:1/x: Connection refused",
+                "cannot connect to postgres://u:***@h:1/x: Connection refused",
+            ),
+            (
+                "failed (mysql://u@h/x?password=S3cret), retry.",
+                "failed (mysql://u@h/x?password=***), retry.",
+            ),
+            (
+                "the DSN sets password=S3cret; fix it",
+                "the DSN sets password=***; fix it",
+            ),
+            (
+                "the last word is password=S3cret",
+                "the last word is password=***",
+            ),
+            (
+                "already clean: postgres://u:***@h/x?password=***: Connection refused",
+                "already clean: postgres://u:***@h/x?password=***: Connection refused",
+            ),
+            (
+                "two: `mysql://a:S3cret@h/x` and 'postgres://b:S3cret@h/y'",
+                "two: `mysql://a:***@h/x` and 'postgres://b:***@h/y'",
+            ),
+        ] {
+            assert_eq!(redact_url(text), shown, "{text}");
+            assert_eq!(redact_url(shown), shown, "{shown}");
+        }
+    }
+
+    #[test]
+    fn a_target_scrubs_every_spelling_of_its_password_and_nothing_else() {
+        let t = Target::new(
+            "postgres://u:S3cret PW@127.0.0.1:1/db?password=Qu0te\"d%26x&sslmode=disable",
+            None,
+            None,
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            t.redacted(),
+            "postgres://u:***@127.0.0.1:1/db?password=***&sslmode=disable"
+        );
+        for text in [
+            format!("cannot connect to {}: Connection refused", t.url()),
+            "auth failed for S3cret PW (S3cret%20PW); check it".to_owned(),
+            "param Qu0te\"d&x or Qu0te\"d%26x, then more".to_owned(),
+        ] {
+            let out = t.scrub(&text);
+            for part in ["S3cret", "Qu0te"] {
+                assert!(!out.contains(part), "{out}");
+            }
+            assert!(!out.contains("PW") && !out.contains("d&x"), "{out}");
+        }
+        assert_eq!(
+            t.scrub(&format!(
+                "cannot connect to {}: Connection refused",
+                t.url()
+            )),
+            "cannot connect to postgres://u:***@127.0.0.1:1/db?password=***&sslmode=disable: Connection refused"
+        );
+        assert_eq!(
+            t.scrub("auth failed for S3cret PW; check it"),
+            "auth failed for ***; check it"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Run, migrate_bin, run_in, state_words};
+use common::{Run, migrate_bin, releases_bin, run_in, state_words};
 use serde_json::Value;
 use tempfile::TempDir;
 use tests::{TestDb, backend_matrix};
@@ -252,10 +252,120 @@ async fn batches_roll_back_as_units_when_nothing_later_needs_them(db: TestDb) {
     assert!(text.contains("Batch") && text.contains("Release"), "{text}");
 }
 
+/// The reference releases file with its newest migration left out, as after
+/// `sea-orm-cli migrate generate` (or a migration written by hand) when nobody touched the file;
+/// with `require_listed = true` on top when `required`.
+fn releases_without_the_newest(required: bool) -> String {
+    let original = std::fs::read_to_string(
+        tests::workspace_root()
+            .join("migration")
+            .join("releases.toml"),
+    )
+    .unwrap();
+    let entry = "  \"m20240813_000011_create_views\",\n";
+    assert!(original.contains(entry), "{original}");
+    let file = original.replace(entry, "");
+    if required {
+        format!("require_listed = true\n{file}")
+    } else {
+        file
+    }
+}
+
+/// Runs the `migrate_releases` binary on `db` in a fresh directory holding `releases`.
+fn migrate_with(releases: &str, db: &TestDb, args: &[&str]) -> Run {
+    let dir = TempDir::new().unwrap();
+    std::fs::write(dir.path().join("releases.toml"), releases).unwrap();
+    let mut all = vec!["-u", db.url.as_str()];
+    all.extend_from_slice(args);
+    run_in(releases_bin(), dir.path(), &all)
+}
+
+async fn a_migration_in_no_release_is_unreleased_and_up_applies_it(db: TestDb) {
+    let file = releases_without_the_newest(false);
+    let run = |args: &[&str]| migrate_with(&file, &db, args);
+
+    let json = run(&["releases", "--format", "json"]).code(0).json();
+    assert_eq!(json["unreleased"][0]["version"], v(11).as_str(), "{json}");
+    assert_eq!(json["unreleased"][0]["state"], "pending", "{json}");
+    assert_eq!(
+        json["releases"][4]["migrations"].as_array().unwrap().len(),
+        2
+    );
+    let text = run(&["releases"]).code(0).stdout;
+    assert!(
+        text.lines()
+            .any(|l| l.contains("unreleased") && l.contains("0/1")),
+        "{text}"
+    );
+    let status = run(&["status"]).code(0).stdout;
+    let row = status
+        .lines()
+        .find(|l| l.contains(&v(11)))
+        .unwrap_or_else(|| panic!("no row for {} in:\n{status}", v(11)));
+    assert!(row.contains("unreleased"), "{status}");
+    let json = run(&["status", "--format", "json"]).code(0).json();
+    assert!(json["migrations"][10]["release"].is_null(), "{json}");
+    assert_eq!(json["migrations"][9]["release"], "1.4.0", "{json}");
+    // Pending, not invalid.
+    run(&["check"]).code(6);
+
+    let to_release = run(&["up", "--to-release", "1.4.0"]).code(0);
+    assert!(
+        to_release.stdout.contains("Applied 10 migration(s)"),
+        "{to_release:?}"
+    );
+    let up = run(&["up"]).code(0);
+    assert!(up.stdout.contains("Applied 1 migration(s)"), "{up:?}");
+    assert_eq!(
+        state_words(&run(&["status", "--format", "json"]).code(0).json()),
+        first_applied(11)
+    );
+    run(&["check"]).code(0);
+    let report = run(&["report"]).code(0).stdout;
+    assert!(report.contains("## Unreleased"), "{report}");
+    assert!(
+        report.contains("| 20240813000011 | create_views | applied |"),
+        "{report}"
+    );
+}
+
+async fn with_require_listed_check_and_releases_refuse_a_migration_in_no_release(db: TestDb) {
+    let file = releases_without_the_newest(true);
+    let run = |args: &[&str]| migrate_with(&file, &db, args);
+    let message = [
+        "migration(s) in no release: m20240813_000011_create_views",
+        "add each to a release in releases.toml, or to `unreleased` until it ships",
+    ];
+    run(&["check"]).refused(4, &message);
+    run(&["releases"]).refused(4, &message);
+    run(&["releases", "--format", "json"]).refused(4, &message);
+    assert!(
+        db.table_names().await.is_empty(),
+        "a refusal creates nothing"
+    );
+
+    // The other commands treat it as unreleased.
+    run(&["up"]).code(0);
+    run(&["check"]).refused(4, &message);
+
+    // Listed, in `unreleased` or in a release, it passes.
+    let listed = file.replacen(
+        "unreleased = []",
+        "unreleased = [\"m20240813_000011_create_views\"]",
+        1,
+    );
+    assert_ne!(listed, file);
+    migrate_with(&listed, &db, &["check"]).code(0);
+    migrate_with(&listed, &db, &["releases"]).code(0);
+}
+
 backend_matrix!(
     up_and_down_move_a_database_between_releases,
     report_prints_release_notes_with_states,
     batches_roll_back_as_units_when_nothing_later_needs_them,
+    a_migration_in_no_release_is_unreleased_and_up_applies_it,
+    with_require_listed_check_and_releases_refuse_a_migration_in_no_release,
 );
 
 /// `create` lists a new migration as unreleased, so the release check accounts for it at once.

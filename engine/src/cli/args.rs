@@ -254,8 +254,9 @@ pub enum Command {
     /// Write a consolidated migration of the releases up to one, for fresh databases
     ///
     /// The new module runs, on a database where none of them is applied, the SQL every migration
-    /// of those releases renders on each backend; it is registered in lib.rs's `squashes()`, and
-    /// each migration it replaces notes it. Check it with `migrate verify`.
+    /// of those releases renders on each backend; it is registered in `Migrator::squashes()` (in
+    /// the module beside lib.rs that defines it, such as project.rs), and each migration it
+    /// replaces notes it. Check it with `migrate verify`.
     Squash {
         /// The last release it covers
         #[arg(long, value_name = "RELEASE")]

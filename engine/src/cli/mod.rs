@@ -151,6 +151,13 @@ async fn execute(mut cli: Cli, project: Project) -> Result<Outcome, Failure> {
     // The list and the project's declarations are checked before connecting: a duplicate or
     // misordered version, or a releases file that does not fit, never reaches the database.
     let project = project.load().map_err(|e| Box::new((e, None)))?;
+    // A releases file with `require_listed = true` wants every migration placed on purpose; the
+    // commands that answer "is this ready to ship" say so, the others treat the rest as unreleased.
+    if let (Command::Check | Command::Releases, Some(releases)) = (&command, &project.releases) {
+        releases
+            .check_listed()
+            .map_err(|e| Box::new((EngineError::Release(e), None)))?;
+    }
     let set = &project.set;
     if let Some(outcome) = offline(&cli, &command, &project)
         .await

@@ -274,14 +274,16 @@ pub(crate) fn squashed(format: Format, generated: &Generated) {
             "created": generated.file.display().to_string(),
             "module": generated.module,
             "replaces": generated.replaces,
+            "registry": generated.registry.display().to_string(),
         })),
         Format::Text => {
             outln!(
-                "Created {}, which replaces {} migrations ({} .. {}) on fresh databases; it is registered in lib.rs, and each replaced module notes it.",
+                "Created {}, which replaces {} migrations ({} .. {}) on fresh databases; it is registered in `squashes()` in {}, and each replaced module notes it.",
                 generated.file.display(),
                 generated.replaces.len(),
                 generated.replaces.first().map_or("", String::as_str),
                 generated.replaces.last().map_or("", String::as_str),
+                generated.registry.display(),
             );
             outln!("Run `migrate verify` to check that both paths end in the same schema.");
         }

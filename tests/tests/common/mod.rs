@@ -31,6 +31,12 @@ pub fn squash_bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_migrate_squash"))
 }
 
+/// This crate's `migrate_releases` test binary: the reference migrations with the releases file
+/// of its working directory.
+pub fn releases_bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_migrate_releases"))
+}
+
 /// What one run printed and returned.
 pub struct Run {
     /// The command line, for failure messages.
