@@ -87,6 +87,33 @@ pub fn is_undefined_table(err: &DbErr) -> bool {
     }
 }
 
+/// Whether a query failed because a column it names does not exist: how a ledger created by an
+/// earlier version of the engine, before a column was added, shows itself.
+pub fn is_undefined_column(err: &DbErr) -> bool {
+    database_error(err, &["42703", "42S22", "1054"], "no such column")
+}
+
+/// Whether adding a column failed because the table already has it.
+pub fn is_duplicate_column(err: &DbErr) -> bool {
+    database_error(err, &["42701", "42S21", "1060"], "duplicate column name")
+}
+
+/// Whether `err` is a database error with one of `codes`, or (SQLite, which has no codes for
+/// these) whose message contains `sqlite_message`.
+fn database_error(err: &DbErr, codes: &[&str], sqlite_message: &str) -> bool {
+    let sqlx = match err {
+        DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => e,
+        _ => return false,
+    };
+    match sqlx.as_ref() {
+        sea_orm::sqlx::Error::Database(db) => {
+            let code = db.code();
+            codes.contains(&code.as_deref().unwrap_or("")) || db.message().contains(sqlite_message)
+        }
+        _ => false,
+    }
+}
+
 /// The statements that bound how long one migration may wait for a table lock and run one
 /// statement, on the migration's own session (never the application's pool).
 ///

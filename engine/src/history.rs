@@ -166,6 +166,15 @@ pub fn create_table(ledger: &Ledger) -> TableCreateStatement {
         .to_owned()
 }
 
+/// Adds the columns a history created by an earlier version lacks (the statements each run
+/// sent); see [`Ledger::upgrade`].
+///
+/// # Errors
+/// A database error other than the probe's missing column or table.
+pub async fn upgrade<C: ConnectionTrait>(conn: &C, ledger: &Ledger) -> Result<Vec<String>, DbErr> {
+    crate::ledger::add_missing_columns(conn, ledger.companion("history"), &["statements"]).await
+}
+
 /// Appends an entry.
 pub fn insert(ledger: &Ledger, entry: &HistoryEntry) -> InsertStatement {
     Query::insert()
@@ -208,17 +217,27 @@ pub async fn read<C: ConnectionTrait>(
     ledger: &Ledger,
     limit: Option<u64>,
 ) -> Result<Vec<HistoryEntry>, DbErr> {
-    let mut select = Query::select();
-    select
-        .columns(COLUMNS.map(Alias::new))
-        .from(ledger.companion("history"))
-        .order_by(Alias::new("id"), Order::Desc);
-    if let Some(limit) = limit {
-        select.limit(limit);
-    }
-    let rows = match conn.query_all(&select).await {
+    let select = |columns: &[&str]| {
+        let mut select = Query::select();
+        // Qualified, so SQLite cannot take a missing column for a string literal.
+        let t = || Alias::new("t");
+        select
+            .columns(columns.iter().map(|c| (t(), Alias::new(*c))))
+            .from_as(ledger.companion("history"), t())
+            .order_by((t(), Alias::new("id")), Order::Desc);
+        if let Some(limit) = limit {
+            select.limit(limit);
+        }
+        select
+    };
+    let rows = match conn.query_all(&select(&COLUMNS)).await {
         Ok(rows) => rows,
         Err(e) if backend::is_undefined_table(&e) => return Ok(Vec::new()),
+        // A history from before the statements were kept.
+        Err(e) if backend::is_undefined_column(&e) => {
+            conn.query_all(&select(&COLUMNS[..COLUMNS.len() - 1]))
+                .await?
+        }
         Err(e) => return Err(e),
     };
     rows.iter()
@@ -244,7 +263,9 @@ pub async fn read<C: ConnectionTrait>(
                 release: row.try_get("", "release")?,
                 via: row.try_get("", "via")?,
                 statements: row
-                    .try_get::<Option<String>>("", "statements")?
+                    .try_get::<Option<String>>("", "statements")
+                    .ok()
+                    .flatten()
                     .and_then(|s| serde_json::from_str(&s).ok())
                     .unwrap_or_default(),
             })

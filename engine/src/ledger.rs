@@ -139,6 +139,10 @@ mod col {
     pub const DOWN_STOP: &str = "down_stop";
 }
 
+/// Columns added after the ledger's first shape, each nullable text: a ledger created before
+/// them is upgraded in place ([`Ledger::upgrade`]) and read without them until then.
+const ADDED: [&str; 2] = [col::RENDER_STOP, col::DOWN_STOP];
+
 const COLUMNS: [&str; 15] = [
     col::VERSION,
     col::NAME,
@@ -256,11 +260,25 @@ impl Ledger {
 
     /// Selects every row in version order.
     pub fn select_all(&self) -> SelectStatement {
+        self.select(&COLUMNS)
+    }
+
+    fn select(&self, columns: &[&str]) -> SelectStatement {
         Query::select()
-            .columns(COLUMNS.map(Alias::new))
-            .from(self.me())
-            .order_by(Alias::new(col::VERSION), Order::Asc)
+            .columns(columns.iter().map(|c| qualified(c)))
+            .from_as(self.me(), Alias::new(QUALIFIER))
+            .order_by(qualified(col::VERSION), Order::Asc)
             .to_owned()
+    }
+
+    /// Adds the columns a ledger created by an earlier version lacks; does nothing to a current
+    /// ledger (one probe) or where there is no ledger yet. Runs under the migration lock, before
+    /// anything is written. Returns the columns it added.
+    ///
+    /// # Errors
+    /// A database error other than the probe's missing column or table.
+    pub async fn upgrade<C: ConnectionTrait>(&self, conn: &C) -> Result<Vec<String>, DbErr> {
+        add_missing_columns(conn, self.me(), &ADDED).await
     }
 
     /// Reads the ledger; `None` when the table does not exist yet.
@@ -271,15 +289,20 @@ impl Ledger {
         &self,
         conn: &C,
     ) -> Result<Option<Vec<LedgerRow>>, DbErr> {
-        match conn.query_all(&self.select_all()).await {
-            Ok(rows) => rows
-                .iter()
-                .map(|r| self.decode(r))
-                .collect::<Result<_, _>>()
-                .map(Some),
-            Err(e) if backend::is_undefined_table(&e) => Ok(None),
-            Err(e) => Err(e),
-        }
+        let rows = match conn.query_all(&self.select_all()).await {
+            Ok(rows) => rows,
+            Err(e) if backend::is_undefined_table(&e) => return Ok(None),
+            // A ledger from before the newest columns: read what it has.
+            Err(e) if backend::is_undefined_column(&e) => {
+                let old: Vec<&str> = COLUMNS.into_iter().filter(|c| !ADDED.contains(c)).collect();
+                conn.query_all(&self.select(&old)).await?
+            }
+            Err(e) => return Err(e),
+        };
+        rows.iter()
+            .map(|r| self.decode(r))
+            .collect::<Result<_, _>>()
+            .map(Some)
     }
 
     fn decode(&self, row: &QueryResult) -> Result<LedgerRow, DbErr> {
@@ -298,8 +321,8 @@ impl Ledger {
             environment: row.try_get("", col::ENVIRONMENT)?,
             plan: row.try_get("", col::PLAN)?,
             via: row.try_get("", col::VIA)?,
-            render_stop: row.try_get("", col::RENDER_STOP)?,
-            down_stop: row.try_get("", col::DOWN_STOP)?,
+            render_stop: row.try_get("", col::RENDER_STOP).unwrap_or_default(),
+            down_stop: row.try_get("", col::DOWN_STOP).unwrap_or_default(),
         })
     }
 
@@ -381,6 +404,49 @@ impl Ledger {
             .and_where(Expr::col(Alias::new(col::VERSION)).eq(version))
             .to_owned()
     }
+}
+
+/// The alias the ledger's reads give its table. Their columns are qualified with it because
+/// SQLite takes a double-quoted name that matches no column for a string literal: a bare
+/// `"render_stop"` read from a ledger without that column would come back as the text
+/// `render_stop` instead of failing.
+const QUALIFIER: &str = "t";
+
+fn qualified(column: &str) -> (Alias, Alias) {
+    (Alias::new(QUALIFIER), Alias::new(column))
+}
+
+/// Adds each of `columns` (nullable text) that `table` lacks, probing for them first; nothing
+/// when the table has them all or does not exist. Returns the columns added.
+pub(crate) async fn add_missing_columns<C: ConnectionTrait>(
+    conn: &C,
+    table: TableRef,
+    columns: &[&str],
+) -> Result<Vec<String>, DbErr> {
+    let probe = Query::select()
+        .columns(columns.iter().map(|c| qualified(c)))
+        .from_as(table.clone(), Alias::new(QUALIFIER))
+        .and_where(Expr::val(1).eq(0))
+        .to_owned();
+    match conn.query_all(&probe).await {
+        Ok(_) => return Ok(Vec::new()),
+        Err(e) if backend::is_undefined_column(&e) => {}
+        Err(e) if backend::is_undefined_table(&e) => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    }
+    let mut added = Vec::new();
+    for column in columns {
+        let alter = Table::alter()
+            .table(table.clone())
+            .add_column(ColumnDef::new(Alias::new(*column)).text().null())
+            .to_owned();
+        match conn.execute(&alter).await {
+            Ok(_) => added.push((*column).to_owned()),
+            Err(e) if backend::is_duplicate_column(&e) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(added)
 }
 
 /// The next batch number: one more than the highest recorded.

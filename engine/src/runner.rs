@@ -273,7 +273,8 @@ impl<'a> Engine<'a> {
         })
     }
 
-    /// Reads where the database stands for a command that holds the lock. A `running` row found
+    /// Reads where the database stands for a command that holds the lock, after bringing a
+    /// ledger created by an earlier version up to date. A `running` row found
     /// now belongs to a runner that stopped before completing it (the lock guarantees no other
     /// is at work), so it is marked failed, as interrupted, before anything is planned: the
     /// refusal that follows says so and gives the repair commands.
@@ -281,6 +282,20 @@ impl<'a> Engine<'a> {
     /// # Errors
     /// A database error reading or updating the ledger.
     async fn locked_snapshot(&self) -> Result<Snapshot> {
+        const UPGRADE: &str = "adding the newest columns to the ledger";
+        let mut added = self
+            .ledger
+            .upgrade(&self.conn)
+            .await
+            .map_err(EngineError::db(UPGRADE))?;
+        added.extend(
+            history::upgrade(&self.conn, &self.ledger)
+                .await
+                .map_err(EngineError::db(UPGRADE))?,
+        );
+        if !added.is_empty() {
+            info!("upgraded the ledger: added {}", added.join(", "));
+        }
         let mut snap = self.snapshot().await?;
         let running = |r: &LedgerRow| r.state == RowState::Running;
         if !snap.rows.iter().flatten().any(running) {

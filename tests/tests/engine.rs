@@ -497,7 +497,54 @@ async fn single_transaction_applies_all_or_none(db: TestDb) {
     assert!(states(&e).await.iter().all(|s| s.1 == State::Applied));
 }
 
+/// A ledger created before the engine kept where rendering stopped and what each run sent is
+/// read as it is, and gains those columns under the lock of the next command that writes.
+async fn a_ledger_from_an_earlier_version_is_read_and_upgraded_in_place(db: TestDb) {
+    let set = three();
+    let one = UpTarget {
+        steps: Some(1),
+        ..Default::default()
+    };
+    engine(&db, &set).await.up(&one, &opts()).await.unwrap();
+    let conn = db.connect().await;
+    for (table, column) in [
+        ("schema_migrations", "render_stop"),
+        ("schema_migrations", "down_stop"),
+        ("schema_migrations_history", "statements"),
+    ] {
+        conn.execute_unprepared(&format!("ALTER TABLE {table} DROP COLUMN {column}"))
+            .await
+            .unwrap();
+    }
+    let e = engine(&db, &set).await;
+    let states: Vec<State> = states(&e).await.into_iter().map(|(_, s)| s).collect();
+    assert_eq!(states, [State::Applied, State::Pending, State::Pending]);
+    assert_eq!(e.history(None).await.unwrap().len(), 1);
+    let ledger = Ledger::new(db.backend.db_backend(), None, "schema_migrations");
+    let rows = ledger.read(&conn).await.unwrap().unwrap();
+    assert_eq!(
+        (rows[0].render_stop.as_deref(), rows[0].down_stop.as_deref()),
+        (None, None)
+    );
+
+    e.up(&UpTarget::default(), &opts()).await.unwrap();
+    let columns = db.columns("schema_migrations").await;
+    assert!(
+        columns.iter().any(|c| c.starts_with("render_stop ")),
+        "{columns:?}"
+    );
+    let history = e.history(None).await.unwrap();
+    assert_eq!(history.len(), 3);
+    assert!(
+        history[0].statements.iter().any(|s| s.contains("gamma")),
+        "{history:?}"
+    );
+    e.down(&DownTarget::All, &opts()).await.unwrap();
+    assert_eq!(db.table_names().await, LEDGER_TABLES);
+}
+
 backend_matrix!(
+    a_ledger_from_an_earlier_version_is_read_and_upgraded_in_place,
     single_transaction_applies_all_or_none,
     up_down_steps_targets_and_all,
     a_changed_migration_is_modified_refused_and_repaired,
