@@ -30,6 +30,8 @@ use crate::source::{Migration, MigrationId, MigrationSet};
 use crate::squash::SquashGroup;
 use crate::wipe;
 
+mod fresh;
+
 /// Per-run choices that are not about which migrations to run.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {

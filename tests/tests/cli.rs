@@ -642,6 +642,11 @@ fn down_help_is_stable() {
     insta::assert_snapshot!("down_help", help(&["down"]));
 }
 
+#[test]
+fn fresh_help_is_stable() {
+    insta::assert_snapshot!("fresh_help", help(&["fresh"]));
+}
+
 // ---------------------------------------------------------------------------------------------
 // 6. create
 // ---------------------------------------------------------------------------------------------

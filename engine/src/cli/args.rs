@@ -181,11 +181,18 @@ pub enum Command {
         #[arg(long, value_name = "N")]
         limit: Option<u64>,
     },
-    /// Drop every table and view, then apply all migrations
+    /// Drop every object in the schema, then apply all migrations
+    ///
+    /// Lists what it drops (tables, views, routines; on PostgreSQL also types, sequences and
+    /// extensions), marking what no migration of this project creates, in its confirmation, its
+    /// dry run and its output.
     Fresh {
         /// Then run the `seed` binary built beside this one with this profile
         #[arg(long, value_name = "PROFILE")]
         seed: Option<String>,
+        /// Print what would be dropped and applied; change nothing
+        #[arg(long)]
+        dry_run: bool,
         /// Options of every schema change
         #[command(flatten)]
         change: Change,
@@ -336,4 +343,15 @@ pub enum PlanCommand {
         #[command(flatten)]
         change: Change,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_definition_is_sound() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
 }

@@ -341,14 +341,15 @@ fn plans_dir(given: Option<&Path>, crate_dir: &Path) -> PathBuf {
 /// Whether a command changes the schema, the ledger or data, and so runs under the lock.
 fn takes_lock(command: &Command) -> bool {
     match command {
-        Command::Up { dry_run, .. } | Command::Down { dry_run, .. } => !dry_run,
+        Command::Up { dry_run, .. }
+        | Command::Down { dry_run, .. }
+        | Command::Fresh { dry_run, .. } => !dry_run,
         Command::Plan(args::PlanArgs {
             command:
                 args::PlanCommand::Run { dry_run, .. } | args::PlanCommand::Rollback { dry_run, .. },
             ..
         }) => !dry_run,
-        Command::Fresh { .. }
-        | Command::Reset { .. }
+        Command::Reset { .. }
         | Command::Refresh { .. }
         | Command::Redo { .. }
         | Command::Repair { .. }
@@ -367,7 +368,9 @@ fn destructive_action(command: &Command) -> Option<&'static str> {
         }) => Some("revert migrations"),
         Command::Reset { .. } => Some("revert every migration"),
         Command::Refresh { .. } => Some("revert and re-apply every migration"),
-        Command::Fresh { .. } => Some("drop every object and re-apply every migration"),
+        Command::Fresh { dry_run: false, .. } => {
+            Some("drop every object and re-apply every migration")
+        }
         Command::Redo { .. } => Some("revert and re-apply migrations"),
         Command::Repair { .. } => Some("rewrite the ledger"),
         _ => None,
@@ -503,6 +506,11 @@ impl Ctx<'_> {
     /// Asks before a destructive command; without a terminal, `--yes` is required.
     fn confirm(&self, effect: &str) -> Result<(), EngineError> {
         crate::guard::confirm(effect, self.target, self.cli.yes)
+    }
+
+    /// [`Self::confirm`], showing `details` on the terminal before the question.
+    fn confirm_listed(&self, details: &str, effect: &str) -> Result<(), EngineError> {
+        crate::guard::confirm_listed(details, effect, self.target, self.cli.yes)
     }
 
     async fn applied_count(&self) -> Result<usize, EngineError> {
@@ -697,22 +705,44 @@ impl Ctx<'_> {
             Command::History { limit } => {
                 output::history(format, &self.engine.history(limit).await?)
             }
-            Command::Fresh { seed, change } => {
+            Command::Fresh {
+                seed,
+                dry_run,
+                change,
+            } => {
                 let seed = seed
                     .as_deref()
                     .map(|profile| seed::SeedStep::locate(profile, self.cli.force))
                     .transpose()?;
-                let objects = self.engine.objects().await?;
-                if !objects.is_empty() {
+                let listing = self.engine.fresh_listing().await?;
+                if dry_run {
+                    let applies: Vec<String> =
+                        self.project.set.iter().map(|m| m.id.to_string()).collect();
+                    output::fresh_plan(
+                        format,
+                        &listing,
+                        &applies,
+                        seed.as_ref().map(seed::SeedStep::profile),
+                    );
+                    return Ok(Outcome::Done);
+                }
+                if !listing.is_empty() {
                     let then = match &seed {
                         Some(step) => format!(", then seeds `{}`", step.profile()),
                         None => String::new(),
                     };
-                    self.confirm(&format!(
-                        "drops {} object(s) ({}) and applies every migration{then}",
-                        objects.len(),
-                        objects.join(", ")
-                    ))?;
+                    let details = format!(
+                        "fresh drops these {} object(s) from {}:\n{listing}",
+                        listing.len(),
+                        self.target.redacted()
+                    );
+                    self.confirm_listed(
+                        &details,
+                        &format!(
+                            "drops {}, and applies every migration{then}",
+                            listing.summary()
+                        ),
+                    )?;
                 }
                 let started = Instant::now();
                 let dropped = self.engine.drop_all().await?;
@@ -732,11 +762,11 @@ impl Ctx<'_> {
                     started.elapsed().as_secs_f64()
                 );
                 let Some(step) = seed else {
-                    output::run(format, &report);
+                    output::fresh(format, &listing, &report);
                     return Ok(Outcome::Done);
                 };
                 if format != args::Format::Json {
-                    output::run(format, &report);
+                    output::fresh(format, &listing, &report);
                 }
                 let started = Instant::now();
                 let seeded = step.run(self.target, format, self.cli.connect_timeout)?;
@@ -746,7 +776,7 @@ impl Ctx<'_> {
                     started.elapsed().as_secs_f64()
                 );
                 if let Some(seeded) = seeded {
-                    output::fresh_seeded(&report, &seeded);
+                    output::fresh_seeded(&listing, &report, &seeded);
                 }
             }
             Command::Reset { change } => {

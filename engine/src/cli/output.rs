@@ -31,6 +31,7 @@ use crate::report::{RepairReport, RunReport, Script, StatusReport};
 use crate::snapshot::SchemaSnapshot;
 use crate::squash::Generated;
 use crate::verify::VerifyReport;
+use crate::wipe::Listing;
 
 /// Logs go to stderr: progress at info, statements with `-v`. Colors only on a terminal and
 /// never with `NO_COLOR`.
@@ -101,9 +102,49 @@ pub(crate) fn verify(format: Format, report: &VerifyReport) {
     }
 }
 
-/// `fresh --seed --format json`: the run report and the seed command's own document, as one.
-pub(crate) fn fresh_seeded(report: &RunReport, seeded: &serde_json::Value) {
-    json(&serde_json::json!({ "fresh": report, "seed": seeded }));
+/// What `fresh` dropped and applied, as JSON: the run report with the objects dropped.
+#[derive(Serialize)]
+struct Fresh<'a> {
+    #[serde(flatten)]
+    report: &'a RunReport,
+    dropped: &'a Listing,
+}
+
+/// `fresh`: what it dropped, then what it applied.
+pub(crate) fn fresh(format: Format, dropped: &Listing, report: &RunReport) {
+    match format {
+        Format::Json => json(&Fresh { report, dropped }),
+        Format::Text => {
+            if !dropped.is_empty() {
+                outln!("Dropped {} object(s):\n{dropped}", dropped.len());
+            }
+            out!("{report}");
+        }
+    }
+}
+
+/// `fresh --dry-run`: what it would drop and apply.
+pub(crate) fn fresh_plan(format: Format, drops: &Listing, applies: &[String], seed: Option<&str>) {
+    if format == Format::Json {
+        return json(&serde_json::json!({ "drops": drops, "applies": applies, "seed": seed }));
+    }
+    outln!("Dry run: nothing was dropped or applied.");
+    if drops.is_empty() {
+        outln!("fresh would drop nothing: the schema holds no objects.");
+    } else {
+        outln!("fresh would drop {} object(s):\n{drops}", drops.len());
+    }
+    let then = seed.map_or(String::new(), |p| format!(", then seed `{p}`"));
+    outln!(
+        "Then it would apply every migration ({}){then}.",
+        applies.len()
+    );
+}
+
+/// `fresh --seed --format json`: the run report with what was dropped, and the seed command's
+/// own document, as one.
+pub(crate) fn fresh_seeded(dropped: &Listing, report: &RunReport, seeded: &serde_json::Value) {
+    json(&serde_json::json!({ "fresh": Fresh { report, dropped }, "seed": seeded }));
 }
 
 pub(crate) fn created(format: Format, file: &Path) {
