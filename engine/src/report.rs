@@ -193,6 +193,8 @@ pub struct StatusLine {
     pub plan: Option<String>,
     /// The consolidated migration that applied it (state `squashed`).
     pub via: Option<String>,
+    /// Whether `migrate baseline` recorded it as applied without running it.
+    pub baseline: bool,
 }
 
 /// The result of `status`.

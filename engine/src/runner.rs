@@ -30,7 +30,10 @@ use crate::source::{Migration, MigrationId, MigrationSet};
 use crate::squash::SquashGroup;
 use crate::wipe;
 
+mod baseline;
 mod fresh;
+
+pub use baseline::{BASELINE_APPLIED_BY, BaselineReport, Baselined};
 
 /// Per-run choices that are not about which migrations to run.
 #[derive(Debug, Clone, Default)]
@@ -375,6 +378,7 @@ impl<'a> Engine<'a> {
                     release: self.release_of(&e.version),
                     plan: e.row.as_ref().and_then(|r| r.plan.clone()),
                     via: e.row.as_ref().and_then(|r| r.via.clone()),
+                    baseline: e.row.as_ref().is_some_and(baseline::is_baseline_row),
                 })
                 .collect(),
             squashes,
@@ -556,6 +560,7 @@ impl<'a> Engine<'a> {
         options: &RunOptions,
     ) -> Result<(Snapshot, Vec<usize>)> {
         let snap = self.snapshot().await?;
+        self.refuse_unledgered(&snap).await?;
         let planned = plan::plan_up(&snap.entries, target)?;
         if target.only.is_some() {
             plan::check_prerequisites(
@@ -1148,6 +1153,7 @@ impl<'a> Engine<'a> {
     /// [`EngineError::MigrationFailed`] when a `down` fails.
     pub async fn down(&self, target: &DownTarget, options: &RunOptions) -> Result<RunReport> {
         let snap = self.snapshot().await?;
+        self.refuse_unledgered(&snap).await?;
         let planned = plan::plan_down(&snap.entries, target)?;
         let mut report = RunReport {
             plan: options.plan.clone(),
@@ -1532,6 +1538,7 @@ impl<'a> Engine<'a> {
     /// code are shown rather than refused.
     pub async fn dry_run_down(&self, target: &DownTarget, options: &RunOptions) -> Result<Script> {
         let snap = self.snapshot().await?;
+        self.refuse_unledgered(&snap).await?;
         let planned = plan::plan_down(&snap.entries, target)?;
         if !planned.is_empty() {
             self.check_dependents(&snap, &planned, target, options)?;

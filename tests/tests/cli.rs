@@ -643,6 +643,11 @@ fn down_help_is_stable() {
 }
 
 #[test]
+fn baseline_help_is_stable() {
+    insta::assert_snapshot!("baseline_help", help(&["baseline"]));
+}
+
+#[test]
 fn fresh_help_is_stable() {
     insta::assert_snapshot!("fresh_help", help(&["fresh"]));
 }

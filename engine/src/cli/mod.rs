@@ -343,7 +343,8 @@ fn takes_lock(command: &Command) -> bool {
     match command {
         Command::Up { dry_run, .. }
         | Command::Down { dry_run, .. }
-        | Command::Fresh { dry_run, .. } => !dry_run,
+        | Command::Fresh { dry_run, .. }
+        | Command::Baseline { dry_run, .. } => !dry_run,
         Command::Plan(args::PlanArgs {
             command:
                 args::PlanCommand::Run { dry_run, .. } | args::PlanCommand::Rollback { dry_run, .. },
@@ -359,6 +360,10 @@ fn takes_lock(command: &Command) -> bool {
 }
 
 /// What a destructive command does, for the guard's refusal; `None` for the others.
+///
+/// `baseline` writes the ledger but is not here: it changes no schema and no data, starts a
+/// ledger only where there is none, and exists to bring existing (often production) databases
+/// under the ledger; it asks for confirmation instead (see `Engine::baseline`).
 fn destructive_action(command: &Command) -> Option<&'static str> {
     match command {
         Command::Down { dry_run: false, .. }
@@ -388,6 +393,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::Redo { .. } => "redo",
         Command::Repair { .. } => "repair",
         Command::Adopt => "adopt",
+        Command::Baseline { .. } => "baseline",
         Command::Plan(args::PlanArgs {
             command: args::PlanCommand::Run { .. },
             ..
@@ -836,6 +842,30 @@ impl Ctx<'_> {
                 );
             }
             Command::Adopt => output::run(format, &self.engine.adopt().await?),
+            Command::Baseline {
+                to,
+                dry_run,
+                change,
+            } => {
+                let planned = self.engine.baseline_plan(to.as_deref()).await?;
+                if dry_run {
+                    output::baseline(format, &planned);
+                    return Ok(Outcome::Done);
+                }
+                let details = format!(
+                    "baseline records these {} migration(s) as applied in batch {} on {}, without running them:\n{}",
+                    planned.baselined.len(),
+                    planned.batch,
+                    self.target.redacted(),
+                    planned.list()
+                );
+                self.confirm_listed(&details, &planned.effect())?;
+                let report = self
+                    .engine
+                    .baseline(to.as_deref(), &self.options(&change))
+                    .await?;
+                output::baseline(format, &report);
+            }
             Command::Schema => output::schema(format, &self.engine.schema().await?),
             Command::Releases => {
                 let report = releases(self.project)?.report(&self.engine.status().await?);

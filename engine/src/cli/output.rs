@@ -28,6 +28,7 @@ use crate::deps::DepsReport;
 use crate::history::HistoryEntry;
 use crate::release::ReleasesReport;
 use crate::report::{RepairReport, RunReport, Script, StatusReport};
+use crate::runner::BaselineReport;
 use crate::snapshot::SchemaSnapshot;
 use crate::squash::Generated;
 use crate::verify::VerifyReport;
@@ -147,6 +148,13 @@ pub(crate) fn fresh_seeded(dropped: &Listing, report: &RunReport, seeded: &serde
     json(&serde_json::json!({ "fresh": Fresh { report, dropped }, "seed": seeded }));
 }
 
+pub(crate) fn baseline(format: Format, report: &BaselineReport) {
+    match format {
+        Format::Json => json(report),
+        Format::Text => out!("{report}"),
+    }
+}
+
 pub(crate) fn created(format: Format, file: &Path) {
     match format {
         Format::Json => json(&serde_json::json!({ "created": file.display().to_string() })),
@@ -182,9 +190,10 @@ pub(crate) fn status(format: Format, report: &StatusReport) {
         if releases {
             row.push(m.release.clone().unwrap_or_else(|| "unreleased".to_owned()));
         }
-        let state = match &m.plan {
-            Some(plan) => format!("{} (plan {plan})", m.state.as_str()),
-            None => m.state.as_str().to_owned(),
+        let state = match (&m.plan, m.baseline) {
+            (Some(plan), _) => format!("{} (plan {plan})", m.state.as_str()),
+            (None, true) => format!("{} (baseline)", m.state.as_str()),
+            (None, false) => m.state.as_str().to_owned(),
         };
         row.extend([
             state,
