@@ -139,6 +139,10 @@ async fn a_schema_without_a_ledger_is_refused_until_it_is_baselined(db: TestDb) 
     let dry = migrate(&db, &["baseline", "--dry-run", "--format", "json"])
         .code(0)
         .json();
+    insta::assert_snapshot!(
+        "baseline_dry_run",
+        serde_json::to_string_pretty(&dry).unwrap()
+    );
     assert_eq!(dry["dry_run"], true, "{dry}");
     assert_eq!(dry["batch"], 1, "{dry}");
     assert_eq!(dry["baselined"].as_array().unwrap().len(), 11, "{dry}");

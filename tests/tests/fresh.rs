@@ -93,6 +93,11 @@ async fn fresh_lists_what_it_drops_and_marks_what_no_migration_created(db: TestD
     let json = migrate(&db, &["fresh", "--dry-run", "--format", "json"])
         .code(0)
         .json();
+    // The shape, and what the reference schema holds on this backend, reviewed like code.
+    insta::assert_snapshot!(
+        format!("fresh_dry_run_{}", db.backend),
+        serde_json::to_string_pretty(&json).unwrap()
+    );
     let drops = &json["drops"];
     let precious = listed(drops, "precious");
     assert_eq!(precious["kind"], "table", "{precious}");
