@@ -185,6 +185,28 @@ pub enum EngineError {
         why: Option<String>,
     },
 
+    /// The schema holds objects but no ledger: applying the migrations would run into them
+    /// (`table "tenants" already exists`), so nothing runs until `baseline` records what built
+    /// them.
+    #[error(
+        "the database holds {count} object(s) but no ledger `{ledger}` ({sample}); nothing was run or created; if this project's migrations built them, record those as applied without running them with `migrate baseline` (every migration) or `migrate baseline --to VERSION` (those up to VERSION), then `migrate up` applies the rest"
+    )]
+    Unledgered {
+        /// How many objects there are besides migration bookkeeping.
+        count: usize,
+        /// The ledger table's name.
+        ledger: String,
+        /// A few of them, `table tenants, function set_updated_at(), …`.
+        sample: String,
+    },
+
+    /// `baseline` cannot start a ledger on this database.
+    #[error("{message}")]
+    Baseline {
+        /// Why, with the fix.
+        message: String,
+    },
+
     /// A destructive command was run without a terminal and without `--yes`.
     #[error("{action} needs confirmation: re-run with `--yes` to proceed")]
     NeedsConfirmation {

@@ -136,12 +136,24 @@ impl Guard {
 /// [`EngineError::NeedsConfirmation`] without a terminal and without `yes`;
 /// [`EngineError::Cancelled`] when the answer is no.
 pub fn confirm(effect: &str, target: &Target, yes: bool) -> Result<()> {
+    confirm_listed("", effect, target, yes)
+}
+
+/// [`confirm`], showing `details` (a list, one item a line) on the terminal before the question.
+/// Without a terminal the refusal states `effect` alone, on one line, as every error does.
+///
+/// # Errors
+/// As [`confirm`].
+pub fn confirm_listed(details: &str, effect: &str, target: &Target, yes: bool) -> Result<()> {
     if yes {
         return Ok(());
     }
     let action = format!("{effect} on {}", target.redacted());
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
         return Err(EngineError::NeedsConfirmation { action });
+    }
+    if !details.is_empty() {
+        eprint!("{details}");
     }
     match inquire::Confirm::new(&format!("{action}. Proceed?"))
         .with_default(false)

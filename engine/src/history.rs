@@ -1,4 +1,4 @@
-//! The append-only history of every apply, revert, repair and adoption. The ledger says what is
+//! The append-only history of every apply, revert, repair, adoption and baseline. The ledger says what is
 //! applied now; the history says how it got there, including failures and reverted migrations,
 //! with the plan whose run did it, the release that shipped the migration, and the consolidated
 //! migration it went through.
@@ -25,6 +25,8 @@ pub enum Action {
     Repair,
     /// Carried over from SeaORM's `seaql_migrations`.
     Adopt,
+    /// Recorded as applied without running, by `migrate baseline`.
+    Baseline,
 }
 
 impl Action {
@@ -34,6 +36,7 @@ impl Action {
             Action::Revert => "revert",
             Action::Repair => "repair",
             Action::Adopt => "adopt",
+            Action::Baseline => "baseline",
         }
     }
 
@@ -42,6 +45,7 @@ impl Action {
             "apply" => Action::Apply,
             "revert" => Action::Revert,
             "adopt" => Action::Adopt,
+            "baseline" => Action::Baseline,
             _ => Action::Repair,
         }
     }

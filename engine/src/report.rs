@@ -197,6 +197,8 @@ pub struct StatusLine {
     /// the statements before that point, so edits past it are not detected.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub partly_rendered: Option<String>,
+    /// Whether `migrate baseline` recorded it as applied without running it.
+    pub baseline: bool,
 }
 
 /// The result of `status`.

@@ -31,6 +31,11 @@ use crate::source::{Migration, MigrationId, MigrationSet};
 use crate::squash::SquashGroup;
 use crate::wipe;
 
+mod baseline;
+mod fresh;
+
+pub use baseline::{BASELINE_APPLIED_BY, BaselineReport, Baselined};
+
 /// Per-run choices that are not about which migrations to run.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -415,6 +420,7 @@ impl<'a> Engine<'a> {
                         .code
                         .and_then(|i| snap.code.get(i))
                         .and_then(|c| c.render_stop.clone()),
+                    baseline: e.row.as_ref().is_some_and(baseline::is_baseline_row),
                 })
                 .collect(),
             squashes,
@@ -629,7 +635,9 @@ impl<'a> Engine<'a> {
     /// needs one neither applied nor picked); [`EngineError::MigrationFailed`] when a migration
     /// fails, carrying what completed before it.
     pub async fn up(&self, target: &UpTarget, options: &RunOptions) -> Result<RunReport> {
-        let (snap, planned) = self.plan_up(self.locked_snapshot().await?, target, options)?;
+        let snap = self.locked_snapshot().await?;
+        self.refuse_unledgered(&snap).await?;
+        let (snap, planned) = self.plan_up(snap, target, options)?;
         let mut report = RunReport {
             plan: options.plan.clone(),
             ..RunReport::default()
@@ -1220,6 +1228,7 @@ impl<'a> Engine<'a> {
     /// [`EngineError::MigrationFailed`] when a `down` fails.
     pub async fn down(&self, target: &DownTarget, options: &RunOptions) -> Result<RunReport> {
         let snap = self.locked_snapshot().await?;
+        self.refuse_unledgered(&snap).await?;
         let planned = plan::plan_down(&snap.entries, target)?;
         let mut report = RunReport {
             plan: options.plan.clone(),
@@ -1531,7 +1540,9 @@ impl<'a> Engine<'a> {
     /// # Errors
     /// The same validation refusals as [`Engine::up`].
     pub async fn dry_run_up(&self, target: &UpTarget, options: &RunOptions) -> Result<Script> {
-        let (snap, planned) = self.plan_up(self.snapshot().await?, target, options)?;
+        let snap = self.snapshot().await?;
+        self.refuse_unledgered(&snap).await?;
+        let (snap, planned) = self.plan_up(snap, target, options)?;
         let mut script = Script::default();
         if planned.is_empty() {
             return Ok(script);
@@ -1612,6 +1623,7 @@ impl<'a> Engine<'a> {
     /// code are shown rather than refused.
     pub async fn dry_run_down(&self, target: &DownTarget, options: &RunOptions) -> Result<Script> {
         let snap = self.snapshot().await?;
+        self.refuse_unledgered(&snap).await?;
         let planned = plan::plan_down(&snap.entries, target)?;
         if !planned.is_empty() {
             self.check_dependents(&snap, &planned, target, options)?;

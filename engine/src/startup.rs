@@ -85,7 +85,8 @@ impl StartupOptions {
 /// migration lock, and reports what it applied (nothing, on all but the first replica).
 ///
 /// Refuses, like `migrate up`, when an applied migration is modified, missing in the way,
-/// failed, or out of order.
+/// failed, or out of order, and when the database holds a schema but no ledger (until
+/// `migrate baseline` records what built it).
 ///
 /// # Errors
 /// Any [`EngineError`] `migrate up` would report; [`EngineError::LockTimeout`] when another

@@ -744,6 +744,16 @@ fn down_help_is_stable() {
     insta::assert_snapshot!("down_help", help(&["down"]));
 }
 
+#[test]
+fn baseline_help_is_stable() {
+    insta::assert_snapshot!("baseline_help", help(&["baseline"]));
+}
+
+#[test]
+fn fresh_help_is_stable() {
+    insta::assert_snapshot!("fresh_help", help(&["fresh"]));
+}
+
 // ---------------------------------------------------------------------------------------------
 // 6. create
 // ---------------------------------------------------------------------------------------------

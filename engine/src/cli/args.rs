@@ -12,7 +12,8 @@ Exit codes:
   2  usage, configuration or connection error
   3  lock not acquired within the timeout
   4  refused by validation: modified, missing, failed, out of order, duplicate, irreversible,
-     a plan or rollback that breaks a dependency, or a down that verify finds does not undo its up
+     a plan or rollback that breaks a dependency, a down that verify finds does not undo its up,
+     or a schema without a ledger (see baseline)
   5  refused by a guard: APP_ENV=production or a protected URL without --force,
      a destructive command without --yes, or a cancelled confirmation
   6  check: something is pending
@@ -175,17 +176,24 @@ pub enum Command {
     Status,
     /// Exit 6 when something is pending, 4 when something is modified, missing or failed
     Check,
-    /// Show every apply, revert, repair, adoption and plan run, newest first
+    /// Show every apply, revert, repair, adoption, baseline and plan run, newest first
     History {
         /// Show at most N entries
         #[arg(long, value_name = "N")]
         limit: Option<u64>,
     },
-    /// Drop every table and view, then apply all migrations
+    /// Drop every object in the schema, then apply all migrations
+    ///
+    /// Lists what it drops (tables, views, routines; on PostgreSQL also types, sequences and
+    /// extensions), marking what no migration of this project creates, in its confirmation, its
+    /// dry run and its output.
     Fresh {
         /// Then run the `seed` binary built beside this one with this profile
         #[arg(long, value_name = "PROFILE")]
         seed: Option<String>,
+        /// Print what would be dropped and applied; change nothing
+        #[arg(long)]
+        dry_run: bool,
         /// Options of every schema change
         #[command(flatten)]
         change: Change,
@@ -237,6 +245,25 @@ pub enum Command {
     },
     /// Carry SeaORM's seaql_migrations into the ledger without re-running anything
     Adopt,
+    /// Record migrations as applied without running them, on a schema without a ledger
+    ///
+    /// For a database restored from a dump, built before this tool was used, or whose ledger was
+    /// dropped, where `up` refuses to run: records every migration up to VERSION (all of them
+    /// without --to) as applied in one batch, with the checksums and `down` SQL an `up` records,
+    /// and a `baseline` entry for each in the history; later ones stay pending. Lists them and
+    /// asks first (--yes without a terminal). Refused where the ledger already records
+    /// migrations, and where seaql_migrations is there to adopt.
+    Baseline {
+        /// Record up to and including this version; the later ones stay pending
+        #[arg(long, value_name = "VERSION")]
+        to: Option<String>,
+        /// Print what would be recorded; change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Options of every schema change
+        #[command(flatten)]
+        change: Change,
+    },
     /// Print the schema: tables, columns, keys, indexes, views, triggers, functions, types
     Schema,
     /// Show each release with its state: applied, partly or pending
@@ -337,4 +364,15 @@ pub enum PlanCommand {
         #[command(flatten)]
         change: Change,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_definition_is_sound() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
 }

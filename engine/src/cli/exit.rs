@@ -30,7 +30,9 @@ pub fn code(error: &EngineError) -> u8 {
         | EngineError::Dirty { .. }
         | EngineError::OutOfOrder { .. }
         | EngineError::Irreversible { .. }
-        | EngineError::MissingWithoutDown { .. } => 4,
+        | EngineError::MissingWithoutDown { .. }
+        | EngineError::Unledgered { .. }
+        | EngineError::Baseline { .. } => 4,
         EngineError::MissingNeedsConfirmation { .. }
         | EngineError::NeedsConfirmation { .. }
         | EngineError::Cancelled

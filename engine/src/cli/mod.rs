@@ -345,14 +345,16 @@ fn plans_dir(given: Option<&Path>, crate_dir: &Path) -> PathBuf {
 /// Whether a command changes the schema, the ledger or data, and so runs under the lock.
 fn takes_lock(command: &Command) -> bool {
     match command {
-        Command::Up { dry_run, .. } | Command::Down { dry_run, .. } => !dry_run,
+        Command::Up { dry_run, .. }
+        | Command::Down { dry_run, .. }
+        | Command::Fresh { dry_run, .. }
+        | Command::Baseline { dry_run, .. } => !dry_run,
         Command::Plan(args::PlanArgs {
             command:
                 args::PlanCommand::Run { dry_run, .. } | args::PlanCommand::Rollback { dry_run, .. },
             ..
         }) => !dry_run,
-        Command::Fresh { .. }
-        | Command::Reset { .. }
+        Command::Reset { .. }
         | Command::Refresh { .. }
         | Command::Redo { .. }
         | Command::Repair { .. }
@@ -362,6 +364,10 @@ fn takes_lock(command: &Command) -> bool {
 }
 
 /// What a destructive command does, for the guard's refusal; `None` for the others.
+///
+/// `baseline` writes the ledger but is not here: it changes no schema and no data, starts a
+/// ledger only where there is none, and exists to bring existing (often production) databases
+/// under the ledger; it asks for confirmation instead (see `Engine::baseline`).
 fn destructive_action(command: &Command) -> Option<&'static str> {
     match command {
         Command::Down { dry_run: false, .. }
@@ -371,7 +377,9 @@ fn destructive_action(command: &Command) -> Option<&'static str> {
         }) => Some("revert migrations"),
         Command::Reset { .. } => Some("revert every migration"),
         Command::Refresh { .. } => Some("revert and re-apply every migration"),
-        Command::Fresh { .. } => Some("drop every object and re-apply every migration"),
+        Command::Fresh { dry_run: false, .. } => {
+            Some("drop every object and re-apply every migration")
+        }
         Command::Redo { .. } => Some("revert and re-apply migrations"),
         Command::Repair { .. } => Some("rewrite the ledger"),
         _ => None,
@@ -389,6 +397,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::Redo { .. } => "redo",
         Command::Repair { .. } => "repair",
         Command::Adopt => "adopt",
+        Command::Baseline { .. } => "baseline",
         Command::Plan(args::PlanArgs {
             command: args::PlanCommand::Run { .. },
             ..
@@ -507,6 +516,11 @@ impl Ctx<'_> {
     /// Asks before a destructive command; without a terminal, `--yes` is required.
     fn confirm(&self, effect: &str) -> Result<(), EngineError> {
         crate::guard::confirm(effect, self.target, self.cli.yes)
+    }
+
+    /// [`Self::confirm`], showing `details` on the terminal before the question.
+    fn confirm_listed(&self, details: &str, effect: &str) -> Result<(), EngineError> {
+        crate::guard::confirm_listed(details, effect, self.target, self.cli.yes)
     }
 
     async fn applied_count(&self) -> Result<usize, EngineError> {
@@ -701,22 +715,44 @@ impl Ctx<'_> {
             Command::History { limit } => {
                 output::history(format, &self.engine.history(limit).await?, self.cli.verbose)
             }
-            Command::Fresh { seed, change } => {
+            Command::Fresh {
+                seed,
+                dry_run,
+                change,
+            } => {
                 let seed = seed
                     .as_deref()
                     .map(|profile| seed::SeedStep::locate(profile, self.cli.force))
                     .transpose()?;
-                let objects = self.engine.objects().await?;
-                if !objects.is_empty() {
+                let listing = self.engine.fresh_listing().await?;
+                if dry_run {
+                    let applies: Vec<String> =
+                        self.project.set.iter().map(|m| m.id.to_string()).collect();
+                    output::fresh_plan(
+                        format,
+                        &listing,
+                        &applies,
+                        seed.as_ref().map(seed::SeedStep::profile),
+                    );
+                    return Ok(Outcome::Done);
+                }
+                if !listing.is_empty() {
                     let then = match &seed {
                         Some(step) => format!(", then seeds `{}`", step.profile()),
                         None => String::new(),
                     };
-                    self.confirm(&format!(
-                        "drops {} object(s) ({}) and applies every migration{then}",
-                        objects.len(),
-                        objects.join(", ")
-                    ))?;
+                    let details = format!(
+                        "fresh drops these {} object(s) from {}:\n{listing}",
+                        listing.len(),
+                        self.target.redacted()
+                    );
+                    self.confirm_listed(
+                        &details,
+                        &format!(
+                            "drops {}, and applies every migration{then}",
+                            listing.summary()
+                        ),
+                    )?;
                 }
                 let started = Instant::now();
                 let dropped = self.engine.drop_all().await?;
@@ -736,11 +772,11 @@ impl Ctx<'_> {
                     started.elapsed().as_secs_f64()
                 );
                 let Some(step) = seed else {
-                    output::run(format, &report);
+                    output::fresh(format, &listing, &report);
                     return Ok(Outcome::Done);
                 };
                 if format != args::Format::Json {
-                    output::run(format, &report);
+                    output::fresh(format, &listing, &report);
                 }
                 let started = Instant::now();
                 let seeded = step.run(self.target, format, self.cli.connect_timeout)?;
@@ -750,7 +786,7 @@ impl Ctx<'_> {
                     started.elapsed().as_secs_f64()
                 );
                 if let Some(seeded) = seeded {
-                    output::fresh_seeded(&report, &seeded);
+                    output::fresh_seeded(&listing, &report, &seeded);
                 }
             }
             Command::Reset { change } => {
@@ -810,6 +846,30 @@ impl Ctx<'_> {
                 );
             }
             Command::Adopt => output::run(format, &self.engine.adopt().await?),
+            Command::Baseline {
+                to,
+                dry_run,
+                change,
+            } => {
+                let planned = self.engine.baseline_plan(to.as_deref()).await?;
+                if dry_run {
+                    output::baseline(format, &planned);
+                    return Ok(Outcome::Done);
+                }
+                let details = format!(
+                    "baseline records these {} migration(s) as applied in batch {} on {}, without running them:\n{}",
+                    planned.baselined.len(),
+                    planned.batch,
+                    self.target.redacted(),
+                    planned.list()
+                );
+                self.confirm_listed(&details, &planned.effect())?;
+                let report = self
+                    .engine
+                    .baseline(to.as_deref(), &self.options(&change))
+                    .await?;
+                output::baseline(format, &report);
+            }
             Command::Schema => output::schema(format, &self.engine.schema().await?),
             Command::Releases => {
                 let report = releases(self.project)?.report(&self.engine.status().await?);

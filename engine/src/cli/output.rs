@@ -28,9 +28,11 @@ use crate::deps::DepsReport;
 use crate::history::HistoryEntry;
 use crate::release::ReleasesReport;
 use crate::report::{RepairReport, RunReport, Script, StatusReport};
+use crate::runner::BaselineReport;
 use crate::snapshot::SchemaSnapshot;
 use crate::squash::Generated;
 use crate::verify::VerifyReport;
+use crate::wipe::Listing;
 
 /// Logs go to stderr: progress at info, statements with `-v`. Colors only on a terminal and
 /// never with `NO_COLOR`.
@@ -101,9 +103,56 @@ pub(crate) fn verify(format: Format, report: &VerifyReport) {
     }
 }
 
-/// `fresh --seed --format json`: the run report and the seed command's own document, as one.
-pub(crate) fn fresh_seeded(report: &RunReport, seeded: &serde_json::Value) {
-    json(&serde_json::json!({ "fresh": report, "seed": seeded }));
+/// What `fresh` dropped and applied, as JSON: the run report with the objects dropped.
+#[derive(Serialize)]
+struct Fresh<'a> {
+    #[serde(flatten)]
+    report: &'a RunReport,
+    dropped: &'a Listing,
+}
+
+/// `fresh`: what it dropped, then what it applied.
+pub(crate) fn fresh(format: Format, dropped: &Listing, report: &RunReport) {
+    match format {
+        Format::Json => json(&Fresh { report, dropped }),
+        Format::Text => {
+            if !dropped.is_empty() {
+                outln!("Dropped {} object(s):\n{dropped}", dropped.len());
+            }
+            out!("{report}");
+        }
+    }
+}
+
+/// `fresh --dry-run`: what it would drop and apply.
+pub(crate) fn fresh_plan(format: Format, drops: &Listing, applies: &[String], seed: Option<&str>) {
+    if format == Format::Json {
+        return json(&serde_json::json!({ "drops": drops, "applies": applies, "seed": seed }));
+    }
+    outln!("Dry run: nothing was dropped or applied.");
+    if drops.is_empty() {
+        outln!("fresh would drop nothing: the schema holds no objects.");
+    } else {
+        outln!("fresh would drop {} object(s):\n{drops}", drops.len());
+    }
+    let then = seed.map_or(String::new(), |p| format!(", then seed `{p}`"));
+    outln!(
+        "Then it would apply every migration ({}){then}.",
+        applies.len()
+    );
+}
+
+/// `fresh --seed --format json`: the run report with what was dropped, and the seed command's
+/// own document, as one.
+pub(crate) fn fresh_seeded(dropped: &Listing, report: &RunReport, seeded: &serde_json::Value) {
+    json(&serde_json::json!({ "fresh": Fresh { report, dropped }, "seed": seeded }));
+}
+
+pub(crate) fn baseline(format: Format, report: &BaselineReport) {
+    match format {
+        Format::Json => json(report),
+        Format::Text => out!("{report}"),
+    }
 }
 
 pub(crate) fn created(format: Format, file: &Path) {
@@ -141,9 +190,10 @@ pub(crate) fn status(format: Format, report: &StatusReport) {
         if releases {
             row.push(m.release.clone().unwrap_or_else(|| "unreleased".to_owned()));
         }
-        let mut state = match &m.plan {
-            Some(plan) => format!("{} (plan {plan})", m.state.as_str()),
-            None => m.state.as_str().to_owned(),
+        let mut state = match (&m.plan, m.baseline) {
+            (Some(plan), _) => format!("{} (plan {plan})", m.state.as_str()),
+            (None, true) => format!("{} (baseline)", m.state.as_str()),
+            (None, false) => m.state.as_str().to_owned(),
         };
         if m.partly_rendered.is_some() {
             state.push_str(" (partly rendered)");

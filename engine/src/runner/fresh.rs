@@ -1,0 +1,91 @@
+//! What `fresh` drops, and which of it the project's migrations create: the list its
+//! confirmation, its dry run and its report show.
+
+use sea_orm::DbBackend;
+use sea_orm_migration::MigrationTrait;
+
+use super::Engine;
+use crate::adopt::SEAQL_TABLE;
+use crate::error::{EngineError, Result};
+use crate::ledger::LedgerRow;
+use crate::render::{self, Direction};
+use crate::wipe::{self, Listing, MigrationObjects, ObjectKind};
+
+/// The statements `code`'s `up` renders for `backend`, as far as it renders (a migration that
+/// reads data renders up to its first read): the one place this module takes rendered SQL from.
+async fn rendered_up(code: &dyn MigrationTrait, backend: DbBackend) -> Vec<String> {
+    render::render_code(code, backend, Direction::Up)
+        .await
+        .statements
+}
+
+/// Whether a table is migration bookkeeping rather than schema: the ledger `ledger_table`, its
+/// companions (`<ledger>_history`, `<ledger>_seeds`), or SeaORM's `seaql_migrations`.
+pub(crate) fn is_tracking_table(name: &str, ledger_table: &str) -> bool {
+    let companion = name
+        .get(..ledger_table.len())
+        .is_some_and(|prefix| prefix.eq_ignore_ascii_case(ledger_table))
+        && name.as_bytes().get(ledger_table.len()) == Some(&b'_');
+    companion || name.eq_ignore_ascii_case(ledger_table) || name.eq_ignore_ascii_case(SEAQL_TABLE)
+}
+
+impl Engine<'_> {
+    /// Every object `fresh` would drop, by kind and name, each marked with whether a migration of
+    /// the project creates it (from the `up` SQL the code's migrations and consolidated
+    /// migrations render, and the `down` SQL the ledger stored; see [`MigrationObjects`]) or
+    /// whether it is the ledger. Reads only.
+    ///
+    /// # Errors
+    /// A migration whose `up` cannot be rendered, or a database error while reading.
+    pub async fn fresh_listing(&self) -> Result<Listing> {
+        let backend = self.backend();
+        let objects = wipe::list_objects(&self.conn)
+            .await
+            .map_err(EngineError::db("listing the schema's objects"))?;
+        let mut up = Vec::new();
+        let codes = self
+            .set
+            .iter()
+            .map(|m| m.code.as_ref())
+            .chain(self.set.squashes().iter().map(|g| g.code.as_ref()));
+        for code in codes {
+            up.extend(rendered_up(code, backend).await);
+        }
+        let stored: Vec<String> = self
+            .ledger
+            .read(&self.conn)
+            .await
+            .map_err(EngineError::db("reading the ledger"))?
+            .unwrap_or_default()
+            .iter()
+            .filter_map(LedgerRow::down_statements)
+            .flatten()
+            .collect();
+        let created = MigrationObjects::from_sql(&up, &stored);
+        let table = self.ledger.table_name();
+        Ok(Listing::new(&objects, &created, |o| {
+            o.kind == ObjectKind::Table && is_tracking_table(&o.identifier(), table)
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ledger_its_companions_and_seaql_migrations_are_bookkeeping() {
+        for name in [
+            "schema_migrations",
+            "schema_migrations_history",
+            "schema_migrations_seeds",
+            "SCHEMA_MIGRATIONS",
+            "seaql_migrations",
+        ] {
+            assert!(is_tracking_table(name, "schema_migrations"), "{name}");
+        }
+        for name in ["schema_migrationsx", "tenants", "schema", "migrations"] {
+            assert!(!is_tracking_table(name, "schema_migrations"), "{name}");
+        }
+    }
+}
