@@ -728,10 +728,35 @@ fn help(args: &[&str]) -> String {
 fn help_lists_the_commands_options_and_exit_codes() {
     let text = help(&[]);
     assert!(
-        text.contains(migration_engine::cli::args::EXIT_CODES),
+        text.contains(migration_engine::cli::exit_code::TABLE),
         "the exit code table is missing from --help:\n{text}"
     );
     insta::assert_snapshot!("help", text);
+}
+
+#[test]
+fn help_does_not_print_the_values_of_the_environment() {
+    let dir = workdir();
+    let url = format!("postgres://app:{PASSWORD}@db.example.com/app");
+    let values = [
+        ("DATABASE_URL", url.as_str()),
+        ("DATABASE_SCHEMA", "schema_from_env"),
+        ("MIGRATION_TABLE", "table_from_env"),
+        ("MIGRATION_SCHEMA", "ledger_schema_from_env"),
+        ("MIGRATION_LOCK_TIMEOUT", "4242"),
+    ];
+    let mut cmd = migrate(dir.path());
+    for (var, value) in values {
+        cmd.env(var, value);
+    }
+    let run = run_with(cmd, &["--help"]).code(0);
+    for (var, value) in values {
+        assert!(
+            run.stdout.contains(&format!("[env: {var}]")),
+            "{var}: {run:?}"
+        );
+        assert!(!run.stdout.contains(value), "{var}'s value shown: {run:?}");
+    }
 }
 
 #[test]
