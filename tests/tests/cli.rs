@@ -760,6 +760,45 @@ fn help_does_not_print_the_values_of_the_environment() {
 }
 
 #[test]
+fn completions_print_a_script_for_every_shell_without_touching_a_database() {
+    let dir = workdir();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        // Not even a URL that cannot be parsed stops it: it connects to nothing.
+        let run = run(
+            dir.path(),
+            &[
+                "-u",
+                &format!("postgres://u:{PASSWORD}@[bad/db"),
+                "completions",
+                shell,
+            ],
+        )
+        .code(0);
+        assert_eq!(run.stderr, "", "{run:?}");
+        for word in [
+            "migrate",
+            "status",
+            "verify",
+            "squash",
+            "completions",
+            "database-url",
+        ] {
+            assert!(run.stdout.contains(word), "{shell}: no `{word}`: {run:?}");
+        }
+    }
+    assert!(!dir.path().join("dev.db").exists());
+}
+
+#[test]
+fn completions_for_an_unknown_shell_is_a_usage_error() {
+    let dir = workdir();
+    let failure = run(dir.path(), &["completions", "nushell"]).code(2);
+    assert_eq!(failure.stdout, "", "{failure:?}");
+    assert!(failure.stderr.contains("nushell"), "{failure:?}");
+    run(dir.path(), &["completions"]).code(2);
+}
+
+#[test]
 fn up_help_is_stable() {
     insta::assert_snapshot!("up_help", help(&["up"]));
 }

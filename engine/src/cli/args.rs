@@ -293,6 +293,16 @@ pub enum Command {
         #[arg(long, value_name = "VERSION")]
         from: Option<String>,
     },
+    /// Print the shell completion script for bash, zsh, fish, powershell or elvish
+    ///
+    /// Needs no database. Write it where the shell looks, e.g. for bash
+    /// `migrate completions bash > ~/.local/share/bash-completion/completions/migrate`, for zsh
+    /// `migrate completions zsh > ~/.zfunc/_migrate` (with ~/.zfunc in fpath).
+    Completions {
+        /// The shell to complete in
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// `migrate plan ...`.

@@ -79,6 +79,10 @@ async fn execute(mut cli: Cli, project: Project) -> Result<Outcome, Failure> {
         single_transaction: false,
         change: args::Change::default(),
     });
+    if let Command::Completions { shell } = &command {
+        output::completions(*shell);
+        return Ok(Outcome::Done);
+    }
     if let Command::Create {
         name,
         migration_dir,
@@ -769,7 +773,8 @@ impl Ctx<'_> {
             Command::Create { .. }
             | Command::Verify { .. }
             | Command::Deps
-            | Command::Squash { .. } => {}
+            | Command::Squash { .. }
+            | Command::Completions { .. } => {}
         }
         Ok(Outcome::Done)
     }
