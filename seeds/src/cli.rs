@@ -2,8 +2,10 @@
 //!
 //! It reads its configuration as `migrate` does (flag, environment, `.env`, then the SQLite
 //! default) and uses the engine's target, guard and confirmation code, so URLs are redacted and
-//! refusals worded the same way. Results go to stdout, progress and errors to stderr; every
-//! error is one line and one of the exit codes in [`EXIT_CODES`].
+//! refusals worded the same way. It shares `migrate`'s global options, main wrapper and error
+//! printer. Results go to stdout, progress and errors to stderr; every error is an `error:` line
+//! (and a `caused by:` line for each cause that adds to it) and one of the exit codes in
+//! [`EXIT_CODES`].
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -12,12 +14,14 @@ use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 use migration::MigratorTrait;
 use migration_engine::MigrationSet;
-use migration_engine::cli::args::Format;
+use migration_engine::cli::args::{Format, GlobalArgs};
+use migration_engine::cli::exit::Failure;
+use migration_engine::cli::exit_code;
 use migration_engine::cli::seed::LOCK_HOLDER_PID_VAR;
 use migration_engine::guard::{self, Guard};
 use migration_engine::ledger::Ledger;
 use migration_engine::lock::{Identity, MigrationLock};
-use migration_engine::target::{DEFAULT_DATABASE_URL, Target, redact_url};
+use migration_engine::target::Target;
 use serde::Serialize;
 
 use crate::error::SeedError;
@@ -31,6 +35,7 @@ Exit codes:
   0  success, including \"already seeded: nothing to do\"
   1  seeding failed while running (the load is rolled back)
   2  usage, configuration or connection error
+  3  lock not acquired within the timeout
   4  refused by validation: migrations pending, modified, missing or failed, or the tables hold
      rows the seeder did not write
   5  refused by a guard: APP_ENV=production, a database first migrated in production or in
@@ -46,53 +51,9 @@ Exit codes:
     disable_help_subcommand = true
 )]
 pub struct Cli {
-    /// Database URL; defaults to the SQLite file `sqlite://dev.db?mode=rwc`
-    #[arg(
-        short = 'u',
-        long,
-        env = "DATABASE_URL",
-        global = true,
-        hide_env_values = true
-    )]
-    pub database_url: Option<String>,
-
-    /// Database schema (PostgreSQL search path)
-    #[arg(short = 's', long, env = "DATABASE_SCHEMA", global = true)]
-    pub database_schema: Option<String>,
-
-    /// Name of the migration ledger; seedings are recorded in `<name>_seeds`
-    #[arg(long, env = "MIGRATION_TABLE", global = true)]
-    pub migration_table: Option<String>,
-
-    /// Schema of the ledger tables (PostgreSQL); defaults to the database schema
-    #[arg(long, env = "MIGRATION_SCHEMA", global = true)]
-    pub migration_schema: Option<String>,
-
-    /// Output format of results on stdout
-    #[arg(long, value_enum, default_value_t = Format::Text, global = true)]
-    pub format: Format,
-
-    /// Run even where the guard refuses (APP_ENV=production, MIGRATION_PROTECTED_URLS)
-    #[arg(long, global = true)]
-    pub force: bool,
-
-    /// Answer yes to confirmations (required for destructive runs without a terminal)
-    #[arg(long, global = true)]
-    pub yes: bool,
-
-    /// Seconds to wait for the database connection
-    #[arg(long, value_name = "SECS", default_value_t = 10, global = true)]
-    pub connect_timeout: u64,
-
-    /// Seconds to wait for the migration lock held by another run
-    #[arg(
-        long,
-        value_name = "SECS",
-        env = "MIGRATION_LOCK_TIMEOUT",
-        default_value_t = 60,
-        global = true
-    )]
-    pub lock_timeout: u64,
+    /// Where and how to connect, what to print, what to allow
+    #[command(flatten)]
+    pub global: GlobalArgs,
 
     /// What to seed
     #[command(flatten)]
@@ -140,65 +101,16 @@ pub enum Command {
 
 /// Parses the command line, runs it for migrator `M`, and returns the exit code.
 pub fn main<M: MigratorTrait>() -> ExitCode {
-    let env_error = migration_engine::cli::read_dotenv().err();
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
-        }
-    };
-    if let Some(e) = env_error {
-        return fail(&e.into(), None);
-    }
-    migration_engine::cli::exit::install_panic_hook();
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        runtime.block_on(run::<M>(cli))
-    }));
-    match outcome {
-        Ok(Ok(())) => ExitCode::SUCCESS,
-        Ok(Err(failure)) => fail(&failure.0, failure.1.as_ref()),
-        Err(_) => ExitCode::from(1),
-    }
+    migration_engine::cli::entry::main(|cli: Cli| async move {
+        run::<M>(cli).await.map(|()| exit_code::SUCCESS)
+    })
 }
 
-/// Prints `error: …` on one line, without any password, and returns its exit code.
-fn fail(error: &SeedError, target: Option<&Target>) -> ExitCode {
-    let message = error.to_string();
-    let message = match target {
-        Some(t) => t.scrub(&message),
-        None => redact_url(&message),
-    };
-    let one_line = message.split_whitespace().collect::<Vec<_>>().join(" ");
-    eprintln!("error: {one_line}");
-    ExitCode::from(error.exit_code())
-}
-
-type Failure = Box<(SeedError, Option<Target>)>;
-
-async fn run<M: MigratorTrait>(cli: Cli) -> Result<(), Failure> {
-    let url = cli
-        .database_url
-        .clone()
-        .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
-    let target = Target::new(
-        &url,
-        cli.database_schema.clone(),
-        cli.migration_schema.clone(),
-        cli.migration_table.clone(),
-    )
-    .map_err(|e| Box::new((SeedError::from(e), None)))?;
+async fn run<M: MigratorTrait>(cli: Cli) -> Result<(), Failure<SeedError>> {
+    let target = cli
+        .global
+        .target()
+        .map_err(|e| Box::new((SeedError::from(e), None)))?;
     let fail = |e: SeedError| Box::new((e, Some(target.clone())));
     let set = MigrationSet::from_migrator::<M>().map_err(|e| fail(e.into()))?;
     let ctx = Ctx {
@@ -224,7 +136,7 @@ impl Ctx<'_> {
     async fn connect(&self) -> Result<Seeder, SeedError> {
         let conn = self
             .target
-            .connect(Duration::from_secs(self.cli.connect_timeout))
+            .connect(Duration::from_secs(self.cli.global.connect_timeout))
             .await?;
         let ledger = Ledger::new(
             self.target.backend(),
@@ -251,7 +163,7 @@ impl Ctx<'_> {
             seeder.connection(),
             seeder.ledger(),
             &Identity::current(command),
-            Duration::from_secs(self.cli.lock_timeout),
+            Duration::from_secs(self.cli.global.lock_timeout),
             |holder| eprintln!("waiting for the migration lock, held by {holder}"),
         )
         .await?;
@@ -260,13 +172,13 @@ impl Ctx<'_> {
 
     /// The guard's verdict from what is known before connecting: `APP_ENV` and the URL.
     fn guard(&self, action: &str) -> Result<(), SeedError> {
-        Ok(Guard::from_env(self.target, self.cli.force).check(action)?)
+        Ok(Guard::from_env(self.target, self.cli.global.force).check(action)?)
     }
 
     /// The guard's verdict once connected: also the environment the ledger recorded.
     async fn guard_database(&self, seeder: &Seeder, action: &str) -> Result<(), SeedError> {
         let stored = seeder.stored_environment(self.set).await?;
-        Ok(Guard::from_env(self.target, self.cli.force)
+        Ok(Guard::from_env(self.target, self.cli.global.force)
             .with_stored_environment(stored)
             .check(action)?)
     }
@@ -276,7 +188,7 @@ impl Ctx<'_> {
     fn print<T: Serialize + std::fmt::Display>(&self, result: &T) {
         use std::io::Write as _;
         let mut stdout = std::io::stdout().lock();
-        let _ = match self.cli.format {
+        let _ = match self.cli.global.format {
             Format::Json => match serde_json::to_string_pretty(result) {
                 Ok(text) => writeln!(stdout, "{text}"),
                 Err(e) => {
@@ -338,7 +250,7 @@ impl Ctx<'_> {
                     args.profile
                 ),
                 self.target,
-                self.cli.yes,
+                self.cli.global.yes,
             )?;
         }
         let report = seeder.execute(request, plan, &Progress::auto()).await?;
@@ -365,7 +277,7 @@ impl Ctx<'_> {
                     "empties the seeded tables ({rows} rows) and restarts their ids; the schema and the migration ledger stay"
                 ),
                 self.target,
-                self.cli.yes,
+                self.cli.global.yes,
             )?;
         }
         let report = seeder.truncate().await?;
@@ -431,9 +343,13 @@ mod tests {
         let cli = Cli::try_parse_from(["seed"]);
         assert!(matches!(cli, Ok(ref c) if c.seed.profile == Profile::Demo && c.command.is_none()));
         let cli = Cli::try_parse_from(["seed", "truncate", "--yes"]);
-        assert!(matches!(cli, Ok(ref c) if matches!(c.command, Some(Command::Truncate)) && c.yes));
+        assert!(
+            matches!(cli, Ok(ref c) if matches!(c.command, Some(Command::Truncate)) && c.global.yes)
+        );
         let cli = Cli::try_parse_from(["seed", "-u", "sqlite://x.db", "--force", "status"]);
-        assert!(matches!(cli, Ok(ref c) if matches!(c.command, Some(Command::Status)) && c.force));
+        assert!(
+            matches!(cli, Ok(ref c) if matches!(c.command, Some(Command::Status)) && c.global.force)
+        );
         let cli = Cli::try_parse_from(["seed", "-u", "sqlite://x.db", "minimal", "--reseed"]);
         assert!(matches!(cli, Ok(ref c) if c.seed.profile == Profile::Minimal && c.seed.reseed));
         assert!(Cli::try_parse_from(["seed", "nonsense"]).is_err());

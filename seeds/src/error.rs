@@ -1,6 +1,8 @@
 //! What seeding can refuse or fail with, and the exit code each one means.
 
 use migration_engine::EngineError;
+use migration_engine::cli::exit::CliError;
+use migration_engine::cli::exit_code::{FAILED, REFUSED, USAGE};
 use sea_orm::DbErr;
 
 /// The cause of a failed load: a SeaORM error, or the driver's own for PostgreSQL `COPY`.
@@ -82,9 +84,23 @@ impl SeedError {
     pub fn exit_code(&self) -> u8 {
         match self {
             SeedError::Engine(e) => migration_engine::cli::exit::code(e),
-            SeedError::Usage { .. } => 2,
-            SeedError::NotMigrated { .. } | SeedError::ForeignRows { .. } => 4,
-            SeedError::Load { .. } | SeedError::Database { .. } => 1,
+            SeedError::Usage { .. } => USAGE,
+            SeedError::NotMigrated { .. } | SeedError::ForeignRows { .. } => REFUSED,
+            SeedError::Load { .. } | SeedError::Database { .. } => FAILED,
+        }
+    }
+}
+
+impl CliError for SeedError {
+    fn exit_code(&self) -> u8 {
+        SeedError::exit_code(self)
+    }
+
+    /// The engine's errors say what the engine's command line says for them.
+    fn message(&self) -> String {
+        match self {
+            SeedError::Engine(e) => e.message(),
+            other => other.to_string(),
         }
     }
 }

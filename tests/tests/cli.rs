@@ -728,10 +728,74 @@ fn help(args: &[&str]) -> String {
 fn help_lists_the_commands_options_and_exit_codes() {
     let text = help(&[]);
     assert!(
-        text.contains(migration_engine::cli::args::EXIT_CODES),
+        text.contains(migration_engine::cli::exit_code::TABLE),
         "the exit code table is missing from --help:\n{text}"
     );
     insta::assert_snapshot!("help", text);
+}
+
+#[test]
+fn help_does_not_print_the_values_of_the_environment() {
+    let dir = workdir();
+    let url = format!("postgres://app:{PASSWORD}@db.example.com/app");
+    let values = [
+        ("DATABASE_URL", url.as_str()),
+        ("DATABASE_SCHEMA", "schema_from_env"),
+        ("MIGRATION_TABLE", "table_from_env"),
+        ("MIGRATION_SCHEMA", "ledger_schema_from_env"),
+        ("MIGRATION_LOCK_TIMEOUT", "4242"),
+    ];
+    let mut cmd = migrate(dir.path());
+    for (var, value) in values {
+        cmd.env(var, value);
+    }
+    let run = run_with(cmd, &["--help"]).code(0);
+    for (var, value) in values {
+        assert!(
+            run.stdout.contains(&format!("[env: {var}]")),
+            "{var}: {run:?}"
+        );
+        assert!(!run.stdout.contains(value), "{var}'s value shown: {run:?}");
+    }
+}
+
+#[test]
+fn completions_print_a_script_for_every_shell_without_touching_a_database() {
+    let dir = workdir();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        // Not even a URL that cannot be parsed stops it: it connects to nothing.
+        let run = run(
+            dir.path(),
+            &[
+                "-u",
+                &format!("postgres://u:{PASSWORD}@[bad/db"),
+                "completions",
+                shell,
+            ],
+        )
+        .code(0);
+        assert_eq!(run.stderr, "", "{run:?}");
+        for word in [
+            "migrate",
+            "status",
+            "verify",
+            "squash",
+            "completions",
+            "database-url",
+        ] {
+            assert!(run.stdout.contains(word), "{shell}: no `{word}`: {run:?}");
+        }
+    }
+    assert!(!dir.path().join("dev.db").exists());
+}
+
+#[test]
+fn completions_for_an_unknown_shell_is_a_usage_error() {
+    let dir = workdir();
+    let failure = run(dir.path(), &["completions", "nushell"]).code(2);
+    assert_eq!(failure.stdout, "", "{failure:?}");
+    assert!(failure.stderr.contains("nushell"), "{failure:?}");
+    run(dir.path(), &["completions"]).code(2);
 }
 
 #[test]

@@ -793,6 +793,27 @@ fn migrate_fresh_seed_without_the_seed_binary_changes_nothing() {
 }
 
 #[test]
+fn seed_help_does_not_print_the_values_of_the_environment() {
+    let dir = workdir();
+    let url = format!("postgres://app:{PASSWORD}@db.example.com/app");
+    let values = [
+        ("DATABASE_URL", url.as_str()),
+        ("DATABASE_SCHEMA", "schema_from_env"),
+        ("MIGRATION_TABLE", "table_from_env"),
+        ("MIGRATION_SCHEMA", "ledger_schema_from_env"),
+        ("MIGRATION_LOCK_TIMEOUT", "4242"),
+    ];
+    let run = seed_with(dir.path(), &["--help"], &values).code(0);
+    for (var, value) in values {
+        assert!(
+            run.stdout.contains(&format!("[env: {var}]")),
+            "{var}: {run:?}"
+        );
+        assert!(!run.stdout.contains(value), "{var}'s value shown: {run:?}");
+    }
+}
+
+#[test]
 fn seed_help_lists_profiles_options_and_exit_codes() {
     let dir = workdir();
     let run = seed_cli(dir.path(), &["--help"]).code(0);

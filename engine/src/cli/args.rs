@@ -4,25 +4,45 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-/// The exit codes, in the one place `--help` and README take them from.
-pub const EXIT_CODES: &str = "\
-Exit codes:
-  0  success, including \"nothing to do\"
-  1  a migration failed while running
-  2  usage, configuration or connection error
-  3  lock not acquired within the timeout
-  4  refused by validation: modified, missing, failed, out of order, duplicate, irreversible,
-     a plan or rollback that breaks a dependency, a down that verify finds does not undo its up,
-     or a schema without a ledger (see baseline)
-  5  refused by a guard: APP_ENV=production or a protected URL without --force,
-     a destructive command without --yes, or a cancelled confirmation
-  6  check: something is pending
-  130/143  interrupted by SIGINT/SIGTERM";
+use crate::error::EngineError;
+use crate::target::{DEFAULT_DATABASE_URL, Target};
 
 /// Versioned, reversible SeaORM migrations with checksums, history and dry-runs.
 #[derive(Debug, Parser)]
-#[command(name = "migrate", version, after_help = EXIT_CODES, disable_help_subcommand = true)]
+#[command(
+    name = "migrate",
+    version,
+    after_help = super::exit_code::TABLE,
+    disable_help_subcommand = true
+)]
 pub struct Cli {
+    /// Where and how to connect, what to print, what to allow
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    /// Per migration: seconds a DDL statement may wait for a table lock (PostgreSQL
+    /// lock_timeout, MySQL/MariaDB lock_wait_timeout); the server's setting when omitted
+    #[arg(long, value_name = "SECS", global = true)]
+    pub lock_timeout_ddl: Option<u64>,
+
+    /// Per migration: seconds a statement may run (PostgreSQL statement_timeout,
+    /// MariaDB max_statement_time); the server's setting when omitted
+    #[arg(long, value_name = "SECS", global = true)]
+    pub statement_timeout: Option<u64>,
+
+    /// Log every step and statement to stderr
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    /// What to do; `up` when omitted, as with SeaORM's migrator
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The global options of `migrate` and of every other command line built on the engine (such as
+/// a project's `seed`), flattened into each, so that they read and hide the same environment.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
     /// Database URL; defaults to the SQLite file `sqlite://dev.db?mode=rwc`
     #[arg(
         short = 'u',
@@ -78,24 +98,23 @@ pub struct Cli {
         hide_env_values = true
     )]
     pub lock_timeout: u64,
+}
 
-    /// Per migration: seconds a DDL statement may wait for a table lock (PostgreSQL
-    /// lock_timeout, MySQL/MariaDB lock_wait_timeout); the server's setting when omitted
-    #[arg(long, value_name = "SECS", global = true)]
-    pub lock_timeout_ddl: Option<u64>,
-
-    /// Per migration: seconds a statement may run (PostgreSQL statement_timeout,
-    /// MariaDB max_statement_time); the server's setting when omitted
-    #[arg(long, value_name = "SECS", global = true)]
-    pub statement_timeout: Option<u64>,
-
-    /// Log every step and statement to stderr
-    #[arg(short, long, global = true)]
-    pub verbose: bool,
-
-    /// What to do; `up` when omitted, as with SeaORM's migrator
-    #[command(subcommand)]
-    pub command: Option<Command>,
+impl GlobalArgs {
+    /// The target these options name: the database URL (the SQLite default when none is given),
+    /// its schema and the ledger's table and schema.
+    ///
+    /// # Errors
+    /// [`EngineError::Config`] for a malformed URL, an unknown scheme or an invalid identifier.
+    pub fn target(&self) -> Result<Target, EngineError> {
+        let url = self.database_url.as_deref().unwrap_or(DEFAULT_DATABASE_URL);
+        Target::new(
+            url,
+            self.database_schema.clone(),
+            self.migration_schema.clone(),
+            self.migration_table.clone(),
+        )
+    }
 }
 
 /// How results are printed.
@@ -300,6 +319,16 @@ pub enum Command {
         #[arg(long, value_name = "VERSION")]
         from: Option<String>,
     },
+    /// Print the shell completion script for bash, zsh, fish, powershell or elvish
+    ///
+    /// Needs no database. Write it where the shell looks, e.g. for bash
+    /// `migrate completions bash > ~/.local/share/bash-completion/completions/migrate`, for zsh
+    /// `migrate completions zsh > ~/.zfunc/_migrate` (with ~/.zfunc in fpath).
+    Completions {
+        /// The shell to complete in
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// `migrate plan ...`.
@@ -369,10 +398,10 @@ pub enum PlanCommand {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
 
     #[test]
     fn the_command_line_definition_is_sound() {
-        use clap::CommandFactory;
         Cli::command().debug_assert();
     }
 }

@@ -1,10 +1,29 @@
-//! The one place where errors become exit codes and one-line messages.
-
-use std::process::ExitCode;
+//! The one place where errors become exit codes and messages: `error: …` on one line, then a
+//! `caused by: …` line for each cause that adds to it, every URL without its password.
 
 use super::Outcome;
+use super::exit_code::{
+    FAILED, GUARDED, LOCK_TIMEOUT, PENDING, REFUSED, SIGINT, SIGTERM, SUCCESS, USAGE,
+};
 use crate::error::EngineError;
 use crate::target::{Target, redact_url};
+
+/// An error a command line built on the engine can end with: what it prints and the documented
+/// exit code it ends with.
+pub trait CliError: std::error::Error {
+    /// The documented exit code (see [`super::exit_code`]).
+    fn exit_code(&self) -> u8;
+
+    /// The text of the `error:` line, before passwords are hidden; the error's own message unless
+    /// the command line has more to say.
+    fn message(&self) -> String {
+        self.to_string()
+    }
+}
+
+/// An error a command ended with, and the target whose URL its message may quote, so that the
+/// printer hides that URL's password however the message spells it.
+pub type Failure<E> = Box<(E, Option<Target>)>;
 
 /// The documented exit code of an error; other command lines built on the engine (such as a
 /// project's `seed`) use it so that one error means one code everywhere.
@@ -12,7 +31,7 @@ pub fn code(error: &EngineError) -> u8 {
     match error {
         EngineError::MigrationFailed { .. }
         | EngineError::MigrationPanicked { .. }
-        | EngineError::Database { .. } => 1,
+        | EngineError::Database { .. } => FAILED,
         EngineError::Config { .. }
         | EngineError::Connect { .. }
         | EngineError::UnknownVersion { .. }
@@ -21,8 +40,8 @@ pub fn code(error: &EngineError) -> u8 {
         | EngineError::Repair { .. }
         | EngineError::Scaffold { .. }
         | EngineError::Scratch { .. }
-        | EngineError::Lock { .. } => 2,
-        EngineError::LockTimeout { .. } => 3,
+        | EngineError::Lock { .. } => USAGE,
+        EngineError::LockTimeout { .. } => LOCK_TIMEOUT,
         EngineError::MalformedName { .. }
         | EngineError::DuplicateVersion { .. }
         | EngineError::OutOfOrderList { .. }
@@ -32,16 +51,16 @@ pub fn code(error: &EngineError) -> u8 {
         | EngineError::Irreversible { .. }
         | EngineError::MissingWithoutDown { .. }
         | EngineError::Unledgered { .. }
-        | EngineError::Baseline { .. } => 4,
+        | EngineError::Baseline { .. } => REFUSED,
         EngineError::MissingNeedsConfirmation { .. }
         | EngineError::NeedsConfirmation { .. }
         | EngineError::Cancelled
-        | EngineError::Guarded { .. } => 5,
+        | EngineError::Guarded { .. } => GUARDED,
         EngineError::Release(e) => {
             if e.is_usage() {
-                2
+                USAGE
             } else {
-                4
+                REFUSED
             }
         }
         EngineError::Squash(crate::squash::SquashError::Declaration { .. })
@@ -49,19 +68,40 @@ pub fn code(error: &EngineError) -> u8 {
         | EngineError::UnmetDependencies { .. }
         | EngineError::DependentsApplied { .. }
         | EngineError::SplitsSquash { .. }
-        | EngineError::PlanUnknownMigration { .. } => 4,
+        | EngineError::PlanUnknownMigration { .. } => REFUSED,
         EngineError::Selection(_)
         | EngineError::Plan(_)
         | EngineError::Squash(_)
-        | EngineError::NeedsSelection => 2,
+        | EngineError::NeedsSelection => USAGE,
         EngineError::SeedFailed { code, .. } => *code,
         EngineError::Interrupted { signal, .. } => {
             if *signal == "SIGINT" {
-                130
+                SIGINT
             } else {
-                143
+                SIGTERM
             }
         }
+    }
+}
+
+impl CliError for EngineError {
+    fn exit_code(&self) -> u8 {
+        code(self)
+    }
+
+    /// The message, and for a migration that failed, what this run completed before it.
+    fn message(&self) -> String {
+        let mut message = self.to_string();
+        if let EngineError::MigrationFailed { completed, .. }
+        | EngineError::MigrationPanicked { completed, .. } = self
+            && !completed.is_empty()
+        {
+            message.push_str(&format!(
+                "; completed before it in this run: {}",
+                completed.join(", ")
+            ));
+        }
+        message
     }
 }
 
@@ -79,37 +119,195 @@ pub fn install_panic_hook() {
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
         let text = redact_url(&format!("{message}{place}"));
-        let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        eprintln!("error: internal error: {one_line}; please report it");
+        eprintln!(
+            "error: internal error: {}; please report it",
+            one_line(&text)
+        );
     }));
 }
 
-/// Prints `error: …` on one line, without any password, and returns its exit code.
-pub(crate) fn fail(error: &EngineError, target: Option<&Target>) -> ExitCode {
-    let mut message = error.to_string();
-    if let EngineError::MigrationFailed { completed, .. }
-    | EngineError::MigrationPanicked { completed, .. } = error
-        && !completed.is_empty()
-    {
-        message.push_str(&format!(
-            "; completed before it in this run: {}",
-            completed.join(", ")
-        ));
+/// Prints `error: …` and each `caused by: …` on stderr, without any password, and returns the
+/// error's exit code.
+pub fn report<E: CliError + ?Sized>(error: &E, target: Option<&Target>) -> u8 {
+    use std::io::Write as _;
+    let mut stderr = std::io::stderr().lock();
+    for line in lines(error, target) {
+        // Nowhere is left to say that stderr is gone; the exit code still tells.
+        let _ = writeln!(stderr, "{line}");
     }
-    let message = match target {
-        Some(t) => t.scrub(&message),
-        None => redact_url(&message),
+    error.exit_code()
+}
+
+/// The lines [`report`] prints: the message, then each error of the `source()` chain whose text
+/// is not already printed (a message often quotes its cause), each on one line.
+fn lines<E: CliError + ?Sized>(error: &E, target: Option<&Target>) -> Vec<String> {
+    let hide = |text: &str| {
+        one_line(&match target {
+            Some(t) => t.scrub(text),
+            None => redact_url(text),
+        })
     };
-    let one_line = message.split_whitespace().collect::<Vec<_>>().join(" ");
-    eprintln!("error: {one_line}");
-    ExitCode::from(code(error))
+    let message = hide(&error.message());
+    let mut printed = message.clone();
+    let mut lines = vec![format!("error: {message}")];
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        let text = hide(&e.to_string());
+        if !text.is_empty() && !printed.contains(&text) {
+            lines.push(format!("caused by: {text}"));
+            // Lines are one line each, so a separator keeps a match from spanning two.
+            printed.push('\n');
+            printed.push_str(&text);
+        }
+        cause = e.source();
+    }
+    lines
+}
+
+/// `text` with every run of whitespace, newlines included, as one space.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The exit code of a command that ran to its end.
-pub(crate) fn success(outcome: Outcome) -> ExitCode {
+pub(crate) fn success(outcome: Outcome) -> u8 {
     match outcome {
-        Outcome::Done => ExitCode::SUCCESS,
-        Outcome::Invalid => ExitCode::from(4),
-        Outcome::Pending => ExitCode::from(6),
+        Outcome::Done => SUCCESS,
+        Outcome::Invalid => REFUSED,
+        Outcome::Pending => PENDING,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// An error with a message and an optional cause, as a library's error would be.
+    #[derive(Debug)]
+    struct Layer {
+        message: String,
+        cause: Option<Box<Layer>>,
+    }
+
+    impl Layer {
+        fn new(message: &str, cause: Option<Layer>) -> Self {
+            Self {
+                message: message.to_owned(),
+                cause: cause.map(Box::new),
+            }
+        }
+    }
+
+    impl std::fmt::Display for Layer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(&self.message)
+        }
+    }
+
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.cause.as_deref().map(|c| c as _)
+        }
+    }
+
+    impl CliError for Layer {
+        fn exit_code(&self) -> u8 {
+            FAILED
+        }
+    }
+
+    #[test]
+    fn an_error_without_a_cause_is_one_line() {
+        let error = Layer::new("cannot read\n  the file", None);
+        assert_eq!(lines(&error, None), ["error: cannot read the file"]);
+    }
+
+    #[test]
+    fn each_cause_that_adds_something_gets_its_own_line() {
+        let error = Layer::new(
+            "loading users failed",
+            Some(Layer::new(
+                "connection reset",
+                Some(Layer::new("broken pipe\n(os error 32)", None)),
+            )),
+        );
+        assert_eq!(
+            lines(&error, None),
+            [
+                "error: loading users failed",
+                "caused by: connection reset",
+                "caused by: broken pipe (os error 32)",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_cause_the_message_already_quotes_is_not_repeated() {
+        let error = Layer::new(
+            "migration m1 failed during up: Execution Error: syntax error; fix it",
+            Some(Layer::new(
+                "Execution Error: syntax error",
+                Some(Layer::new("syntax error", Some(Layer::new("", None)))),
+            )),
+        );
+        assert_eq!(
+            lines(&error, None),
+            ["error: migration m1 failed during up: Execution Error: syntax error; fix it"]
+        );
+        // Nor is a cause that an earlier cause's line already holds.
+        let error = Layer::new(
+            "seeding failed",
+            Some(Layer::new(
+                "io: connection refused",
+                Some(Layer::new("connection refused", None)),
+            )),
+        );
+        assert_eq!(
+            lines(&error, None),
+            ["error: seeding failed", "caused by: io: connection refused"]
+        );
+    }
+
+    #[test]
+    fn causes_hide_passwords_as_the_message_does() {
+        let error = Layer::new(
+            "cannot connect",
+            Some(Layer::new(
+                "refused by postgres://app:s3cret@db:5432/app",
+                None,
+            )),
+        );
+        assert_eq!(
+            lines(&error, None),
+            [
+                "error: cannot connect",
+                "caused by: refused by postgres://app:***@db:5432/app",
+            ]
+        );
+        let target = Target::new("postgres://app:s3cret@db:5432/app", None, None, None).unwrap();
+        let error = Layer::new(
+            "cannot connect",
+            Some(Layer::new("password s3cret rejected", None)),
+        );
+        let printed = lines(&error, Some(&target)).join("\n");
+        assert!(!printed.contains("s3cret"), "{printed}");
+    }
+
+    #[test]
+    fn a_failed_migration_says_what_completed_before_it() {
+        let error = EngineError::MigrationFailed {
+            migration: "m2".to_owned(),
+            direction: "up",
+            source: sea_orm::DbErr::Custom("boom".to_owned()),
+            completed: vec!["m1".to_owned()],
+            rolled_back: true,
+        };
+        let printed = lines(&error, None);
+        assert_eq!(printed.len(), 1, "{printed:?}");
+        assert!(
+            printed[0].ends_with("; completed before it in this run: m1"),
+            "{printed:?}"
+        );
     }
 }

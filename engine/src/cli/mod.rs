@@ -3,17 +3,21 @@
 //! or, for a project that declares dependencies, releases or consolidated migrations, a
 //! [`Project`] handed to [`run`].
 //!
-//! Results go to stdout, logs and errors to stderr; every error becomes one line and one of the
-//! documented exit codes in [`exit`].
+//! Results go to stdout, logs and errors to stderr; every error becomes an `error:` line (and a
+//! `caused by:` line for each cause that adds to it) and one of the documented exit codes in
+//! [`exit_code`]. A project's other command lines (such as `seed`) share the global options
+//! ([`args::GlobalArgs`]), the main wrapper ([`entry::main`]) and the error printer
+//! ([`exit::report`]).
 
 pub mod args;
+pub mod entry;
 pub mod exit;
+pub mod exit_code;
 mod output;
 mod picker;
 mod plans;
 pub mod seed;
 
-use clap::Parser;
 use sea_orm_migration::MigratorTrait;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -32,9 +36,10 @@ use crate::report::RunReport;
 use crate::runner::{Engine, RepairAction, RunOptions};
 use crate::scaffold;
 use crate::source::MigrationId;
-use crate::target::{DEFAULT_DATABASE_URL, Target};
+use crate::target::Target;
 use crate::verify::{self, VerifyOptions};
 use args::{Cli, Command};
+pub use entry::read_dotenv;
 
 /// What a command ended with, before it becomes an exit code.
 pub(crate) enum Outcome {
@@ -54,66 +59,13 @@ pub fn main<M: MigratorTrait>(crate_dir: &str) -> ExitCode {
 
 /// Parses the command line, runs the command for `project`, and returns the exit code.
 pub fn run(project: Project) -> ExitCode {
-    let env_error = read_dotenv().err();
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
-        }
-    };
-    if let Some(e) = env_error {
-        return exit::fail(&e, None);
-    }
-    output::init_logging(cli.verbose);
-    exit::install_panic_hook();
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        runtime.block_on(execute(cli, project))
-    }));
-    match run {
-        Ok(Ok(outcome)) => exit::success(outcome),
-        Ok(Err(failure)) => exit::fail(&failure.0, failure.1.as_ref()),
-        Err(_) => ExitCode::from(1),
-    }
-}
-
-/// Loads `.env` from the working directory into the environment (variables already set win),
-/// for this and every other command line built on the engine. A missing file is fine.
-///
-/// # Errors
-/// [`EngineError::Config`] for an unreadable file or a malformed line. The message says where,
-/// never what: dotenvy's own message quotes the whole line, which may hold a secret.
-pub fn read_dotenv() -> Result<(), EngineError> {
-    let e = match dotenvy::dotenv() {
-        Ok(_) => return Ok(()),
-        Err(e) if e.not_found() => return Ok(()),
-        Err(e) => e,
-    };
-    let detail = match &e {
-        dotenvy::Error::LineParse(line, index) => {
-            let key = line.split('=').next().unwrap_or("").trim();
-            format!("syntax error at character {index} of the line for `{key}`")
-        }
-        dotenvy::Error::Io(io) => io.kind().to_string(),
-        _ => "unreadable".to_owned(),
-    };
-    Err(EngineError::Config {
-        message: format!("cannot read .env: {detail}; fix the line or remove the file"),
+    entry::main(|cli: Cli| {
+        output::init_logging(cli.verbose);
+        async move { execute(cli, project).await.map(exit::success) }
     })
 }
 
-type Failure = Box<(EngineError, Option<Target>)>;
+type Failure = exit::Failure<EngineError>;
 
 async fn execute(mut cli: Cli, project: Project) -> Result<Outcome, Failure> {
     let crate_dir = project.crate_dir().to_path_buf();
@@ -127,6 +79,10 @@ async fn execute(mut cli: Cli, project: Project) -> Result<Outcome, Failure> {
         single_transaction: false,
         change: args::Change::default(),
     });
+    if let Command::Completions { shell } = &command {
+        output::completions(*shell);
+        return Ok(Outcome::Done);
+    }
     if let Command::Create {
         name,
         migration_dir,
@@ -137,7 +93,7 @@ async fn execute(mut cli: Cli, project: Project) -> Result<Outcome, Failure> {
             .map_err(|e| Box::new((e, None)))?;
         let file =
             scaffold::create(&dir, name, scaffold::now()).map_err(|e| Box::new((e, None)))?;
-        output::created(cli.format, &file);
+        output::created(cli.global.format, &file);
         return Ok(Outcome::Done);
     }
     // `fresh --seed` refuses before anything is touched when there is no `seed` to run after it.
@@ -146,7 +102,7 @@ async fn execute(mut cli: Cli, project: Project) -> Result<Outcome, Failure> {
         ..
     } = &command
     {
-        seed::SeedStep::locate(profile, cli.force).map_err(|e| Box::new((e, None)))?;
+        seed::SeedStep::locate(profile, cli.global.force).map_err(|e| Box::new((e, None)))?;
     }
     // The list and the project's declarations are checked before connecting: a duplicate or
     // misordered version, or a releases file that does not fit, never reaches the database.
@@ -165,29 +121,19 @@ async fn execute(mut cli: Cli, project: Project) -> Result<Outcome, Failure> {
     {
         return Ok(outcome);
     }
-    let url = cli
-        .database_url
-        .clone()
-        .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
-    let target = Target::new(
-        &url,
-        cli.database_schema.clone(),
-        cli.migration_schema.clone(),
-        cli.migration_table.clone(),
-    )
-    .map_err(|e| Box::new((e, None)))?;
+    let target = cli.global.target().map_err(|e| Box::new((e, None)))?;
     let fail = |e: EngineError| Box::new((e, Some(target.clone())));
     // verify works on a scratch database of its own: the target is never connected to as a
     // migration target, and a SQLite target is never even opened.
     if let Command::Verify { from } = &command {
         let options = VerifyOptions {
             from: from.clone(),
-            connect_timeout: Duration::from_secs(cli.connect_timeout),
+            connect_timeout: Duration::from_secs(cli.global.connect_timeout),
         };
         let report = verify::verify_until(&target, set, &options, signal())
             .await
             .map_err(fail)?;
-        output::verify(cli.format, &report);
+        output::verify(cli.global.format, &report);
         return Ok(if report.is_clean() {
             Outcome::Done
         } else {
@@ -195,7 +141,7 @@ async fn execute(mut cli: Cli, project: Project) -> Result<Outcome, Failure> {
         });
     }
     let conn = target
-        .connect(Duration::from_secs(cli.connect_timeout))
+        .connect(Duration::from_secs(cli.global.connect_timeout))
         .await
         .map_err(fail)?;
     let ledger = Ledger::new(
@@ -226,7 +172,7 @@ async fn execute(mut cli: Cli, project: Project) -> Result<Outcome, Failure> {
         project: &project,
     };
     if ctx.up_to_date(&command).await {
-        output::run(cli.format, &RunReport::default());
+        output::run(cli.global.format, &RunReport::default());
         return Ok(Outcome::Done);
     }
     let name = command_name(&command);
@@ -235,7 +181,7 @@ async fn execute(mut cli: Cli, project: Project) -> Result<Outcome, Failure> {
         &conn,
         &ledger,
         &me,
-        Duration::from_secs(cli.lock_timeout),
+        Duration::from_secs(cli.global.lock_timeout),
         |holder| eprintln!("waiting for the migration lock, held by {holder}"),
     )
     .await
@@ -256,7 +202,7 @@ async fn execute(mut cli: Cli, project: Project) -> Result<Outcome, Failure> {
     let session = session_id(&conn).await;
     if let Some(action) = destructive_action(&command) {
         let checked = match engine.stored_environment().await {
-            Ok(stored) => Guard::from_env(&target, cli.force)
+            Ok(stored) => Guard::from_env(&target, cli.global.force)
                 .with_stored_environment(stored)
                 .check(action),
             Err(e) => Err(e),
@@ -297,7 +243,7 @@ async fn offline(
 ) -> Result<Option<Outcome>, EngineError> {
     match command {
         Command::Deps => {
-            output::deps(cli.format, &project.graph.report(&project.set));
+            output::deps(cli.global.format, &project.graph.report(&project.set));
         }
         Command::Squash {
             to_release,
@@ -314,7 +260,7 @@ async fn offline(
                 scaffold::now(),
             )
             .await?;
-            output::squashed(cli.format, &generated);
+            output::squashed(cli.global.format, &generated);
         }
         _ => return Ok(None),
     }
@@ -507,7 +453,7 @@ impl Ctx<'_> {
     fn options(&self, change: &args::Change) -> RunOptions {
         RunOptions {
             reason: change.reason.clone(),
-            confirmed_missing: self.cli.yes,
+            confirmed_missing: self.cli.global.yes,
             plan: None,
             single_transaction: false,
         }
@@ -515,12 +461,12 @@ impl Ctx<'_> {
 
     /// Asks before a destructive command; without a terminal, `--yes` is required.
     fn confirm(&self, effect: &str) -> Result<(), EngineError> {
-        crate::guard::confirm(effect, self.target, self.cli.yes)
+        crate::guard::confirm(effect, self.target, self.cli.global.yes)
     }
 
     /// [`Self::confirm`], showing `details` on the terminal before the question.
     fn confirm_listed(&self, details: &str, effect: &str) -> Result<(), EngineError> {
-        crate::guard::confirm_listed(details, effect, self.target, self.cli.yes)
+        crate::guard::confirm_listed(details, effect, self.target, self.cli.global.yes)
     }
 
     async fn applied_count(&self) -> Result<usize, EngineError> {
@@ -630,7 +576,7 @@ impl Ctx<'_> {
     }
 
     async fn dispatch(&self, command: Command) -> Result<Outcome, EngineError> {
-        let format = self.cli.format;
+        let format = self.cli.global.format;
         match command {
             Command::Up {
                 num,
@@ -722,7 +668,7 @@ impl Ctx<'_> {
             } => {
                 let seed = seed
                     .as_deref()
-                    .map(|profile| seed::SeedStep::locate(profile, self.cli.force))
+                    .map(|profile| seed::SeedStep::locate(profile, self.cli.global.force))
                     .transpose()?;
                 let listing = self.engine.fresh_listing().await?;
                 if dry_run {
@@ -779,7 +725,7 @@ impl Ctx<'_> {
                     output::fresh(format, &listing, &report);
                 }
                 let started = Instant::now();
-                let seeded = step.run(self.target, format, self.cli.connect_timeout)?;
+                let seeded = step.run(self.target, format, self.cli.global.connect_timeout)?;
                 info!(
                     "seeded `{}` in {:.2} s",
                     step.profile(),
@@ -887,7 +833,8 @@ impl Ctx<'_> {
             Command::Create { .. }
             | Command::Verify { .. }
             | Command::Deps
-            | Command::Squash { .. } => {}
+            | Command::Squash { .. }
+            | Command::Completions { .. } => {}
         }
         Ok(Outcome::Done)
     }

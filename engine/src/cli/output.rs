@@ -165,6 +165,19 @@ pub(crate) fn created(format: Format, file: &Path) {
     }
 }
 
+/// The completion script of `migrate` for `shell`. It is built in memory first: clap_complete
+/// panics when a write fails, and a reader that went away is no failure of ours.
+pub(crate) fn completions(shell: clap_complete::Shell) {
+    use clap::CommandFactory;
+    use std::io::Write as _;
+    let mut command = super::args::Cli::command();
+    let name = command.get_name().to_owned();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, name, &mut script);
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(&script).and_then(|()| stdout.flush());
+}
+
 pub(crate) fn status(format: Format, report: &StatusReport) {
     if report.adoptable {
         eprintln!(

@@ -95,7 +95,7 @@ impl Ctx<'_> {
         command: PlanCommand,
         store: &PlanStore,
     ) -> Result<(), EngineError> {
-        let format = self.cli.format;
+        let format = self.cli.global.format;
         match command {
             PlanCommand::Create {
                 name,
@@ -212,7 +212,7 @@ impl Ctx<'_> {
         )?;
         self.note_outside_needs(&plan, &status);
         let file = store.save(&plan)?;
-        output::plan_created(self.cli.format, &file, &view(&plan, &status));
+        output::plan_created(self.cli.global.format, &file, &view(&plan, &status));
         Ok(())
     }
 

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use super::args::Format;
+use super::exit_code;
 use crate::error::EngineError;
 use crate::target::Target;
 
@@ -95,8 +96,8 @@ impl SeedStep {
             profile: self.profile.clone(),
             code: code
                 .and_then(|c| u8::try_from(c).ok())
-                .filter(|c| *c != 0)
-                .unwrap_or(1),
+                .filter(|c| *c != exit_code::SUCCESS)
+                .unwrap_or(exit_code::FAILED),
         };
         let cannot_start = |e: std::io::Error| EngineError::Config {
             message: format!(
