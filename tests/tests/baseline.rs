@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{Run, migrate_bin, run_in, state_words};
+use common::state_words;
 use migration_engine::ledger::Ledger;
 use migration_engine::{Engine, EngineError, MigrationSet, RunOptions, StartupOptions, Target};
 use sea_orm::{ConnectionTrait, Statement};
@@ -15,6 +15,7 @@ use sea_orm_migration::prelude::*;
 use serde_json::Value;
 use std::time::Duration;
 use tempfile::TempDir;
+use tests::{Run, migrate_bin, run_in};
 use tests::{TestDb, backend_matrix};
 
 /// Runs `migrate -u <db> args...` in a fresh directory.

@@ -9,7 +9,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::fmt;
 use std::fs;
 use std::path::Path;
 use std::time::Duration;
@@ -17,13 +16,10 @@ use std::time::Duration;
 use serde_json::Value;
 use tempfile::TempDir;
 use tests::{
-    Backend, TestDb, backend_matrix, server_has_database, target_dir, workspace_bin, workspace_root,
+    Backend, Run, TestDb, backend_matrix, migrate_bin, process, server_has_database, target_dir,
+    workspace_root,
 };
 
-/// The application's `migrate` binary.
-fn migrate_bin() -> &'static Path {
-    workspace_bin("migration", "migrate")
-}
 use url::Url;
 
 /// The password of every bad URL; it must never be printed.
@@ -32,15 +28,6 @@ const PASSWORD: &str = "hunter22";
 /// The second word of the bad URLs' passwords that hold a space, a quote, a backtick or an `&`
 /// after [`PASSWORD`]; it must never be printed either.
 const PASSWORD_TAIL: &str = "plugh77";
-
-/// The variables the binary reads; removed so the runner's environment does not leak in.
-const ENV_VARS: [&str; 5] = [
-    "DATABASE_URL",
-    "DATABASE_SCHEMA",
-    "MIGRATION_TABLE",
-    "MIGRATION_SCHEMA",
-    "APP_ENV",
-];
 
 /// The application's migration versions, oldest first.
 fn versions() -> Vec<String> {
@@ -101,49 +88,22 @@ fn all_tables(ledger: &str) -> Vec<String> {
 
 /// A `migrate` command running in `dir`, isolated from the runner's environment.
 fn migrate(dir: &Path) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::new(migrate_bin());
-    cmd.current_dir(dir);
-    for var in ENV_VARS {
-        cmd.env_remove(var);
-    }
-    cmd.env_remove("RUST_LOG")
-        .env_remove("RUST_BACKTRACE")
-        .env("NO_COLOR", "1")
-        // clap wraps help to the terminal width; fix it so snapshots do not depend on it.
-        .env("COLUMNS", "100")
-        .timeout(Duration::from_secs(120));
+    let mut cmd = process::command(migrate_bin(), dir);
+    cmd.timeout(Duration::from_secs(120));
     cmd
 }
 
-/// What one run of the binary did.
-struct Run {
-    /// The command line, for failure messages.
-    command: String,
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl fmt::Debug for Run {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "`{}` exited with {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            self.command, self.code, self.stdout, self.stderr
-        )
-    }
-}
-
-impl Run {
-    /// Asserts the exit code and returns the run for further checks.
-    #[track_caller]
-    fn code(self, expected: i32) -> Self {
-        assert_eq!(self.code, Some(expected), "{self:?}");
-        self
-    }
-
+/// The checks of this file on top of [`Run`]'s own.
+trait CliRun: Sized {
     /// Asserts that the run failed with `code`, one line `error: …` on stderr, no panic or
     /// backtrace, and no password anywhere. With `verbose`, log lines may precede the error.
+    fn clean_failure(self, code: i32, verbose: bool) -> Self;
+
+    /// Asserts that neither [`PASSWORD`] nor [`PASSWORD_TAIL`] appears on stdout or stderr.
+    fn no_password(self) -> Self;
+}
+
+impl CliRun for Run {
     #[track_caller]
     fn clean_failure(self, code: i32, verbose: bool) -> Self {
         let run = self.code(code);
@@ -167,7 +127,6 @@ impl Run {
         run.no_password()
     }
 
-    /// Asserts that neither [`PASSWORD`] nor [`PASSWORD_TAIL`] appears on stdout or stderr.
     #[track_caller]
     fn no_password(self) -> Self {
         for secret in [PASSWORD, PASSWORD_TAIL] {
@@ -178,13 +137,6 @@ impl Run {
         }
         self
     }
-
-    /// Parses stdout as JSON.
-    #[track_caller]
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|err| panic!("stdout is not JSON ({err}): {self:?}"))
-    }
 }
 
 /// Runs `migrate` in `dir` with `args`.
@@ -193,20 +145,10 @@ fn run(dir: &Path, args: &[&str]) -> Run {
 }
 
 /// Runs a prepared `migrate` command with `args`.
-fn run_with(mut cmd: assert_cmd::Command, args: &[&str]) -> Run {
-    let output = cmd
-        .args(args)
-        .output()
-        .unwrap_or_else(|err| panic!("cannot run migrate {args:?}: {err}"));
+fn run_with(cmd: assert_cmd::Command, args: &[&str]) -> Run {
     // Every run, passing or failing, is checked for the password: nothing the binary prints
     // may carry it.
-    Run {
-        command: format!("migrate {}", args.join(" ")),
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-    .no_password()
+    process::run(cmd, migrate_bin(), args).no_password()
 }
 
 /// A fresh empty directory to run the binary in.

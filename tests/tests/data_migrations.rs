@@ -4,9 +4,6 @@
 //! any failure does.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::{Run, run_in};
 use migration_engine::ledger::{Ledger, RowState};
 use migration_engine::{
     DownTarget, Engine, EngineError, MigrationSet, RunOptions, StartupOptions, State, Target,
@@ -18,6 +15,7 @@ use std::path::Path;
 use std::time::Duration;
 use tests::data::{self, widget};
 use tests::{Backend, TestDb, backend_matrix};
+use tests::{Run, run_in};
 
 const INSERT: &str = "20990201000002";
 const UPDATE: &str = "20990201000003";

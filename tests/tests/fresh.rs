@@ -5,13 +5,14 @@
 
 mod common;
 
-use common::{Run, migrate_bin, run_in, state_words};
+use common::state_words;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::Value;
 use std::path::Path;
 use std::time::Duration;
 use tempfile::TempDir;
 use tests::{Backend, TestDb, backend_matrix};
+use tests::{Run, migrate_bin, run_in};
 
 /// Runs `migrate -u <db> args...` in a fresh directory.
 fn migrate(db: &TestDb, args: &[&str]) -> Run {
@@ -170,7 +171,7 @@ fn fresh_on_a_terminal(db_url: &str, dir: &Path, answer: &str) -> (i32, String) 
     use expectrl::Expect;
     let mut cmd = std::process::Command::new(migrate_bin());
     cmd.current_dir(dir).args(["-u", db_url, "fresh"]);
-    for var in common::ENV_VARS {
+    for var in tests::process::ENV_VARS {
         cmd.env_remove(var);
     }
     cmd.env("NO_COLOR", "1").env("TERM", "xterm");

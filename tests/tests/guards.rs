@@ -6,20 +6,12 @@
 
 use std::process::{Command, Stdio};
 
-use tests::{TestDb, backend_matrix};
+use tests::{Run, TestDb, backend_matrix, process};
 
 /// A `migrate_slow` run (two quick migrations here) on `db` with `APP_ENV=env`.
 fn migrate(db: &TestDb, env: Option<&str>, extra: &[(&str, &str)], args: &[&str]) -> (i32, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_migrate_slow"));
-    for var in [
-        "DATABASE_URL",
-        "MIGRATION_TABLE",
-        "MIGRATION_SCHEMA",
-        "APP_ENV",
-        "MIGRATION_PROTECTED_URLS",
-    ] {
-        command.env_remove(var);
-    }
+    process::isolate(&mut command, &std::env::temp_dir());
     if let Some(env) = env {
         command.env("APP_ENV", env);
     }
@@ -27,7 +19,6 @@ fn migrate(db: &TestDb, env: Option<&str>, extra: &[(&str, &str)], args: &[&str]
         command.env(key, value);
     }
     let out = command
-        .current_dir(std::env::temp_dir())
         .env("SLOW_MIGRATION_SECS", "0")
         .arg("-u")
         .arg(&db.url)
@@ -35,8 +26,8 @@ fn migrate(db: &TestDb, env: Option<&str>, extra: &[(&str, &str)], args: &[&str]
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    (out.status.code().unwrap_or(-1), stderr)
+    let run = Run::new(format!("migrate_slow {}", args.join(" ")), out);
+    (run.code.unwrap_or(-1), run.stderr)
 }
 
 const DESTRUCTIVE: [&[&str]; 6] = [

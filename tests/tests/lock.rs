@@ -6,7 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use migration_engine::ledger::Ledger;
@@ -14,7 +14,7 @@ use migration_engine::lock::{mysql_lock_name, postgres_key, sqlite_lock_path};
 use migration_engine::{EngineError, MigrationSet, StartupOptions, run_pending};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use sea_orm_migration::prelude::*;
-use tests::{Backend, TestDb, backend_matrix};
+use tests::{Backend, Run, TestDb, backend_matrix, process};
 
 const FIRST: &str = "20990101000001";
 const SLOW: &str = "20990101000002";
@@ -23,21 +23,8 @@ const INDEX: &str = "20990101000003";
 /// A `migrate_slow` command on `db`, isolated from the caller's environment and `.env`.
 fn runner(db: &TestDb, slow_secs: u64, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_migrate_slow"));
-    for var in [
-        "DATABASE_URL",
-        "DATABASE_SCHEMA",
-        "MIGRATION_TABLE",
-        "MIGRATION_SCHEMA",
-        "MIGRATION_LOCK_TIMEOUT",
-        "APP_ENV",
-        "MIGRATION_PROTECTED_URLS",
-    ] {
-        command.env_remove(var);
-    }
-    command
-        .current_dir(std::env::temp_dir())
+    process::isolate(&mut command, &std::env::temp_dir())
         .env("SLOW_MIGRATION_SECS", slow_secs.to_string())
-        .env("NO_COLOR", "1")
         .arg("-u")
         .arg(&db.url)
         .args(args)
@@ -47,36 +34,9 @@ fn runner(db: &TestDb, slow_secs: u64, args: &[&str]) -> Command {
     command
 }
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl std::fmt::Debug for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "exit {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
-
-impl From<Output> for Run {
-    fn from(out: Output) -> Self {
-        Self {
-            code: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-}
-
+/// Waits for a spawned runner and collects what it printed.
 async fn finish(child: Child) -> Run {
-    tokio::task::spawn_blocking(move || child.wait_with_output().unwrap().into())
-        .await
-        .unwrap()
+    process::finish(String::from("migrate_slow"), child).await
 }
 
 async fn migrate(db: &TestDb, slow_secs: u64, args: &[&str]) -> Run {

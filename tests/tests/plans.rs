@@ -6,12 +6,13 @@
 
 mod common;
 
-use common::{Run, migrate_bin, run_in, state_words};
+use common::state_words;
 use expectrl::Expect;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tempfile::TempDir;
+use tests::{Run, migrate_bin, run_in};
 use tests::{TestDb, backend_matrix};
 
 /// A working directory with a `plans/` directory for one test.
@@ -321,7 +322,7 @@ fn picker(db_url: &str, dir: &Path, name: &str, answers: &[(&str, &str)]) -> (i3
     let mut cmd = std::process::Command::new(migrate_bin());
     cmd.current_dir(dir)
         .args(["-u", db_url, "plan", "--plans-dir", "plans", "create", name]);
-    for var in common::ENV_VARS {
+    for var in tests::process::ENV_VARS {
         cmd.env_remove(var);
     }
     cmd.env("NO_COLOR", "1").env("TERM", "xterm");

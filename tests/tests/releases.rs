@@ -6,9 +6,10 @@
 
 mod common;
 
-use common::{Run, migrate_bin, releases_bin, run_in, state_words};
+use common::{releases_bin, state_words};
 use serde_json::Value;
 use tempfile::TempDir;
+use tests::{Run, migrate_bin, run_in};
 use tests::{TestDb, backend_matrix};
 
 /// Runs `migrate -u <db> args...` in a fresh directory.

@@ -6,9 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::fmt;
 use std::path::Path;
-use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use entity::{
@@ -24,14 +22,8 @@ use sea_orm::{
 use seeds::report::Action;
 use seeds::scenarios as s;
 use seeds::{Params, Profile, Progress, Request, SeedError, Seeder};
-use serde_json::Value;
 use tempfile::TempDir;
-use tests::{TestDb, backend_matrix, workspace_bin};
-
-/// The application's `migrate`.
-fn migrate_bin() -> &'static Path {
-    workspace_bin("migration", "migrate")
-}
+use tests::{Run, TestDb, backend_matrix, migrate_bin, process, workspace_bin};
 
 /// The `seed` binary, built beside `migrate` as `migrate fresh --seed` needs.
 fn seed_bin() -> &'static Path {
@@ -508,44 +500,13 @@ backend_matrix!(
 /// The password of every bad URL; it must never be printed.
 const PASSWORD: &str = "hunter22";
 
-/// Variables the binaries read; removed so the runner's environment does not leak in.
-const ENV_VARS: [&str; 8] = [
-    "DATABASE_URL",
-    "DATABASE_SCHEMA",
-    "MIGRATION_TABLE",
-    "MIGRATION_SCHEMA",
-    "MIGRATION_LOCK_TIMEOUT",
-    "MIGRATION_PROTECTED_URLS",
-    "MIGRATION_LOCK_HOLDER_PID",
-    "APP_ENV",
-];
-
-/// What one run did.
-struct Run {
-    command: String,
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl fmt::Debug for Run {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "`{}` exited with {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            self.command, self.code, self.stdout, self.stderr
-        )
-    }
-}
-
-impl Run {
-    #[track_caller]
-    fn code(self, expected: i32) -> Self {
-        assert_eq!(self.code, Some(expected), "{self:?}");
-        self
-    }
-
+/// The checks of this file on top of [`Run`]'s own.
+trait SeedRun: Sized {
     /// Failed with `code` and exactly one line on stderr, `error: …`, without the password.
+    fn clean_failure(self, code: i32) -> Self;
+}
+
+impl SeedRun for Run {
     #[track_caller]
     fn clean_failure(self, code: i32) -> Self {
         let run = self.code(code);
@@ -558,39 +519,15 @@ impl Run {
         );
         run
     }
-
-    #[track_caller]
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|err| panic!("stdout is not JSON ({err}): {self:?}"))
-    }
 }
 
 /// Runs `program` in `dir` with `args` and extra `env`, isolated from the runner's environment.
 fn run_program(program: &Path, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = assert_cmd::Command::new(program);
-    cmd.current_dir(dir);
-    for var in ENV_VARS {
-        cmd.env_remove(var);
-    }
-    // clap wraps help to the terminal width; fix it so snapshots do not depend on it.
-    cmd.env("NO_COLOR", "1")
-        .env("COLUMNS", "100")
-        .timeout(Duration::from_secs(300));
+    let mut cmd = process::command(program, dir);
     for (var, value) in env {
         cmd.env(var, value);
     }
-    let output = cmd.args(args).output().unwrap();
-    Run {
-        command: format!(
-            "{} {}",
-            program.file_name().unwrap().to_string_lossy(),
-            args.join(" ")
-        ),
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    process::run(cmd, program, args)
 }
 
 fn migrate(dir: &Path, args: &[&str]) -> Run {

@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{Run, migrate_bin, run_in, squash_bin, state_words};
+use common::{squash_bin, state_words};
 use migration_engine::verify::verify;
 use migration_engine::{Difference, MigrationSet, Squash, Target, VerifyOptions};
 use sea_orm_migration::prelude::*;
@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 use tempfile::TempDir;
+use tests::{Run, migrate_bin, run_in};
 use tests::{TestDb, backend_matrix, target_dir, workspace_root};
 
 fn squash_cli(db: &TestDb, args: &[&str]) -> Run {

@@ -10,58 +10,22 @@
 use migration_engine::snapshot;
 use serde_json::Value;
 use std::path::Path;
-use std::time::Duration;
 use tempfile::TempDir;
-use tests::{Backend, TestDb, backend_matrix, workspace_bin};
+use tests::process::ENV_VARS;
+use tests::{Backend, Run, TestDb, backend_matrix, migrate_bin, run_in};
 
-/// The application's `migrate` binary.
-fn migrate_bin() -> &'static Path {
-    workspace_bin("migration", "migrate")
-}
-
-/// The variables the binaries read; removed so the runner's environment does not leak in.
-const ENV_VARS: [&str; 5] = [
-    "DATABASE_URL",
-    "DATABASE_SCHEMA",
-    "MIGRATION_TABLE",
-    "MIGRATION_SCHEMA",
-    "APP_ENV",
-];
-
-/// What one run printed and returned.
-#[derive(Debug)]
-struct Output {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(bin: &Path, args: &[&str]) -> Output {
+/// Runs `bin` with `args` in a fresh temporary directory, isolated from the runner's
+/// environment.
+fn run(bin: &Path, args: &[&str]) -> Run {
     let dir = TempDir::new().unwrap();
-    let mut cmd = assert_cmd::Command::new(bin);
-    cmd.current_dir(dir.path());
-    for var in ENV_VARS {
-        cmd.env_remove(var);
-    }
-    cmd.env_remove("RUST_LOG")
-        .env_remove("RUST_BACKTRACE")
-        .env("NO_COLOR", "1")
-        .env("COLUMNS", "100")
-        .timeout(Duration::from_secs(300))
-        .args(args);
-    let out = cmd.output().unwrap();
-    Output {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    run_in(bin, dir.path(), args)
 }
 
-fn migrate(args: &[&str]) -> Output {
+fn migrate(args: &[&str]) -> Run {
     run(migrate_bin(), args)
 }
 
-fn migrate_broken(args: &[&str]) -> Output {
+fn migrate_broken(args: &[&str]) -> Run {
     run(Path::new(env!("CARGO_BIN_EXE_migrate_broken")), args)
 }
 
