@@ -13,6 +13,14 @@
 //!
 //! [`backend_matrix!`] turns one `async fn scenario(db: TestDb)` into a test per backend, and
 //! [`TestDb::table_names`] / [`TestDb::dump`] inspect a database for assertions.
+//!
+//! [`process`] runs the binaries under test, isolated from the runner's environment, and
+//! returns a [`Run`]; [`workspace_bin`] builds the binaries of other workspace packages.
+//!
+//! The modules, one job each: `backend` (the backends and the variables that select them),
+//! `database` (per-test databases; `catalog` reads them), `matrix` (the backend matrix),
+//! `binaries` (the workspace, its target directory and binaries), [`process`] (process runs)
+//! and [`data`] (test migrations over data).
 
 // This crate is test support: failing loudly is its job, so the workspace lints against
 // unwrap/expect/panic (meant for the engine and the CLI) do not apply here.

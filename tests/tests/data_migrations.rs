@@ -14,8 +14,7 @@ use sea_orm_migration::MigratorTrait;
 use std::path::Path;
 use std::time::Duration;
 use tests::data::{self, widget};
-use tests::{Backend, TestDb, backend_matrix};
-use tests::{Run, run_in};
+use tests::{Backend, Run, TestDb, backend_matrix, run_in};
 
 const INSERT: &str = "20990201000002";
 const UPDATE: &str = "20990201000003";
