@@ -10,10 +10,11 @@
 
 use futures_util::FutureExt;
 use std::cell::Cell;
+use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex};
+use std::sync::OnceLock;
 use tracing::field::{Field, Visit};
 use tracing::instrument::WithSubscriber;
 use tracing::span::{Attributes, Id, Record};
@@ -36,21 +37,45 @@ pub struct Captured<T> {
 /// becomes the outcome's error: a panicking migration is a failed migration, never a crashed
 /// process that leaves its transaction, its ledger row and the lock to chance.
 pub async fn run<F: Future>(code: F) -> Captured<F::Output> {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let inner = tracing::dispatcher::get_default(Dispatch::clone);
-    let capture = Dispatch::new(Capture {
-        inner,
-        seen: Arc::clone(&seen),
+    let run = async {
+        let outcome = contained(code.with_subscriber(capturing())).await;
+        let statements = SEEN.with(RefCell::take);
+        Captured {
+            outcome,
+            statements,
+        }
+    };
+    SEEN.scope(RefCell::new(Vec::new()), run).await
+}
+
+tokio::task_local! {
+    /// The statements of the migration this task is running: each run's own list, so runs
+    /// polled in turn on one thread (a fleet migrated concurrently) never mix their statements.
+    static SEEN: RefCell<Vec<String>>;
+}
+
+/// The capturing subscriber, made once per process around the subscriber in place when
+/// migration code first runs (the program's logging is set up before that). Making a
+/// subscriber makes `tracing` recompute every call site's interest, which is too slow to do
+/// for each of a thousand migrations.
+///
+/// A second, silent subscriber lives beside it. While `tracing` knows a single subscriber, it
+/// decides whether a call site first reached later is of interest by asking only the thread's
+/// current one (`has_just_one` in tracing-core's callsite registry); a statement first sent
+/// outside a migration, in a program with no subscriber of its own, would then be cached as of
+/// no interest, and never captured again. With two, every call site asks both.
+fn capturing() -> Dispatch {
+    static CAPTURING: OnceLock<(Dispatch, Dispatch)> = OnceLock::new();
+    let (capture, _silent) = CAPTURING.get_or_init(|| {
+        let capture = Dispatch::new(Capture {
+            inner: tracing::dispatcher::get_default(Dispatch::clone),
+        });
+        (
+            capture,
+            Dispatch::new(tracing::subscriber::NoSubscriber::default()),
+        )
     });
-    let outcome = contained(code.with_subscriber(capture)).await;
-    let statements = seen
-        .lock()
-        .map(|mut s| std::mem::take(&mut *s))
-        .unwrap_or_default();
-    Captured {
-        outcome,
-        statements,
-    }
+    capture.clone()
 }
 
 thread_local! {
@@ -105,7 +130,6 @@ fn is_statement(meta: &Metadata<'_>) -> bool {
 
 struct Capture {
     inner: Dispatch,
-    seen: Arc<Mutex<Vec<String>>>,
 }
 
 struct Message(Option<String>);
@@ -154,8 +178,9 @@ impl Subscriber for Capture {
         if is_statement(meta) {
             let mut message = Message(None);
             event.record(&mut message);
-            if let (Some(sql), Ok(mut seen)) = (message.0, self.seen.lock()) {
-                seen.push(sql);
+            if let Some(sql) = message.0 {
+                // Outside a run (another task's statement), there is no list and nothing is kept.
+                let _ = SEEN.try_with(|seen| seen.borrow_mut().push(sql));
             }
         }
         if self.inner.enabled(meta) {
