@@ -315,19 +315,19 @@ pub enum EngineError {
 
     /// A releases file that does not fit the code, or a release that is not in it.
     #[error(transparent)]
-    Release(#[from] crate::release::ReleaseError),
+    Release(#[from] crate::model::releases::ReleaseError),
 
     /// A selection typed for `plan create` that cannot be read.
     #[error("invalid selection: {0}")]
-    Selection(#[from] crate::selection::SelectionError),
+    Selection(#[from] crate::authoring::selection::SelectionError),
 
     /// A plan that cannot be named, found, read or written.
     #[error(transparent)]
-    Plan(#[from] crate::plans::PlanError),
+    Plan(#[from] crate::authoring::plans::PlanError),
 
     /// A consolidated migration that does not fit the list, or cannot be generated.
     #[error(transparent)]
-    Squash(#[from] crate::squash::SquashError),
+    Squash(#[from] crate::model::consolidated::SquashError),
 
     /// A dependency declaration that does not fit the migration list.
     #[error("migration {migration} {problem}; fix its dependency declaration")]
@@ -347,7 +347,7 @@ pub enum EngineError {
         /// The plan's name.
         plan: String,
         /// Each selected migration and the need that is neither applied nor selected.
-        culprits: Vec<crate::deps::Culprit>,
+        culprits: Vec<crate::model::deps::Culprit>,
     },
 
     /// A rollback would revert a migration that one staying applied needs.
@@ -359,7 +359,7 @@ pub enum EngineError {
         /// What was to be reverted: `batch 3`, `plan auth-hotfix`.
         what: String,
         /// Each migration staying applied and the need that would be reverted.
-        culprits: Vec<crate::deps::Culprit>,
+        culprits: Vec<crate::model::deps::Culprit>,
     },
 
     /// A revert would split migrations applied together through a consolidated migration.
@@ -424,7 +424,7 @@ fn retry_note(source: &DbErr) -> &'static str {
 }
 
 /// Culprits grouped by the migration that needs the others, in the order first seen.
-fn grouped(culprits: &[crate::deps::Culprit]) -> Vec<(&str, Vec<&str>)> {
+fn grouped(culprits: &[crate::model::deps::Culprit]) -> Vec<(&str, Vec<&str>)> {
     let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
     for c in culprits {
         match groups.iter_mut().find(|(m, _)| *m == c.migration) {
@@ -444,7 +444,7 @@ fn and_list(items: &[&str]) -> String {
     }
 }
 
-fn unmet_list(culprits: &[crate::deps::Culprit]) -> String {
+fn unmet_list(culprits: &[crate::model::deps::Culprit]) -> String {
     grouped(culprits)
         .iter()
         .map(|(m, needs)| {
@@ -462,7 +462,7 @@ fn unmet_list(culprits: &[crate::deps::Culprit]) -> String {
         .join("; ")
 }
 
-fn dependents_list(culprits: &[crate::deps::Culprit]) -> String {
+fn dependents_list(culprits: &[crate::model::deps::Culprit]) -> String {
     grouped(culprits)
         .iter()
         .map(|(m, needs)| format!("{m}, which stays applied, needs {}", and_list(needs)))

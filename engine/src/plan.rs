@@ -5,9 +5,9 @@
 use serde::Serialize;
 use std::collections::BTreeSet;
 
-use crate::deps::DependencyGraph;
 use crate::error::{EngineError, Result};
-use crate::ledger::{LedgerRow, RowState};
+use crate::model::deps::DependencyGraph;
+use crate::store::ledger::{LedgerRow, RowState};
 
 /// Where a migration stands. These words are the same in status tables, JSON and docs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -14,14 +14,14 @@ use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 use migration::MigratorTrait;
 use migration_engine::MigrationSet;
+use migration_engine::backend::lock::{Identity, MigrationLock};
+use migration_engine::backend::target::Target;
 use migration_engine::cli::args::{Format, GlobalArgs};
 use migration_engine::cli::exit::Failure;
 use migration_engine::cli::exit_code;
 use migration_engine::cli::seed::LOCK_HOLDER_PID_VAR;
-use migration_engine::guard::{self, Guard};
-use migration_engine::ledger::Ledger;
-use migration_engine::lock::{Identity, MigrationLock};
-use migration_engine::target::Target;
+use migration_engine::exec::guard::{self, Guard};
+use migration_engine::store::ledger::Ledger;
 use serde::Serialize;
 
 use crate::error::SeedError;

@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use chrono::{SubsecRound, Utc};
-use migration_engine::ledger::Ledger;
+use migration_engine::store::ledger::Ledger;
 use migration_engine::{Engine, MigrationSet, State};
 use sea_orm::DatabaseConnection;
 

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use migration_engine::backend::is_undefined_table;
 use migration_engine::backend::{read_timestamp, timestamp_column, timestamp_value};
-use migration_engine::ledger::Ledger;
+use migration_engine::store::ledger::Ledger;
 use sea_orm::sea_query::{
     Alias, ColumnDef, Expr, Order, Query, Table, TableCreateStatement, TableRef,
 };

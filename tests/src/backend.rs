@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use migration_engine::target::{Target, redact_url};
+use migration_engine::backend::target::{Target, redact_url};
 use sea_orm::DbBackend;
 
 /// The variable that makes a missing server URL a failure instead of a skip.

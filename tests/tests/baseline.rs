@@ -8,7 +8,7 @@
 mod common;
 
 use common::state_words;
-use migration_engine::ledger::Ledger;
+use migration_engine::store::ledger::Ledger;
 use migration_engine::{Engine, EngineError, MigrationSet, RunOptions, StartupOptions, Target};
 use sea_orm::{ConnectionTrait, Statement};
 use sea_orm_migration::prelude::*;

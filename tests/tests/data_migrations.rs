@@ -4,10 +4,11 @@
 //! any failure does.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use migration_engine::ledger::{Ledger, RowState};
+use migration_engine::schema::verify;
+use migration_engine::store::ledger::{Ledger, RowState};
 use migration_engine::{
     DownTarget, Engine, EngineError, MigrationSet, RunOptions, StartupOptions, State, Target,
-    UpTarget, VerifyOptions, verify,
+    UpTarget, VerifyOptions,
 };
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, QueryOrder, Statement};
 use sea_orm_migration::MigratorTrait;

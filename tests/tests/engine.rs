@@ -2,7 +2,7 @@
 //! dry-runs, failures, missing migrations and adoption of `seaql_migrations`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use migration_engine::ledger::Ledger;
+use migration_engine::store::ledger::Ledger;
 use migration_engine::{
     DownTarget, Engine, EngineError, MigrationSet, RepairAction, RunOptions, State, Target,
     UpTarget,
@@ -334,7 +334,7 @@ async fn a_failing_migration_leaves_nothing_or_a_failed_row(db: TestDb) {
     let history = e.history(None).await.unwrap();
     assert_eq!(
         history[0].outcome,
-        migration_engine::history::Outcome::Failed
+        migration_engine::store::history::Outcome::Failed
     );
     if db.backend.db_backend() == DbBackend::MySql {
         assert!(!rolled_back);
@@ -487,7 +487,7 @@ async fn single_transaction_applies_all_or_none(db: TestDb) {
     let history = e.history(None).await.unwrap();
     assert_eq!(
         history[0].outcome,
-        migration_engine::history::Outcome::Failed
+        migration_engine::store::history::Outcome::Failed
     );
 
     let set = three();

@@ -9,8 +9,8 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use migration_engine::ledger::Ledger;
-use migration_engine::lock::{mysql_lock_name, postgres_key, sqlite_lock_path};
+use migration_engine::backend::lock::{mysql_lock_name, postgres_key, sqlite_lock_path};
+use migration_engine::store::ledger::Ledger;
 use migration_engine::{EngineError, MigrationSet, StartupOptions, run_pending};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use sea_orm_migration::prelude::*;

@@ -3,7 +3,7 @@
 //! and entities read back what the tables hold.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use migration_engine::ledger::Ledger;
+use migration_engine::store::ledger::Ledger;
 use migration_engine::{Engine, MigrationSet, RunOptions, UpTarget};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryOrder, Schema, Statement,

@@ -13,7 +13,7 @@ use entity::{
     available_timeslots, booking_cancellations, booking_items, bookings, cancel_reasons, customers,
     holidays, idempotency_keys, payments, resource_time_offs, tenants, timeslots, webhook_events,
 };
-use migration_engine::ledger::Ledger;
+use migration_engine::store::ledger::Ledger;
 use migration_engine::{Engine, MigrationSet, RunOptions, State, UpTarget};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,

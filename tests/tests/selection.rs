@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use migration_engine::selection::{Selection, SelectionError, format, parse};
+use migration_engine::authoring::selection::{Selection, SelectionError, format, parse};
 use proptest::prelude::*;
 use std::collections::BTreeSet;
 

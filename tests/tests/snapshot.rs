@@ -3,8 +3,8 @@
 //! leaves what one `up` does.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use migration_engine::ledger::Ledger;
-use migration_engine::snapshot::{self, SchemaSnapshot};
+use migration_engine::schema::snapshot::{self, SchemaSnapshot};
+use migration_engine::store::ledger::Ledger;
 use migration_engine::{DownTarget, Engine, MigrationSet, RunOptions, UpTarget};
 use sea_orm::{ConnectionTrait, DbBackend};
 use sea_orm_migration::prelude::*;

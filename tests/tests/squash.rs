@@ -12,7 +12,7 @@
 mod common;
 
 use common::{squash_bin, state_words};
-use migration_engine::verify::verify;
+use migration_engine::schema::verify::verify;
 use migration_engine::{Difference, MigrationSet, Squash, Target, VerifyOptions};
 use sea_orm_migration::prelude::*;
 use serde_json::Value;
@@ -39,7 +39,7 @@ fn status(db: &TestDb) -> Value {
 
 async fn schema(db: &TestDb) -> migration_engine::SchemaSnapshot {
     let conn = db.connect().await;
-    let snapshot = migration_engine::snapshot::read(&conn, "schema_migrations")
+    let snapshot = migration_engine::schema::snapshot::read(&conn, "schema_migrations")
         .await
         .unwrap();
     let _ = conn.close().await;

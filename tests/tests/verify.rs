@@ -3,8 +3,9 @@
 //! the target never touched.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use migration_engine::schema::verify;
 use migration_engine::{
-    Difference, EngineError, MigrationSet, Target, VerifyOptions, VerifyReport, verify,
+    Difference, EngineError, MigrationSet, Target, VerifyOptions, VerifyReport,
 };
 use sea_orm::DbBackend;
 use sea_orm_migration::prelude::*;

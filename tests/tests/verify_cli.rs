@@ -7,7 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use migration_engine::snapshot;
+use migration_engine::schema::snapshot;
 use serde_json::Value;
 use std::path::Path;
 use tempfile::TempDir;

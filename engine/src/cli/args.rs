@@ -4,8 +4,8 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+use crate::backend::target::{DEFAULT_DATABASE_URL, Target};
 use crate::error::EngineError;
-use crate::target::{DEFAULT_DATABASE_URL, Target};
 
 /// Versioned, reversible SeaORM migrations with checksums, history and dry-runs.
 #[derive(Debug, Parser)]

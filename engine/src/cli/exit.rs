@@ -5,8 +5,8 @@ use super::Outcome;
 use super::exit_code::{
     FAILED, GUARDED, LOCK_TIMEOUT, PENDING, REFUSED, SIGINT, SIGTERM, SUCCESS, USAGE,
 };
+use crate::backend::target::{Target, redact_url};
 use crate::error::EngineError;
-use crate::target::{Target, redact_url};
 
 /// An error a command line built on the engine can end with: what it prints and the documented
 /// exit code it ends with.
@@ -63,7 +63,7 @@ pub fn code(error: &EngineError) -> u8 {
                 REFUSED
             }
         }
-        EngineError::Squash(crate::squash::SquashError::Declaration { .. })
+        EngineError::Squash(crate::model::consolidated::SquashError::Declaration { .. })
         | EngineError::Dependency { .. }
         | EngineError::UnmetDependencies { .. }
         | EngineError::DependentsApplied { .. }
@@ -110,10 +110,10 @@ impl CliError for EngineError {
 /// reports it as that migration's failure.
 pub fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
-        if crate::capture::in_migration_code() {
+        if crate::store::capture::in_migration_code() {
             return;
         }
-        let message = crate::render::panic_message(info.payload());
+        let message = crate::store::render::panic_message(info.payload());
         let place = info
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))

@@ -25,19 +25,19 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use tracing::info;
 
+use crate::authoring::create;
+use crate::backend::lock::{Identity, MigrationLock};
+use crate::backend::target::Target;
 use crate::error::EngineError;
-use crate::guard::Guard;
-use crate::ledger::Ledger;
-use crate::lock::{Identity, MigrationLock};
+use crate::exec::guard::Guard;
+use crate::exec::report::RunReport;
+use crate::exec::runner::{Engine, RepairAction, RunOptions};
+use crate::model::project::{LoadedProject, Project};
+use crate::model::releases::{ReleaseError, Releases};
+use crate::model::set::MigrationId;
 use crate::plan::{DownTarget, State, UpTarget};
-use crate::project::{LoadedProject, Project};
-use crate::release::{ReleaseError, Releases};
-use crate::report::RunReport;
-use crate::runner::{Engine, RepairAction, RunOptions};
-use crate::scaffold;
-use crate::source::MigrationId;
-use crate::target::Target;
-use crate::verify::{self, VerifyOptions};
+use crate::schema::verify::{self, VerifyOptions};
+use crate::store::ledger::Ledger;
 use args::{Cli, Command};
 pub use entry::read_dotenv;
 
@@ -89,10 +89,9 @@ async fn execute(mut cli: Cli, project: Project) -> Result<Outcome, Failure> {
         ..
     } = &command
     {
-        let dir = scaffold::locate(migration_dir.as_deref(), Some(crate_dir))
+        let dir = create::locate(migration_dir.as_deref(), Some(crate_dir))
             .map_err(|e| Box::new((e, None)))?;
-        let file =
-            scaffold::create(&dir, name, scaffold::now()).map_err(|e| Box::new((e, None)))?;
+        let file = create::create(&dir, name, create::now()).map_err(|e| Box::new((e, None)))?;
         output::created(cli.global.format, &file);
         return Ok(Outcome::Done);
     }
@@ -250,14 +249,14 @@ async fn offline(
             name,
             migration_dir,
         } => {
-            let dir = scaffold::locate(migration_dir.as_deref(), Some(&project.crate_dir))?;
-            let generated = crate::squash::generate(
+            let dir = create::locate(migration_dir.as_deref(), Some(&project.crate_dir))?;
+            let generated = crate::model::consolidated::generate(
                 &project.set,
                 releases(project)?,
                 to_release,
                 name,
                 &dir,
-                scaffold::now(),
+                create::now(),
             )
             .await?;
             output::squashed(cli.global.format, &generated);
@@ -282,7 +281,7 @@ fn plans_dir(given: Option<&Path>, crate_dir: &Path) -> PathBuf {
     if let Some(dir) = given {
         return dir.to_path_buf();
     }
-    scaffold::locate(None, Some(crate_dir))
+    create::locate(None, Some(crate_dir))
         .ok()
         .and_then(|src| src.parent().map(|p| p.join("plans")))
         .unwrap_or_else(|| crate_dir.join("plans"))
@@ -461,12 +460,12 @@ impl Ctx<'_> {
 
     /// Asks before a destructive command; without a terminal, `--yes` is required.
     fn confirm(&self, effect: &str) -> Result<(), EngineError> {
-        crate::guard::confirm(effect, self.target, self.cli.global.yes)
+        crate::exec::guard::confirm(effect, self.target, self.cli.global.yes)
     }
 
     /// [`Self::confirm`], showing `details` on the terminal before the question.
     fn confirm_listed(&self, details: &str, effect: &str) -> Result<(), EngineError> {
-        crate::guard::confirm_listed(details, effect, self.target, self.cli.global.yes)
+        crate::exec::guard::confirm_listed(details, effect, self.target, self.cli.global.yes)
     }
 
     async fn applied_count(&self) -> Result<usize, EngineError> {
@@ -827,7 +826,7 @@ impl Ctx<'_> {
             }
             Command::Plan(args) => {
                 let dir = plans_dir(args.plans_dir.as_deref(), &self.project.crate_dir);
-                self.plan(args.command, &crate::plans::PlanStore::new(dir))
+                self.plan(args.command, &crate::authoring::plans::PlanStore::new(dir))
                     .await?;
             }
             Command::Create { .. }

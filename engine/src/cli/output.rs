@@ -24,15 +24,15 @@ use std::path::Path;
 
 use super::args::Format;
 use super::plans::{PlanView, shown};
-use crate::deps::DepsReport;
-use crate::history::HistoryEntry;
-use crate::release::ReleasesReport;
-use crate::report::{RepairReport, RunReport, Script, StatusReport};
-use crate::runner::BaselineReport;
-use crate::snapshot::SchemaSnapshot;
-use crate::squash::Generated;
-use crate::verify::VerifyReport;
-use crate::wipe::Listing;
+use crate::backend::wipe::Listing;
+use crate::exec::report::{RepairReport, RunReport, Script, StatusReport};
+use crate::exec::runner::BaselineReport;
+use crate::model::consolidated::Generated;
+use crate::model::deps::DepsReport;
+use crate::model::releases::ReleasesReport;
+use crate::schema::snapshot::SchemaSnapshot;
+use crate::schema::verify::VerifyReport;
+use crate::store::history::HistoryEntry;
 
 /// Logs go to stderr: progress at info, statements with `-v`. Colors only on a terminal and
 /// never with `NO_COLOR`.
@@ -362,7 +362,7 @@ pub(crate) fn releases(format: Format, report: &ReleasesReport) {
         let applied = r
             .migrations
             .iter()
-            .filter(|m| crate::report::is_in_effect(m.state))
+            .filter(|m| crate::exec::report::is_in_effect(m.state))
             .count();
         t.add_row(vec![
             r.version.clone(),
@@ -376,7 +376,7 @@ pub(crate) fn releases(format: Format, report: &ReleasesReport) {
         let applied = report
             .unreleased
             .iter()
-            .filter(|m| crate::report::is_in_effect(m.state))
+            .filter(|m| crate::exec::report::is_in_effect(m.state))
             .count();
         t.add_row(vec![
             "unreleased".to_owned(),
@@ -394,9 +394,9 @@ pub(crate) fn release_notes(format: Format, report: &ReleasesReport) {
     if format == Format::Json {
         return json(report);
     }
-    let applied = |ms: &[crate::release::ReleasedMigration]| {
+    let applied = |ms: &[crate::model::releases::ReleasedMigration]| {
         ms.iter()
-            .filter(|m| crate::report::is_in_effect(m.state))
+            .filter(|m| crate::exec::report::is_in_effect(m.state))
             .count()
     };
     let list = |items: &[String]| -> String {
@@ -406,7 +406,7 @@ pub(crate) fn release_notes(format: Format, report: &ReleasesReport) {
             items.iter().map(|i| format!("- {i}\n")).collect()
         }
     };
-    let migrations = |ms: &[crate::release::ReleasedMigration]| -> String {
+    let migrations = |ms: &[crate::model::releases::ReleasedMigration]| -> String {
         let mut text = "| Version | Name | State |\n|---|---|---|\n".to_owned();
         for m in ms {
             text.push_str(&format!(

@@ -1,15 +1,15 @@
 //! The interactive picker of `migrate plan create`: lists every migration with its number,
 //! version, name, release and state on stderr, asks for a selection in the syntax of
-//! [`crate::selection`] (re-asking, with the parser's message pointing at the bad item, until it
+//! [`crate::authoring::selection`] (re-asking, with the parser's message pointing at the bad item, until it
 //! reads), then for a description and a confirmation. Nothing is saved unless confirmed.
 
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use inquire::validator::Validation;
 
+use crate::authoring::selection::{self, Selection};
 use crate::error::EngineError;
-use crate::guard::render_config;
+use crate::exec::guard::render_config;
 use crate::plan::State;
-use crate::selection::{self, Selection};
 
 /// One line of the list.
 pub(super) struct Choice {

@@ -1,5 +1,5 @@
 //! `migrate plan create | list | show | run | rollback`: plans are files (see
-//! [`crate::plans`]); running and rolling them back goes through the engine's `up` and `down`
+//! [`crate::authoring::plans`]); running and rolling them back goes through the engine's `up` and `down`
 //! with a selection, under the lock, as one batch, checked against the dependency graph.
 
 use serde::Serialize;
@@ -10,12 +10,12 @@ use tracing::info;
 use super::args::{Change, PlanCommand};
 use super::picker::{self, Choice};
 use super::{Ctx, output};
+use crate::authoring::plans::{Plan, PlanError, PlanStore, PlannedMigration};
+use crate::authoring::selection::{self, Selection};
 use crate::error::EngineError;
+use crate::exec::report::{Progress, StatusReport, is_in_effect};
+use crate::exec::runner::RunOptions;
 use crate::plan::{DownTarget, State, UpTarget};
-use crate::plans::{Plan, PlanError, PlanStore, PlannedMigration};
-use crate::report::{Progress, StatusReport, is_in_effect};
-use crate::runner::RunOptions;
-use crate::selection::{self, Selection};
 
 /// One migration of a plan, with where it stands.
 #[derive(Debug, Clone, Serialize)]
@@ -206,7 +206,7 @@ impl Ctx<'_> {
         let plan = Plan::new(
             name,
             &description,
-            &crate::runner::who(),
+            &crate::exec::runner::who(),
             chrono::Utc::now(),
             migrations,
         )?;

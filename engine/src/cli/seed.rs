@@ -14,8 +14,8 @@ use std::process::{Command, Stdio};
 
 use super::args::Format;
 use super::exit_code;
+use crate::backend::target::Target;
 use crate::error::EngineError;
-use crate::target::Target;
 
 /// Set on the child to the pid of the `migrate` that holds the migration lock for it. A seeder
 /// whose parent process has this pid runs under that lock instead of taking it.

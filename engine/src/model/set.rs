@@ -4,7 +4,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 use std::fmt;
 
 use crate::error::{EngineError, Result};
-use crate::squash::{Squash, SquashGroup};
+use crate::model::consolidated::{Squash, SquashGroup};
 
 /// The identity of a migration, parsed from its module name `mYYYYMMDD_HHMMSS_snake_name`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -113,7 +113,7 @@ impl fmt::Debug for Migration {
 }
 
 /// The project's migrations, validated: well named, unique and in timestamp order; with the
-/// consolidated migrations that may stand in for runs of them ([`crate::squash`]).
+/// consolidated migrations that may stand in for runs of them ([`crate::model::consolidated`]).
 #[derive(Debug, Default)]
 pub struct MigrationSet {
     migrations: Vec<Migration>,
@@ -159,10 +159,10 @@ impl MigrationSet {
     /// Adds consolidated migrations, each standing in for the run of migrations it replaces.
     ///
     /// # Errors
-    /// [`crate::squash::SquashError::Declaration`] when one does not replace two or more
+    /// [`crate::model::consolidated::SquashError::Declaration`] when one does not replace two or more
     /// consecutive migrations of the list, overlaps another, or shares a migration's name.
     pub fn with_squashes(mut self, squashes: Vec<Squash>) -> Result<Self> {
-        self.squashes = crate::squash::resolve(&self.migrations, squashes)?;
+        self.squashes = crate::model::consolidated::resolve(&self.migrations, squashes)?;
         Ok(self)
     }
 

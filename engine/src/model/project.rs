@@ -22,11 +22,11 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::deps::DependencyGraph;
 use crate::error::Result;
-use crate::release::Releases;
-use crate::source::MigrationSet;
-use crate::squash::Squash;
+use crate::model::consolidated::Squash;
+use crate::model::deps::DependencyGraph;
+use crate::model::releases::Releases;
+use crate::model::set::MigrationSet;
 
 /// Declared dependencies: each migration's module name with the module names it needs.
 pub type Dependencies = Vec<(&'static str, &'static [&'static str])>;
@@ -83,13 +83,13 @@ impl Project {
         self
     }
 
-    /// The contents of the project's `releases.toml` (see [`crate::release`]).
+    /// The contents of the project's `releases.toml` (see [`crate::model::releases`]).
     pub fn releases(mut self, toml: impl Into<String>) -> Self {
         self.releases = Some(toml.into());
         self
     }
 
-    /// Consolidated migrations that may stand in for runs of the list (see [`crate::squash`]).
+    /// Consolidated migrations that may stand in for runs of the list (see [`crate::model::consolidated`]).
     pub fn squashes(mut self, squashes: Vec<Squash>) -> Self {
         self.squashes = squashes;
         self

@@ -19,13 +19,13 @@ use serde::Serialize;
 
 use super::fresh::is_tracking_table;
 use super::{Engine, RunOptions, Snapshot};
-use crate::adopt::SEAQL_TABLE;
+use crate::backend::wipe::{self, Object, ObjectKind};
 use crate::error::{EngineError, Result};
-use crate::history::{self, Action, Outcome};
-use crate::ledger::{self, LedgerRow, Rendered};
+use crate::model::set::MigrationId;
 use crate::plan::Entry;
-use crate::source::MigrationId;
-use crate::wipe::{self, Object, ObjectKind};
+use crate::store::adopt::SEAQL_TABLE;
+use crate::store::history::{self, Action, Outcome};
+use crate::store::ledger::{self, LedgerRow, Rendered};
 
 /// `applied_by` of the ledger rows `baseline` records: nobody ran them. It cannot be mistaken for
 /// a runner, whose `user@host` always has an `@`.

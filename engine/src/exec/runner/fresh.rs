@@ -5,11 +5,11 @@ use sea_orm::DbBackend;
 use sea_orm_migration::MigrationTrait;
 
 use super::Engine;
-use crate::adopt::SEAQL_TABLE;
+use crate::backend::wipe::{self, Listing, MigrationObjects, ObjectKind};
 use crate::error::{EngineError, Result};
-use crate::ledger::LedgerRow;
-use crate::render::{self, Direction};
-use crate::wipe::{self, Listing, MigrationObjects, ObjectKind};
+use crate::store::adopt::SEAQL_TABLE;
+use crate::store::ledger::LedgerRow;
+use crate::store::render::{self, Direction};
 
 /// The statements `code`'s `up` renders for `backend`, as far as it renders (a migration that
 /// reads data renders up to its first read): the one place this module takes rendered SQL from.

@@ -15,8 +15,8 @@ use std::io::IsTerminal;
 
 use url::Url;
 
+use crate::backend::target::{Target, redact_url, redact_whole_url};
 use crate::error::{EngineError, Result};
-use crate::target::{Target, redact_url, redact_whole_url};
 
 /// The variable naming the deployment environment; `production` turns the guard on.
 pub const APP_ENV_VAR: &str = "APP_ENV";

@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 use sqlx::{Connection, MySqlConnection, PgConnection, Row};
 
 use crate::error::{EngineError, Result};
-use crate::ledger::Ledger;
+use crate::store::ledger::Ledger;
 
 /// How often a waiter tries again.
 const POLL: Duration = Duration::from_millis(200);

@@ -22,7 +22,7 @@ use tracing::subscriber::Interest;
 use tracing::{Dispatch, Event, Level, Metadata, Subscriber};
 use tracing_core::span::Current;
 
-use crate::render::panic_message;
+use crate::store::render::panic_message;
 
 /// What running a migration's code produced.
 #[derive(Debug)]

@@ -11,7 +11,7 @@ use sea_orm::{ConnectionTrait, DbErr};
 use serde::Serialize;
 
 use crate::backend;
-use crate::ledger::Ledger;
+use crate::store::ledger::Ledger;
 
 /// What was done to a migration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -176,7 +176,8 @@ pub fn create_table(ledger: &Ledger) -> TableCreateStatement {
 /// # Errors
 /// A database error other than the probe's missing column or table.
 pub async fn upgrade<C: ConnectionTrait>(conn: &C, ledger: &Ledger) -> Result<Vec<String>, DbErr> {
-    crate::ledger::add_missing_columns(conn, ledger.companion("history"), &["statements"]).await
+    crate::store::ledger::add_missing_columns(conn, ledger.companion("history"), &["statements"])
+        .await
 }
 
 /// Appends an entry.
@@ -204,7 +205,7 @@ pub fn insert(ledger: &Ledger, entry: &HistoryEntry) -> InsertStatement {
                 entry.release.clone().into(),
                 entry.via.clone().into(),
                 (!entry.statements.is_empty())
-                    .then(|| crate::ledger::encode_statements(&entry.statements))
+                    .then(|| crate::store::ledger::encode_statements(&entry.statements))
                     .into(),
             ],
             Expr::val,

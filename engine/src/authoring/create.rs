@@ -6,7 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::error::{EngineError, Result};
-use crate::source::MigrationId;
+use crate::model::set::MigrationId;
 
 fn scaffold_error(message: impl Into<String>) -> EngineError {
     EngineError::Scaffold {
@@ -141,7 +141,7 @@ pub fn create(dir: &Path, typed_name: &str, now: NaiveDateTime) -> Result<PathBu
     write(&lib_path, &updated)?;
     // Only in a crate directory: `src/`'s parent may be anything when `-d` points elsewhere.
     if let Some(crate_dir) = dir.parent().filter(|d| d.join("Cargo.toml").is_file()) {
-        crate::release::add_unreleased(&crate_dir.join("releases.toml"), &module)
+        crate::model::releases::add_unreleased(&crate_dir.join("releases.toml"), &module)
             .map_err(scaffold_error)?;
     }
     Ok(file)

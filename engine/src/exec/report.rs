@@ -297,7 +297,7 @@ pub struct Section {
 impl fmt::Display for Script {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "-- Dry run: nothing below was executed.")?;
-        writeln!(f, "-- {}", crate::render::READS_NOTE)?;
+        writeln!(f, "-- {}", crate::store::render::READS_NOTE)?;
         for note in &self.notes {
             writeln!(f, "-- {note}")?;
         }

@@ -29,7 +29,7 @@ use sea_orm_migration::{MigrationTrait, SchemaManager};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use crate::source::Migration;
+use crate::model::set::Migration;
 
 /// Which half of a migration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -375,7 +375,7 @@ pub async fn render_code(
         Direction::Up => code.up(&manager),
         Direction::Down => code.down(&manager),
     };
-    let outcome = crate::capture::contained(run).await;
+    let outcome = crate::store::capture::contained(run).await;
     let recording = recorder.take();
     let stop = match (recording.stopped_at, outcome) {
         (Some(read), _) => Some(Stop::Read(read)),

@@ -12,24 +12,24 @@ use std::borrow::Cow;
 use std::time::Instant;
 use tracing::info;
 
-use crate::adopt::{self, SeaqlRow};
 use crate::backend;
-use crate::capture;
-use crate::checksum::checksum;
-use crate::deps::DependencyGraph;
+use crate::backend::wipe;
 use crate::error::{EngineError, Result};
-use crate::history::{self, Action, HistoryEntry, Outcome};
-use crate::ledger::{self, Ledger, LedgerRow, Rendered, RowState};
-use crate::plan::{self, CodeMigration, DownTarget, Entry, State, UpTarget};
-use crate::release::Releases;
-use crate::render::{self, Direction, Rendering};
-use crate::report::{
+use crate::exec::report::{
     RepairReport, RunReport, Script, Section, SquashPath, SquashStatus, StatusLine, StatusReport,
     Step,
 };
-use crate::source::{Migration, MigrationId, MigrationSet};
-use crate::squash::SquashGroup;
-use crate::wipe;
+use crate::model::consolidated::SquashGroup;
+use crate::model::deps::DependencyGraph;
+use crate::model::releases::Releases;
+use crate::model::set::{Migration, MigrationId, MigrationSet};
+use crate::plan::{self, CodeMigration, DownTarget, Entry, State, UpTarget};
+use crate::store::adopt::{self, SeaqlRow};
+use crate::store::capture;
+use crate::store::checksum::checksum;
+use crate::store::history::{self, Action, HistoryEntry, Outcome};
+use crate::store::ledger::{self, Ledger, LedgerRow, Rendered, RowState};
+use crate::store::render::{self, Direction, Rendering};
 
 mod baseline;
 mod fresh;
@@ -109,7 +109,7 @@ impl<'a> Engine<'a> {
             set,
             ledger,
             actor: who(),
-            environment: crate::guard::current_environment(),
+            environment: crate::exec::guard::current_environment(),
             graph: Cow::Owned(DependencyGraph::undeclared()),
             code: tokio::sync::OnceCell::new(),
             releases: None,
@@ -1873,8 +1873,8 @@ impl<'a> Engine<'a> {
     ///
     /// # Errors
     /// A database error while reading the catalog.
-    pub async fn schema(&self) -> Result<crate::snapshot::SchemaSnapshot> {
-        crate::snapshot::read(&self.conn, self.ledger.table_name()).await
+    pub async fn schema(&self) -> Result<crate::schema::snapshot::SchemaSnapshot> {
+        crate::schema::snapshot::read(&self.conn, self.ledger.table_name()).await
     }
 
     /// Every object `fresh` would drop (`table tenants`, `function set_updated_at()`, ...).

@@ -34,9 +34,9 @@ use semver::Version;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
+use crate::exec::report::{Progress, StatusReport, is_in_effect};
+use crate::model::set::{MigrationId, MigrationSet};
 use crate::plan::State;
-use crate::report::{Progress, StatusReport, is_in_effect};
-use crate::source::{MigrationId, MigrationSet};
 
 /// Why a releases file was refused, or a release could not be found.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

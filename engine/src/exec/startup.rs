@@ -12,14 +12,14 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use sqlx::pool::PoolOptions;
 
 use crate::backend;
+use crate::backend::lock::{Identity, MigrationLock, is_in_memory};
+use crate::backend::target::validate_identifier;
 use crate::error::{EngineError, Result};
-use crate::ledger::Ledger;
-use crate::lock::{Identity, MigrationLock, is_in_memory};
+use crate::exec::report::RunReport;
+use crate::exec::runner::{Engine, RunOptions};
+use crate::model::set::MigrationSet;
 use crate::plan::UpTarget;
-use crate::report::RunReport;
-use crate::runner::{Engine, RunOptions};
-use crate::source::MigrationSet;
-use crate::target::validate_identifier;
+use crate::store::ledger::Ledger;
 
 /// How [`run_pending`] runs; [`StartupOptions::from_env`] reads the variables `migrate` reads.
 #[derive(Debug, Clone)]

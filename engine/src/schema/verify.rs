@@ -16,7 +16,7 @@
 //! migrated through that migration), so every later migration is checked from the schema it
 //! would really start from, and one broken `down` does not hide or cause others.
 //!
-//! Migrations are checked one by one. Then each consolidated migration ([`crate::squash`]) is
+//! Migrations are checked one by one. Then each consolidated migration ([`crate::model::consolidated`]) is
 //! checked on a database rebuilt for it: both paths, the consolidated migration on a database
 //! where none of the migrations it replaces is applied and those migrations one by one, must end
 //! in the same schema, and its `down` must restore the schema from before it.
@@ -33,15 +33,15 @@ use tracing::{info, warn};
 use url::Url;
 
 use crate::backend;
+use crate::backend::target::Target;
 use crate::error::{EngineError, Result};
-use crate::ledger::Ledger;
+use crate::exec::runner::{Engine, RunOptions};
+use crate::model::consolidated::SquashGroup;
+use crate::model::set::{Migration, MigrationId, MigrationSet};
 use crate::plan::{DownTarget, UpTarget};
-use crate::render::{self, Direction};
-use crate::runner::{Engine, RunOptions};
-use crate::snapshot::{self, diff::Change};
-use crate::source::{Migration, MigrationId, MigrationSet};
-use crate::squash::SquashGroup;
-use crate::target::Target;
+use crate::schema::snapshot::{self, diff::Change};
+use crate::store::ledger::Ledger;
+use crate::store::render::{self, Direction};
 
 /// How to verify.
 #[derive(Debug, Clone)]
@@ -1137,7 +1137,7 @@ async fn mysql_options(admin: &DatabaseConnection) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot::diff::{Aspect, Object};
+    use crate::schema::snapshot::diff::{Aspect, Object};
 
     #[test]
     fn scratch_names_are_unique_safe_and_short_enough_for_every_server() {

@@ -20,11 +20,11 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::authoring::create;
 use crate::error::{EngineError, Result};
-use crate::release::Releases;
-use crate::render::{self, Direction};
-use crate::scaffold;
-use crate::source::{Migration, MigrationId, MigrationSet};
+use crate::model::releases::Releases;
+use crate::model::set::{Migration, MigrationId, MigrationSet};
+use crate::store::render::{self, Direction};
 
 /// Why a consolidated migration was refused or could not be generated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -418,7 +418,7 @@ fn register(text: &str, module: &str, in_lib: bool) -> Result<String> {
         lines.insert(close, entry);
     }
     if in_lib {
-        scaffold::add_mod_line(&mut lines, module);
+        create::add_mod_line(&mut lines, module);
     } else {
         add_path_mod_line(&mut lines, module);
     }
@@ -433,7 +433,7 @@ fn add_path_mod_line(lines: &mut Vec<String>, module: &str) {
         format!("#[path = \"{module}.rs\"]"),
         format!("mod {module};"),
     ];
-    if let Some(last) = lines.iter().rposition(|l| scaffold::is_mod_line(l)) {
+    if let Some(last) = lines.iter().rposition(|l| create::is_mod_line(l)) {
         lines.splice(last + 1..last + 1, declaration);
         return;
     }
@@ -498,7 +498,7 @@ pub async fn generate(
     dir: &Path,
     now: NaiveDateTime,
 ) -> Result<Generated> {
-    let name = scaffold::normalise_name(name)?;
+    let name = create::normalise_name(name)?;
     let release = releases.get(release)?;
     let last = releases
         .last_migration_through(release)
@@ -535,10 +535,10 @@ pub async fn generate(
     let replaces: Vec<String> = migrations.iter().map(|m| m.id.module_name()).collect();
 
     let lib_path = dir.join("lib.rs");
-    let lib = scaffold::read_lib(&lib_path)?;
+    let lib = create::read_lib(&lib_path)?;
     let registry = registry(dir)?;
-    let registry_text = scaffold::read_lib(&registry)?;
-    let module = scaffold::next_module(dir, &format!("{lib}\n{registry_text}"), &name, now);
+    let registry_text = create::read_lib(&registry)?;
+    let module = create::next_module(dir, &format!("{lib}\n{registry_text}"), &name, now);
     let registered = register(&registry_text, &module, registry == lib_path)?;
     let code = module_code(
         &release.version.to_string(),
@@ -548,13 +548,13 @@ pub async fn generate(
         &down,
     );
     let file = dir.join(format!("{module}.rs"));
-    scaffold::write(&file, &code)?;
-    scaffold::write(&registry, &registered)?;
+    create::write(&file, &code)?;
+    create::write(&registry, &registered)?;
     for replaced in &replaces {
         let path = dir.join(format!("{replaced}.rs"));
         // A migration may live elsewhere (a `#[path]`, a submodule); then it is not marked.
         if let Ok(source) = std::fs::read_to_string(&path) {
-            scaffold::write(&path, &mark_replaced(&source, &module))?;
+            create::write(&path, &mark_replaced(&source, &module))?;
         }
     }
     Ok(Generated {

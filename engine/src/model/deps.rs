@@ -18,7 +18,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
 use crate::error::{EngineError, Result};
-use crate::source::MigrationSet;
+use crate::model::set::MigrationSet;
 
 /// A migration's needs as declared, or the default.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,5 +1,9 @@
 //! What each backend can do, and the quirks the rest of the engine must not know about.
 
+pub mod lock;
+pub mod target;
+pub mod wipe;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use sea_orm::sea_query::{Alias, ColumnDef, Value};
 use sea_orm::{DbBackend, DbErr, QueryResult, RuntimeErr};

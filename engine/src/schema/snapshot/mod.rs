@@ -44,9 +44,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::adopt::SEAQL_TABLE;
 use crate::backend;
 use crate::error::{EngineError, Result};
+use crate::store::adopt::SEAQL_TABLE;
 
 /// Everything the schema of one database (PostgreSQL: one schema) holds that migrations create.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -1,0 +1,6 @@
+//! Writing migrations and what goes with them: `create`, the consolidated-migration generator,
+//! saved plans and the selection syntax that picks their migrations.
+
+pub mod create;
+pub mod plans;
+pub mod selection;
