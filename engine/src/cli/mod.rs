@@ -31,7 +31,7 @@ use crate::backend::target::Target;
 use crate::error::EngineError;
 use crate::exec::guard::Guard;
 use crate::exec::report::RunReport;
-use crate::exec::runner::{Engine, RepairAction, RunOptions};
+use crate::exec::{Engine, RepairAction, RunOptions};
 use crate::model::project::{LoadedProject, Project};
 use crate::model::releases::{ReleaseError, Releases};
 use crate::model::set::MigrationId;

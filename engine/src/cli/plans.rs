@@ -13,8 +13,8 @@ use super::{Ctx, output};
 use crate::authoring::plans::{Plan, PlanError, PlanStore, PlannedMigration};
 use crate::authoring::selection::{self, Selection};
 use crate::error::EngineError;
+use crate::exec::RunOptions;
 use crate::exec::report::{Progress, StatusReport, is_in_effect};
-use crate::exec::runner::RunOptions;
 use crate::plan::{DownTarget, State, UpTarget};
 
 /// One migration of a plan, with where it stands.
@@ -206,7 +206,7 @@ impl Ctx<'_> {
         let plan = Plan::new(
             name,
             &description,
-            &crate::exec::runner::who(),
+            &crate::exec::who(),
             chrono::Utc::now(),
             migrations,
         )?;

@@ -1,7 +1,19 @@
-//! Running migrations: the guard before destructive work, the runner that applies and reverts
-//! steps under each backend's protocol, the start-up API, and the reports of what ran.
+//! Running migrations: the engine bound to a database and what it reads there, the executor that
+//! plans each command and runs its steps under the step protocol (or prints them for a dry run),
+//! repair, baseline and what `fresh` drops; the guard before destructive work, the start-up API,
+//! and the reports of what ran.
 
+mod baseline;
+mod engine;
+mod executor;
+mod fresh;
 pub mod guard;
+mod protocol;
+mod repair;
 pub mod report;
-pub mod runner;
 pub mod startup;
+
+pub use baseline::{BASELINE_APPLIED_BY, BaselineReport, Baselined};
+pub(crate) use engine::who;
+pub use engine::{Engine, RunOptions};
+pub use repair::RepairAction;

@@ -16,7 +16,7 @@ use crate::backend::lock::{Identity, MigrationLock, is_in_memory};
 use crate::backend::target::validate_identifier;
 use crate::error::{EngineError, Result};
 use crate::exec::report::RunReport;
-use crate::exec::runner::{Engine, RunOptions};
+use crate::exec::{Engine, RunOptions};
 use crate::model::set::MigrationSet;
 use crate::plan::UpTarget;
 use crate::store::ledger::Ledger;

@@ -35,7 +35,7 @@ use url::Url;
 use crate::backend;
 use crate::backend::target::Target;
 use crate::error::{EngineError, Result};
-use crate::exec::runner::{Engine, RunOptions};
+use crate::exec::{Engine, RunOptions};
 use crate::model::consolidated::SquashGroup;
 use crate::model::set::{Migration, MigrationId, MigrationSet};
 use crate::plan::{DownTarget, UpTarget};

@@ -4,7 +4,7 @@
 use sea_orm::DbBackend;
 use sea_orm_migration::MigrationTrait;
 
-use super::Engine;
+use super::engine::Engine;
 use crate::backend::wipe::{self, Listing, MigrationObjects, ObjectKind};
 use crate::error::{EngineError, Result};
 use crate::store::adopt::SEAQL_TABLE;

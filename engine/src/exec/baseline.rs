@@ -17,8 +17,8 @@ use std::fmt;
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde::Serialize;
 
+use super::engine::{Engine, RunOptions, Snapshot};
 use super::fresh::is_tracking_table;
-use super::{Engine, RunOptions, Snapshot};
 use crate::backend::wipe::{self, Object, ObjectKind};
 use crate::error::{EngineError, Result};
 use crate::model::set::MigrationId;

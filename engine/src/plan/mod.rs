@@ -9,6 +9,10 @@ use crate::error::{EngineError, Result};
 use crate::model::deps::DependencyGraph;
 use crate::store::ledger::{LedgerRow, RowState};
 
+mod steps;
+
+pub use steps::{Step, UpSteps, check_reverts, down_steps, stored_down, up_steps};
+
 /// Where a migration stands. These words are the same in status tables, JSON and docs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -450,7 +454,7 @@ mod tests {
     use super::*;
     use chrono::Utc;
 
-    fn code(versions: &[&str]) -> Vec<CodeMigration> {
+    pub(super) fn code(versions: &[&str]) -> Vec<CodeMigration> {
         versions
             .iter()
             .map(|v| CodeMigration {
@@ -483,7 +487,7 @@ mod tests {
         }
     }
 
-    fn applied(version: &str) -> LedgerRow {
+    pub(super) fn applied(version: &str) -> LedgerRow {
         row(version, &format!("sum{version}"), RowState::Applied)
     }
 
@@ -638,7 +642,7 @@ mod tests {
         }
     }
 
-    fn squashed(version: &str, via: &str) -> LedgerRow {
+    pub(super) fn squashed(version: &str, via: &str) -> LedgerRow {
         LedgerRow {
             via: Some(via.to_owned()),
             checksum: "sumS".to_owned(),

@@ -1,0 +1,624 @@
+//! The engine: a migration set bound to one database connection and its ledger, and what it
+//! reads there: where every migration stands, the history, the schema. The executor
+//! ([`super::executor`]) plans on what it reads and runs the steps; repair, baseline and fresh
+//! live beside it.
+
+use chrono::Utc;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, TransactionTrait};
+use sea_orm_migration::MigrationTrait;
+use std::borrow::Cow;
+use std::time::Instant;
+use tracing::info;
+
+use crate::backend;
+use crate::backend::wipe;
+use crate::error::{EngineError, Result};
+use crate::exec::report::{RunReport, SquashPath, SquashStatus, StatusLine, StatusReport};
+use crate::model::deps::DependencyGraph;
+use crate::model::releases::Releases;
+use crate::model::set::{Migration, MigrationId, MigrationSet};
+use crate::plan::{self, CodeMigration, Entry};
+use crate::store::adopt::{self, SeaqlRow};
+use crate::store::checksum::checksum;
+use crate::store::history::{self, Action, HistoryEntry, Outcome};
+use crate::store::ledger::{self, Ledger, LedgerRow, Rendered, RowState};
+use crate::store::render::{self, Direction, Rendering};
+
+/// Per-run choices that are not about which migrations to run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Recorded in the history with every step (`--reason`).
+    pub reason: Option<String>,
+    /// The user confirmed reverting migrations that are not in the code from their stored SQL.
+    pub confirmed_missing: bool,
+    /// The plan being run or rolled back, recorded in the ledger and the history.
+    pub plan: Option<String>,
+    /// `up --single-transaction`: every pending migration in one transaction, all or none.
+    pub single_transaction: bool,
+}
+
+/// A migration set bound to one database connection and ledger.
+pub struct Engine<'a> {
+    pub(super) conn: DatabaseConnection,
+    pub(super) set: &'a MigrationSet,
+    pub(super) ledger: Ledger,
+    pub(super) actor: String,
+    pub(super) environment: String,
+    pub(super) graph: Cow<'a, DependencyGraph>,
+    pub(super) code: tokio::sync::OnceCell<Vec<CodeMigration>>,
+    pub(super) releases: Option<&'a Releases>,
+    pub(super) squashes: bool,
+}
+
+/// What the engine read before planning.
+pub(super) struct Snapshot {
+    pub(super) rows: Option<Vec<LedgerRow>>,
+    pub(super) adoptable: Option<Vec<SeaqlRow>>,
+    pub(super) code: Vec<CodeMigration>,
+    pub(super) entries: Vec<Entry>,
+}
+
+impl Snapshot {
+    /// The batch an `up` on this snapshot records: one more than the highest recorded, counting
+    /// the rows an adoption of `seaql_migrations` writes first.
+    pub(super) fn next_batch(&self) -> i32 {
+        let rows: Vec<LedgerRow> = self.entries.iter().filter_map(|e| e.row.clone()).collect();
+        ledger::next_batch(&rows)
+    }
+}
+
+/// `user@host` of whoever runs this process, as the ledger, the history and plans record it.
+pub(crate) fn who() -> String {
+    let user = whoami::username().unwrap_or_else(|_| "unknown".to_owned());
+    let host = whoami::hostname().unwrap_or_else(|_| "unknown".to_owned());
+    format!("{user}@{host}")
+}
+
+/// Milliseconds since `since`, as the ledger and the history record durations.
+pub(super) fn millis(since: Instant) -> i64 {
+    i64::try_from(since.elapsed().as_millis()).unwrap_or(i64::MAX)
+}
+
+impl<'a> Engine<'a> {
+    /// Binds `set` to a connection and a ledger.
+    pub fn new(conn: DatabaseConnection, set: &'a MigrationSet, ledger: Ledger) -> Self {
+        Self {
+            conn,
+            set,
+            ledger,
+            actor: who(),
+            environment: crate::exec::guard::current_environment(),
+            graph: Cow::Owned(DependencyGraph::undeclared()),
+            code: tokio::sync::OnceCell::new(),
+            releases: None,
+            squashes: true,
+        }
+    }
+
+    /// Checks plan runs and batch or plan rollbacks against `graph`; without it, every
+    /// migration needs every earlier one.
+    pub fn with_dependencies(mut self, graph: &'a DependencyGraph) -> Self {
+        self.graph = Cow::Borrowed(graph);
+        self
+    }
+
+    /// Records in the history the release that shipped each migration.
+    pub fn with_releases(mut self, releases: &'a Releases) -> Self {
+        self.releases = Some(releases);
+        self
+    }
+
+    /// Never runs a consolidated migration in place of the migrations it replaces: `verify`
+    /// builds the one-by-one path with it. Migrations already applied through one are still
+    /// reverted through it.
+    pub fn without_squashes(mut self) -> Self {
+        self.squashes = false;
+        self
+    }
+
+    /// Records `environment` instead of `APP_ENV` as the environment of what this engine applies.
+    pub fn with_environment(mut self, environment: impl Into<String>) -> Self {
+        self.environment = environment.into();
+        self
+    }
+
+    /// The environment the database was first migrated in: that of its oldest ledger row, or
+    /// `None` for a database without a ledger (or with rows from before environments were kept).
+    ///
+    /// # Errors
+    /// A database error reading the ledger.
+    pub async fn stored_environment(&self) -> Result<Option<String>> {
+        let rows = self
+            .ledger
+            .read(&self.conn)
+            .await
+            .map_err(EngineError::db("reading the ledger"))?
+            .unwrap_or_default();
+        Ok(rows
+            .into_iter()
+            .filter(|r| r.environment.is_some())
+            .min_by(|a, b| (a.applied_at, &a.version).cmp(&(b.applied_at, &b.version)))
+            .and_then(|r| r.environment))
+    }
+
+    /// The connection, for callers that inspect the database after a run.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    pub(super) fn backend(&self) -> DbBackend {
+        self.ledger.backend()
+    }
+
+    pub(super) async fn render(
+        &self,
+        code: &dyn MigrationTrait,
+        direction: Direction,
+    ) -> Rendering {
+        render::render_code(code, self.backend(), direction).await
+    }
+
+    /// What the ledger row of a migration applied from `code` records about its rendering: the
+    /// checksum of its `up` (and where that rendering stopped, if it did), and its `down` SQL if
+    /// the `down` renders completely, or why it is not stored.
+    pub(super) async fn rendered(&self, code: &dyn MigrationTrait, up: &CodeMigration) -> Rendered {
+        let (down_sql, down_stop) = self.stored_down(code).await;
+        Rendered {
+            checksum: up.checksum.clone(),
+            render_stop: up.render_stop.clone(),
+            down_sql,
+            down_stop,
+        }
+    }
+
+    /// A `down` for storage, only when it renders completely: a part of it would revert part of
+    /// the migration. Otherwise, why it is not stored.
+    pub(super) async fn stored_down(
+        &self,
+        code: &dyn MigrationTrait,
+    ) -> (Option<String>, Option<String>) {
+        let down = self.render(code, Direction::Down).await;
+        match &down.stop {
+            None => (Some(ledger::encode_statements(&down.statements)), None),
+            Some(stop) => (None, Some(stop.describe())),
+        }
+    }
+
+    /// The code's migrations with their checksums, rendered once per engine: the code does not
+    /// change while it runs. Rendering never fails: a migration that reads data is checksummed
+    /// over the statements before its first read, and says so.
+    pub(super) async fn code_migrations(&self) -> Vec<CodeMigration> {
+        self.code
+            .get_or_init(|| self.render_code_migrations())
+            .await
+            .clone()
+    }
+
+    async fn render_code_migrations(&self) -> Vec<CodeMigration> {
+        let mut out = Vec::with_capacity(self.set.len());
+        for m in self.set.iter() {
+            let up = self.render(m.code.as_ref(), Direction::Up).await;
+            out.push(CodeMigration {
+                version: m.id.version.clone(),
+                name: m.id.name.clone(),
+                checksum: checksum(&up.statements),
+                squash: None,
+                render_stop: up.partial(),
+            });
+        }
+        for group in self.set.squashes() {
+            let up = self.render(group.code.as_ref(), Direction::Up).await;
+            let sum = checksum(&up.statements);
+            for c in out.iter_mut().take(group.last + 1).skip(group.first) {
+                c.squash = Some((group.name(), sum.clone()));
+            }
+        }
+        out
+    }
+
+    pub(super) async fn snapshot(&self) -> Result<Snapshot> {
+        let code = self.code_migrations().await;
+        let rows = self
+            .ledger
+            .read(&self.conn)
+            .await
+            .map_err(EngineError::db("reading the ledger"))?;
+        let adoptable = match rows {
+            Some(_) => None,
+            None => adopt::read_seaql(&self.conn)
+                .await
+                .map_err(EngineError::db("reading seaql_migrations"))?,
+        };
+        let effective = match (&rows, &adoptable) {
+            (Some(rows), _) => rows.clone(),
+            (None, Some(seaql)) => self.adopted_rows(seaql, &code).await,
+            (None, None) => Vec::new(),
+        };
+        let entries = plan::classify(&effective, &code);
+        Ok(Snapshot {
+            rows,
+            adoptable,
+            code,
+            entries,
+        })
+    }
+
+    /// Reads where the database stands for a command that holds the lock, after bringing a
+    /// ledger created by an earlier version up to date. A `running` row found
+    /// now belongs to a runner that stopped before completing it (the lock guarantees no other
+    /// is at work), so it is marked failed, as interrupted, before anything is planned: the
+    /// refusal that follows says so and gives the repair commands.
+    ///
+    /// # Errors
+    /// A database error reading or updating the ledger.
+    pub(super) async fn locked_snapshot(&self) -> Result<Snapshot> {
+        const UPGRADE: &str = "adding the newest columns to the ledger";
+        let mut added = self
+            .ledger
+            .upgrade(&self.conn)
+            .await
+            .map_err(EngineError::db(UPGRADE))?;
+        added.extend(
+            history::upgrade(&self.conn, &self.ledger)
+                .await
+                .map_err(EngineError::db(UPGRADE))?,
+        );
+        if !added.is_empty() {
+            info!("upgraded the ledger: added {}", added.join(", "));
+        }
+        let mut snap = self.snapshot().await?;
+        let running = |r: &LedgerRow| r.state == RowState::Running;
+        if !snap.rows.iter().flatten().any(running) {
+            return Ok(snap);
+        }
+        let error = format!(
+            "{}: its runner stopped before completing it",
+            plan::INTERRUPTED
+        );
+        self.conn
+            .execute(&self.ledger.fail_running(&error))
+            .await
+            .map_err(EngineError::db("marking an interrupted migration failed"))?;
+        let rows = snap.rows.iter_mut().flatten();
+        let entries = snap.entries.iter_mut().filter_map(|e| e.row.as_mut());
+        for row in rows.chain(entries).filter(|r| running(r)) {
+            row.state = RowState::Failed;
+            row.error = Some(error.clone());
+        }
+        Ok(snap)
+    }
+
+    /// Ledger rows for what `seaql_migrations` lists: checksums and `down` SQL from the code
+    /// where the code has the migration.
+    async fn adopted_rows(&self, seaql: &[SeaqlRow], code: &[CodeMigration]) -> Vec<LedgerRow> {
+        let mut rows = Vec::new();
+        for s in seaql {
+            let Ok(id) = MigrationId::parse(&s.version) else {
+                continue;
+            };
+            let in_code = code.iter().find(|c| c.version == id.version);
+            let rendered = match (self.set.get(&id.version), in_code) {
+                (Some(m), Some(up)) => self.rendered(m.code.as_ref(), up).await,
+                _ => Rendered::default(),
+            };
+            rows.push(LedgerRow {
+                version: id.version.clone(),
+                name: id.name.clone(),
+                checksum: rendered.checksum,
+                state: RowState::Applied,
+                batch: 1,
+                applied_at: chrono::DateTime::from_timestamp(s.applied_at, 0).unwrap_or_default(),
+                execution_ms: 0,
+                applied_by: adopt::SEAQL_TABLE.to_owned(),
+                down_sql: rendered.down_sql,
+                error: None,
+                environment: Some(self.environment.clone()),
+                plan: None,
+                via: None,
+                render_stop: rendered.render_stop,
+                down_stop: rendered.down_stop,
+            });
+        }
+        rows
+    }
+
+    pub(super) fn release_of(&self, version: &str) -> Option<String> {
+        self.releases
+            .and_then(|r| r.release_of(version))
+            .map(|r| r.version.to_string())
+    }
+
+    /// Where every migration stands. Reads only: creates nothing, takes no lock.
+    ///
+    /// # Errors
+    /// A migration that cannot be rendered, or a database error while reading.
+    pub async fn status(&self) -> Result<StatusReport> {
+        let snap = self.snapshot().await?;
+        let squashes = self
+            .set
+            .squashes()
+            .iter()
+            .map(|group| {
+                let members: Vec<&Entry> = snap
+                    .entries
+                    .iter()
+                    .filter(|e| e.code.is_some_and(|i| group.covers(i)))
+                    .collect();
+                let name = group.name();
+                let through = members
+                    .iter()
+                    .any(|e| e.row.as_ref().and_then(|r| r.via.as_ref()) == Some(&name));
+                let path = if through {
+                    SquashPath::Used
+                } else if members.iter().any(|e| e.row.is_some()) {
+                    SquashPath::Bypassed
+                } else {
+                    SquashPath::Available
+                };
+                SquashStatus {
+                    version: group.id.version.clone(),
+                    name: group.id.name.clone(),
+                    replaces: members.iter().map(|e| e.label()).collect(),
+                    path,
+                }
+            })
+            .collect();
+        Ok(StatusReport {
+            backend: backend::name(self.backend()),
+            ledger_exists: snap.rows.is_some(),
+            adoptable: snap.adoptable.is_some(),
+            migrations: snap
+                .entries
+                .iter()
+                .map(|e| StatusLine {
+                    version: e.version.clone(),
+                    name: e.name.clone(),
+                    state: e.state,
+                    batch: e.row.as_ref().map(|r| r.batch),
+                    applied_at: e.row.as_ref().map(|r| r.applied_at),
+                    execution_ms: e.row.as_ref().map(|r| r.execution_ms),
+                    number: e.code.map(|i| i + 1),
+                    release: self.release_of(&e.version),
+                    plan: e.row.as_ref().and_then(|r| r.plan.clone()),
+                    via: e.row.as_ref().and_then(|r| r.via.clone()),
+                    partly_rendered: e
+                        .code
+                        .and_then(|i| snap.code.get(i))
+                        .and_then(|c| c.render_stop.clone()),
+                    baseline: e.row.as_ref().is_some_and(super::baseline::is_baseline_row),
+                })
+                .collect(),
+            squashes,
+        })
+    }
+
+    /// The newest history entries, newest first.
+    ///
+    /// # Errors
+    /// A database error while reading.
+    pub async fn history(&self, limit: Option<u64>) -> Result<Vec<HistoryEntry>> {
+        history::read(&self.conn, &self.ledger, limit)
+            .await
+            .map_err(EngineError::db("reading the history"))
+    }
+
+    pub(super) fn ledger_ddl(&self) -> Vec<String> {
+        let b = self.backend();
+        let mut out = Vec::new();
+        if let Some(schema) = self.ledger.schema() {
+            out.push(format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""));
+        }
+        out.push(b.build(&self.ledger.create_table()).to_string());
+        out.push(b.build(&history::create_table(&self.ledger)).to_string());
+        out
+    }
+
+    pub(super) async fn ensure_ledger(&self) -> Result<()> {
+        for sql in self.ledger_ddl() {
+            self.conn
+                .execute_unprepared(&sql)
+                .await
+                .map_err(EngineError::db("creating the ledger"))?;
+        }
+        Ok(())
+    }
+
+    /// Creates the ledger and carries `seaql_migrations` into it, if the database has one and no
+    /// ledger yet. Returns the adopted `version_name`s.
+    pub(super) async fn adopt_if_needed(&self, snap: &Snapshot) -> Result<Vec<String>> {
+        let (None, Some(seaql)) = (&snap.rows, &snap.adoptable) else {
+            return Ok(Vec::new());
+        };
+        let rows = self.adopted_rows(seaql, &snap.code).await;
+        self.ensure_ledger().await?;
+        let txn = self
+            .conn
+            .begin()
+            .await
+            .map_err(EngineError::db("adopting seaql_migrations"))?;
+        let mut adopted = Vec::new();
+        for row in &rows {
+            let entry = self.history_entry(
+                row,
+                Action::Adopt,
+                Some(row.batch),
+                0,
+                Outcome::Success,
+                None,
+                Some("adopted from seaql_migrations".to_owned()),
+            );
+            txn.execute(&self.ledger.insert(row))
+                .await
+                .map_err(EngineError::db("adopting seaql_migrations"))?;
+            txn.execute(&history::insert(&self.ledger, &entry))
+                .await
+                .map_err(EngineError::db("adopting seaql_migrations"))?;
+            adopted.push(format!("{}_{}", row.version, row.name));
+        }
+        txn.commit()
+            .await
+            .map_err(EngineError::db("adopting seaql_migrations"))?;
+        info!(
+            "adopted {} migration(s) from seaql_migrations",
+            adopted.len()
+        );
+        Ok(adopted)
+    }
+
+    /// Carries `seaql_migrations` into the ledger now (`migrate adopt`).
+    ///
+    /// # Errors
+    /// A database error; adopting when a ledger already exists adopts nothing.
+    pub async fn adopt(&self) -> Result<RunReport> {
+        let snap = self.locked_snapshot().await?;
+        Ok(RunReport {
+            adopted: self.adopt_if_needed(&snap).await?,
+            ..RunReport::default()
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn history_entry(
+        &self,
+        row: &LedgerRow,
+        action: Action,
+        batch: Option<i32>,
+        duration_ms: i64,
+        outcome: Outcome,
+        error: Option<String>,
+        reason: Option<String>,
+    ) -> HistoryEntry {
+        HistoryEntry {
+            version: row.version.clone(),
+            name: row.name.clone(),
+            action,
+            batch,
+            at: Utc::now(),
+            performed_by: self.actor.clone(),
+            duration_ms,
+            outcome,
+            error,
+            reason,
+            plan: None,
+            release: self.release_of(&row.version),
+            via: row.via.clone(),
+            statements: Vec::new(),
+        }
+    }
+
+    /// The history entry of one step of a run: its reason and plan come from `options`.
+    pub(super) fn record(
+        &self,
+        row: &LedgerRow,
+        action: Action,
+        duration_ms: i64,
+        outcome: Outcome,
+        error: Option<String>,
+        options: &RunOptions,
+    ) -> HistoryEntry {
+        HistoryEntry {
+            plan: options.plan.clone(),
+            ..self.history_entry(
+                row,
+                action,
+                Some(row.batch),
+                duration_ms,
+                outcome,
+                error,
+                options.reason.clone(),
+            )
+        }
+    }
+
+    pub(super) fn new_row(
+        &self,
+        entry: &Entry,
+        rendered: Rendered,
+        batch: i32,
+        options: &RunOptions,
+    ) -> LedgerRow {
+        LedgerRow {
+            version: entry.version.clone(),
+            name: entry.name.clone(),
+            checksum: rendered.checksum,
+            state: RowState::Applied,
+            batch,
+            applied_at: Utc::now(),
+            execution_ms: 0,
+            applied_by: self.actor.clone(),
+            down_sql: rendered.down_sql,
+            error: None,
+            environment: Some(self.environment.clone()),
+            plan: options.plan.clone(),
+            via: None,
+            render_stop: rendered.render_stop,
+            down_stop: rendered.down_stop,
+        }
+    }
+
+    /// The code of the migration `entry` stands for.
+    ///
+    /// # Errors
+    /// [`EngineError::UnknownVersion`] when the code does not have it.
+    pub(crate) fn code_of(&self, entry: &Entry) -> Result<&'a Migration> {
+        let set: &'a MigrationSet = self.set;
+        entry
+            .code
+            .and_then(|i| set.iter().nth(i))
+            .ok_or_else(|| EngineError::UnknownVersion {
+                version: entry.version.clone(),
+            })
+    }
+
+    /// The schema as it stands, without the ledger's tables: what `migrate schema` prints and
+    /// `migrate verify` compares. Reads only.
+    ///
+    /// # Errors
+    /// A database error while reading the catalog.
+    pub async fn schema(&self) -> Result<crate::schema::snapshot::SchemaSnapshot> {
+        crate::schema::snapshot::read(&self.conn, self.ledger.table_name()).await
+    }
+
+    /// Every object `fresh` would drop (`table tenants`, `function set_updated_at()`, ...).
+    ///
+    /// # Errors
+    /// A database error while reading the catalog.
+    pub async fn objects(&self) -> Result<Vec<String>> {
+        Ok(wipe::list_objects(&self.conn)
+            .await
+            .map_err(EngineError::db("listing the schema's objects"))?
+            .iter()
+            .map(ToString::to_string)
+            .collect())
+    }
+
+    /// Drops every object in the schema, the ledger included, for `fresh`.
+    ///
+    /// # Errors
+    /// A database error while dropping.
+    pub async fn drop_all(&self) -> Result<Vec<String>> {
+        let mut dropped: Vec<String> = wipe::drop_all(&self.conn)
+            .await
+            .map_err(EngineError::db("dropping the schema's objects"))?
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        if self.ledger.schema().is_some() {
+            for t in [
+                self.ledger.companion("history"),
+                self.ledger.table_ref(self.ledger.table_name().to_owned()),
+            ] {
+                let drop = sea_orm::sea_query::Table::drop()
+                    .table(t)
+                    .if_exists()
+                    .to_owned();
+                self.conn
+                    .execute(&drop)
+                    .await
+                    .map_err(EngineError::db("dropping the ledger"))?;
+            }
+            dropped.push(format!("table {}", self.ledger.table_name()));
+        }
+        Ok(dropped)
+    }
+}

@@ -1,0 +1,802 @@
+//! The executor: every `up` and `down` reads where the database stands, plans on it, turns the
+//! planner's steps into recipes of the step protocol ([`super::protocol`]), and then either runs
+//! them or, for a dry run, prints them. Both walk the same recipes, so a dry run shows what the
+//! run does. The CLI, the start-up API and `verify` call these entry points; none of them
+//! re-implements the loop.
+
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseExecutor, DatabaseTransaction, DbBackend, DbErr,
+    TransactionTrait,
+};
+use sea_orm_migration::MigrationTrait;
+use std::time::Instant;
+use tracing::info;
+
+use super::engine::{Engine, RunOptions, Snapshot, millis};
+use super::protocol::{Body, Facts, Failure, Part, Protocol, Recipe, StepError, step_failed};
+use super::report::{self, RunReport, Script, Section};
+use crate::backend;
+use crate::error::{EngineError, Result};
+use crate::model::set::MigrationSet;
+use crate::plan::{self, DownTarget, Entry, Step, UpTarget};
+use crate::store::ledger::{self, LedgerRow, Rendered};
+use crate::store::render::Direction;
+
+/// Where an atomic step's transaction comes from.
+#[derive(Debug, Clone, Copy)]
+enum Frame<'t> {
+    /// A transaction of its own; `last` says whether its commit is the run's last.
+    Own { last: bool },
+    /// A savepoint in the transaction consecutive steps share (SQLite).
+    Savepoint(&'t DatabaseTransaction),
+    /// The run's one transaction (`--single-transaction`): nothing of its own to open or commit.
+    Shared(&'t DatabaseTransaction),
+}
+
+/// How the steps of a run are framed in transactions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Framing {
+    /// Each step in a transaction of its own.
+    Each,
+    /// Consecutive atomic steps in one transaction, a savepoint each (SQLite).
+    Grouped,
+    /// Every step in one transaction (`--single-transaction`).
+    Together,
+}
+
+/// An `up` ready to run or print.
+struct Prepared<'a> {
+    recipes: Vec<Recipe<'a>>,
+    notes: Vec<String>,
+    batch: i32,
+}
+
+impl<'a> Engine<'a> {
+    /// Plans `target` on `snap`; a selection (a plan) is also checked for migrations it needs
+    /// that are neither applied nor selected.
+    fn plan_up(
+        &self,
+        snap: &Snapshot,
+        target: &UpTarget,
+        options: &RunOptions,
+    ) -> Result<Vec<usize>> {
+        let planned = plan::plan_up(&snap.entries, target)?;
+        if target.only.is_some() {
+            plan::check_prerequisites(
+                &snap.entries,
+                &planned,
+                &self.graph,
+                options.plan.as_deref().unwrap_or("selection"),
+            )?;
+        }
+        Ok(planned)
+    }
+
+    /// Whether `up` with `target` would apply nothing and refuse nothing: one read of the
+    /// ledger, no lock, no writes.
+    pub async fn up_to_date(&self, target: &UpTarget, options: &RunOptions) -> bool {
+        let Ok(snap) = self.snapshot().await else {
+            return false;
+        };
+        matches!(self.plan_up(&snap, target, options), Ok(planned) if planned.is_empty())
+    }
+
+    /// What `up` and its dry run share: the plan on `snap` as recipes, refused as `up` refuses,
+    /// before anything is written.
+    async fn prepare_up(
+        &self,
+        snap: &Snapshot,
+        target: &UpTarget,
+        options: &RunOptions,
+    ) -> Result<Prepared<'a>> {
+        let planned = self.plan_up(snap, target, options)?;
+        let set: &'a MigrationSet = self.set;
+        let squashes = if self.squashes { set.squashes() } else { &[] };
+        let plan::UpSteps { steps, notes } = plan::up_steps(&snap.entries, &planned, squashes);
+        for note in &notes {
+            info!("{note}");
+        }
+        let batch = snap.next_batch();
+        let mut recipes = Vec::with_capacity(steps.len());
+        for step in &steps {
+            recipes.push(self.recipe(snap, step, batch, options).await?);
+        }
+        if options.single_transaction && !recipes.is_empty() {
+            self.check_together(&recipes)?;
+        }
+        Ok(Prepared {
+            recipes,
+            notes,
+            batch,
+        })
+    }
+
+    /// Refuses `--single-transaction` where one transaction cannot hold the run: where DDL is
+    /// not transactional, or for a migration that opts out of transactions.
+    fn check_together(&self, recipes: &[Recipe<'_>]) -> Result<()> {
+        if !backend::transactional_ddl(self.backend()) {
+            return Err(EngineError::Config {
+                message: format!(
+                    "--single-transaction needs transactional DDL, which {} does not have; drop the flag",
+                    backend::name(self.backend())
+                ),
+            });
+        }
+        match recipes.iter().find(|r| r.protocol != Protocol::Atomic) {
+            Some(recipe) => Err(EngineError::Config {
+                message: format!(
+                    "{} runs outside a transaction (use_transaction = false), so it cannot share one; apply it without --single-transaction",
+                    recipe.label
+                ),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Applies pending migrations as `target` says, each in its own transaction where the backend
+    /// allows, as one new batch. Where the run covers every migration a consolidated migration
+    /// replaces and none of them is applied, the consolidated migration runs instead of them;
+    /// the report's notes say when one was passed over, and why.
+    ///
+    /// # Errors
+    /// Validation refusals before anything runs (for a selection, also a picked migration that
+    /// needs one neither applied nor picked); [`EngineError::MigrationFailed`] when a migration
+    /// fails, carrying what completed before it.
+    pub async fn up(&self, target: &UpTarget, options: &RunOptions) -> Result<RunReport> {
+        let snap = self.locked_snapshot().await?;
+        self.refuse_unledgered(&snap).await?;
+        let run = self.prepare_up(&snap, target, options).await?;
+        let mut report = RunReport {
+            plan: options.plan.clone(),
+            ..RunReport::default()
+        };
+        if run.recipes.is_empty() {
+            return Ok(report);
+        }
+        report.notes = run.notes;
+        report.adopted = self.adopt_if_needed(&snap).await?;
+        report.batch = Some(run.batch);
+        let framing = if options.single_transaction {
+            Framing::Together
+        } else if self.backend() == DbBackend::Sqlite {
+            Framing::Grouped
+        } else {
+            Framing::Each
+        };
+        // Grouped runs create the ledger in their first transaction: one commit fewer.
+        let ledger_pending = snap.rows.is_none() && report.adopted.is_empty();
+        if ledger_pending && framing != Framing::Grouped {
+            self.ensure_ledger().await?;
+        }
+        let ran = self
+            .run_all(&run.recipes, framing, ledger_pending, &mut report, options)
+            .await;
+        ran.map_err(|e| with_completed(e, &report))?;
+        Ok(report)
+    }
+
+    /// Reverts applied migrations as `target` says, newest first. Migrations not in the code are
+    /// reverted with the `down` SQL stored when they were applied, only once confirmed.
+    /// Migrations applied together through a consolidated migration are reverted together by its
+    /// `down`. A batch or a selection is reverted only if nothing staying applied needs it.
+    ///
+    /// # Errors
+    /// Validation refusals before anything runs (including an irreversible migration anywhere in
+    /// the range, and a migration staying applied that needs one to be reverted);
+    /// [`EngineError::MigrationFailed`] when a `down` fails.
+    pub async fn down(&self, target: &DownTarget, options: &RunOptions) -> Result<RunReport> {
+        let snap = self.locked_snapshot().await?;
+        self.refuse_unledgered(&snap).await?;
+        let recipes = self
+            .prepare_down(&snap, target, options, options.confirmed_missing)
+            .await?;
+        let mut report = RunReport {
+            plan: options.plan.clone(),
+            ..RunReport::default()
+        };
+        if recipes.is_empty() {
+            return Ok(report);
+        }
+        report.adopted = self.adopt_if_needed(&snap).await?;
+        let ran = self
+            .run_all(&recipes, Framing::Each, false, &mut report, options)
+            .await;
+        ran.map_err(|e| with_completed(e, &report))?;
+        Ok(report)
+    }
+
+    /// The versions `down` would revert for `target`, newest first, without checking whether it
+    /// may: for confirmations that depend on how much would go.
+    ///
+    /// # Errors
+    /// The planner's refusals.
+    pub async fn planned_down(&self, target: &DownTarget) -> Result<Vec<String>> {
+        let snap = self.snapshot().await?;
+        let planned = plan::plan_down(&snap.entries, target)?;
+        Ok(planned
+            .iter()
+            .map(|&i| snap.entries[i].version.clone())
+            .collect())
+    }
+
+    /// What `down` and its dry run share: the plan on `snap` as recipes, refused before any
+    /// change when a step cannot be reverted; reverting from stored SQL needs `confirmed`.
+    async fn prepare_down(
+        &self,
+        snap: &Snapshot,
+        target: &DownTarget,
+        options: &RunOptions,
+        confirmed: bool,
+    ) -> Result<Vec<Recipe<'a>>> {
+        let planned = plan::plan_down(&snap.entries, target)?;
+        if planned.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.check_dependents(snap, &planned, target, options)?;
+        let set: &'a MigrationSet = self.set;
+        let steps = plan::down_steps(&snap.entries, &planned, set.squashes());
+        let mut irreversible = Vec::with_capacity(steps.len());
+        for step in &steps {
+            // A `down` that fails without reading anything fails on the database too; one that
+            // reads data runs from its code, whatever it reads.
+            irreversible.push(match self.code_for(&snap.entries, step)? {
+                Some(code) => self
+                    .render(code, Direction::Down)
+                    .await
+                    .irreversible()
+                    .map(str::to_owned),
+                None => None,
+            });
+        }
+        plan::check_reverts(&snap.entries, &steps, &irreversible, confirmed)?;
+        let mut recipes = Vec::with_capacity(steps.len());
+        for step in &steps {
+            recipes.push(self.recipe(snap, step, 0, options).await?);
+        }
+        Ok(recipes)
+    }
+
+    /// For a batch or a selection: refuses when a migration staying applied needs one of them.
+    fn check_dependents(
+        &self,
+        snap: &Snapshot,
+        planned: &[usize],
+        target: &DownTarget,
+        options: &RunOptions,
+    ) -> Result<()> {
+        let what = match target {
+            DownTarget::Batch(_) => {
+                let batch = planned
+                    .first()
+                    .and_then(|&i| snap.entries[i].row.as_ref())
+                    .map(|r| r.batch)
+                    .unwrap_or_default();
+                format!("batch {batch}")
+            }
+            DownTarget::Only(_) => match &options.plan {
+                Some(plan) => format!("plan `{plan}`"),
+                None => "the selected migrations".to_owned(),
+            },
+            _ => return Ok(()),
+        };
+        plan::check_dependents(&snap.entries, planned, &self.graph, &what)
+    }
+
+    /// The migration code a step runs, if it runs code.
+    fn code_for(&self, entries: &[Entry], step: &Step) -> Result<Option<&'a dyn MigrationTrait>> {
+        let set: &'a MigrationSet = self.set;
+        Ok(match step {
+            Step::Apply(i) | Step::Revert(i) => Some(self.code_of(&entries[*i])?.code.as_ref()),
+            Step::ApplyConsolidated { squash, .. } | Step::RevertConsolidated { squash, .. } => {
+                let group = set
+                    .squash(squash)
+                    .ok_or_else(|| EngineError::UnknownVersion {
+                        version: squash.clone(),
+                    })?;
+                Some(group.code.as_ref())
+            }
+            Step::RevertStored { .. } => None,
+        })
+    }
+
+    /// The recipe of one planned step: what it runs under which protocol, the ledger rows it
+    /// writes (new ones in `batch` for an apply), and how it is named and reported.
+    async fn recipe(
+        &self,
+        snap: &Snapshot,
+        step: &Step,
+        batch: i32,
+        options: &RunOptions,
+    ) -> Result<Recipe<'a>> {
+        let entries = &snap.entries;
+        let label = step.label(entries);
+        let members = step.members();
+        let code = self.code_for(entries, step)?;
+        let (body, protocol) = match code {
+            Some(code) => {
+                let direction = if step.applies() {
+                    Direction::Up
+                } else {
+                    Direction::Down
+                };
+                let protocol = Protocol::of_code(code, self.backend());
+                (Body::Code(code, direction), protocol)
+            }
+            None => (
+                Body::Stored(plan::stored_down(entries, members)?),
+                Protocol::of_stored(self.backend()),
+            ),
+        };
+        let existing = || -> Vec<LedgerRow> {
+            members
+                .iter()
+                .filter_map(|&i| entries[i].row.clone())
+                .collect()
+        };
+        let (rows, title, source) = match (step, code) {
+            (Step::Apply(i), Some(code)) => {
+                let entry = &entries[*i];
+                let rendered = match entry.code.and_then(|c| snap.code.get(c)) {
+                    Some(up) => self.rendered(code, up).await,
+                    None => Rendered::default(),
+                };
+                let row = self.new_row(entry, rendered, batch, options);
+                (vec![row], format!("{label} (up, batch {batch})"), "code")
+            }
+            (Step::ApplyConsolidated { squash, .. }, Some(code)) => {
+                info!(
+                    "none of the {} migrations {label} replaces is applied: running it instead",
+                    members.len()
+                );
+                let title = format!(
+                    "{label} (up, batch {batch}; consolidated, in place of {} migrations none of which is applied)",
+                    members.len()
+                );
+                let rows = self
+                    .squash_rows(snap, squash, code, members, batch, options)
+                    .await;
+                (rows, title, "squash")
+            }
+            (Step::Revert(_), _) => (existing(), format!("{label} (down, from code)"), "code"),
+            (Step::RevertConsolidated { .. }, _) => {
+                let rows = existing();
+                let how = format!("consolidated: reverts {} migrations", rows.len());
+                (rows, format!("{label} (down, {how})"), "squash")
+            }
+            (Step::RevertStored { via: None, .. }, _) => (
+                existing(),
+                format!("{label} (down, not in the code: stored SQL)"),
+                "stored",
+            ),
+            (Step::RevertStored { via: Some(_), .. }, _) => {
+                let rows = existing();
+                let how = format!(
+                    "consolidated, not in the code: stored SQL reverts {} migrations",
+                    rows.len()
+                );
+                (rows, format!("{label} (down, {how})"), "stored")
+            }
+            (Step::Apply(_) | Step::ApplyConsolidated { .. }, None) => {
+                return Err(EngineError::UnknownVersion { version: label });
+            }
+        };
+        let (version, name) = step.id(entries);
+        let mut replaces: Vec<String> = match step.consolidated() {
+            Some(_) => members.iter().map(|&i| entries[i].label()).collect(),
+            None => Vec::new(),
+        };
+        if !step.applies() {
+            replaces.sort();
+        }
+        let direction = match body {
+            Body::Code(_, direction) => direction,
+            Body::Stored(_) => Direction::Down,
+        };
+        Ok(Recipe {
+            report: report::Step {
+                version,
+                name,
+                direction: direction.as_str(),
+                source,
+                duration_ms: 0,
+                replaces,
+            },
+            label,
+            title,
+            direction,
+            protocol,
+            body,
+            rows,
+        })
+    }
+
+    /// The ledger rows a consolidated migration (`squash`, whose code is `code`) writes for the
+    /// migrations it applies: its checksum on each, its `down` on the newest (reverted first),
+    /// nothing to run on the others.
+    async fn squash_rows(
+        &self,
+        snap: &Snapshot,
+        squash: &str,
+        code: &dyn MigrationTrait,
+        members: &[usize],
+        batch: i32,
+        options: &RunOptions,
+    ) -> Vec<LedgerRow> {
+        let (down_sql, down_stop) = self.stored_down(code).await;
+        let checksum = members
+            .first()
+            .and_then(|&i| snap.entries[i].code)
+            .and_then(|c| snap.code.get(c))
+            .and_then(|c| c.squash.as_ref())
+            .map(|(_, sum)| sum.clone())
+            .unwrap_or_default();
+        members
+            .iter()
+            .map(|&i| {
+                let newest = members.last() == Some(&i);
+                let rendered = Rendered {
+                    checksum: checksum.clone(),
+                    render_stop: None,
+                    down_sql: if newest {
+                        down_sql.clone()
+                    } else {
+                        Some(ledger::encode_statements(&[]))
+                    },
+                    down_stop: down_stop.clone().filter(|_| newest),
+                };
+                LedgerRow {
+                    via: Some(squash.to_owned()),
+                    ..self.new_row(&snap.entries[i], rendered, batch, options)
+                }
+            })
+            .collect()
+    }
+
+    /// Runs `recipes` in order, framed as `framing` says, adding each completed step to
+    /// `report`. `ledger_pending` says the ledger is still to be created (grouped runs create it
+    /// in their first transaction).
+    async fn run_all(
+        &self,
+        recipes: &[Recipe<'a>],
+        framing: Framing,
+        ledger_pending: bool,
+        report: &mut RunReport,
+        options: &RunOptions,
+    ) -> Result<()> {
+        match framing {
+            Framing::Each => {
+                let last = recipes.len().saturating_sub(1);
+                for (n, recipe) in recipes.iter().enumerate() {
+                    let ms = self.run_alone(recipe, n == last, options).await?;
+                    report.steps.push(recipe.done(ms));
+                }
+                Ok(())
+            }
+            Framing::Grouped => {
+                self.run_grouped(recipes, ledger_pending, report, options)
+                    .await
+            }
+            Framing::Together => self.run_together(recipes, report, options).await,
+        }
+    }
+
+    /// Runs one step in a transaction of its own (or, tracked, none around its rows), recording
+    /// a failure once the step's transaction is rolled back. `last` is whether its commit is the
+    /// run's last.
+    async fn run_alone(
+        &self,
+        recipe: &Recipe<'a>,
+        last: bool,
+        options: &RunOptions,
+    ) -> Result<i64> {
+        match self.run_step(recipe, Frame::Own { last }, options).await {
+            Ok(ms) => Ok(ms),
+            Err(failure) => Err(self.fail(&self.conn, recipe, failure, options).await),
+        }
+    }
+
+    /// Runs `recipes` on SQLite, where every commit waits for the disk (a journal and a
+    /// database `fsync`) and that wait, not the DDL, is most of a migration's cost: consecutive
+    /// atomic steps share one transaction, each inside a savepoint of its own. A failing step is
+    /// rolled back to its savepoint, the ones before it are committed and its failure recorded,
+    /// exactly as with a transaction each; a run that is killed or interrupted rolls back whole.
+    /// A tracked step commits what came before it and runs alone.
+    async fn run_grouped(
+        &self,
+        recipes: &[Recipe<'a>],
+        mut ledger_pending: bool,
+        report: &mut RunReport,
+        options: &RunOptions,
+    ) -> Result<()> {
+        let failed = |label: &str, e: DbErr| step_failed(label, Direction::Up, true, e.into());
+        let mut group: Option<(DatabaseTransaction, Vec<report::Step>)> = None;
+        for recipe in recipes {
+            if recipe.protocol != Protocol::Atomic {
+                if ledger_pending {
+                    self.ensure_ledger().await?;
+                    ledger_pending = false;
+                }
+                if let Some((txn, steps)) = group.take() {
+                    txn.commit().await.map_err(|e| failed(&recipe.label, e))?;
+                    report.steps.extend(steps);
+                }
+                let ms = self.run_alone(recipe, true, options).await?;
+                report.steps.push(recipe.done(ms));
+                continue;
+            }
+            if group.is_none() {
+                let txn = self
+                    .conn
+                    .begin()
+                    .await
+                    .map_err(|e| failed(&recipe.label, e))?;
+                if ledger_pending {
+                    for sql in self.ledger_ddl() {
+                        txn.execute_unprepared(&sql)
+                            .await
+                            .map_err(EngineError::db("creating the ledger"))?;
+                    }
+                    ledger_pending = false;
+                }
+                group = Some((txn, Vec::new()));
+            }
+            let Some((txn, steps)) = group.as_mut() else {
+                continue;
+            };
+            match self.run_step(recipe, Frame::Savepoint(txn), options).await {
+                Ok(ms) => steps.push(recipe.done(ms)),
+                Err(failure) => {
+                    let error = self.fail(txn, recipe, failure, options).await;
+                    if let Some((txn, steps)) = group.take()
+                        && txn.commit().await.is_ok()
+                    {
+                        report.steps.extend(steps);
+                    }
+                    return Err(error);
+                }
+            }
+        }
+        if let Some((txn, steps)) = group.take() {
+            let label = steps.last().map(|s| format!("{}_{}", s.version, s.name));
+            txn.commit()
+                .await
+                .map_err(|e| failed(&label.unwrap_or_default(), e))?;
+            report.steps.extend(steps);
+        }
+        Ok(())
+    }
+
+    /// Runs `recipes` in one transaction: all of them or none.
+    async fn run_together(
+        &self,
+        recipes: &[Recipe<'a>],
+        report: &mut RunReport,
+        options: &RunOptions,
+    ) -> Result<()> {
+        let first = recipes.first().map(|r| r.label.clone()).unwrap_or_default();
+        let failed = |e: DbErr| step_failed(&first, Direction::Up, true, e.into());
+        let txn = self.conn.begin().await.map_err(failed)?;
+        let mut steps = Vec::with_capacity(recipes.len());
+        for recipe in recipes {
+            match self.run_step(recipe, Frame::Shared(&txn), options).await {
+                Ok(ms) => steps.push(recipe.done(ms)),
+                Err(failure) => {
+                    let _ = txn.rollback().await;
+                    return Err(self.fail(&self.conn, recipe, failure, options).await);
+                }
+            }
+        }
+        txn.commit().await.map_err(failed)?;
+        report.steps.extend(steps);
+        Ok(())
+    }
+
+    /// Runs one step by its recipe in `frame`: its parts in order, each on the step's
+    /// transaction once that is open, otherwise on the connection. A failure rolls back what the
+    /// step opened and says how far it got; recording it is the caller's, which knows where it
+    /// can be written. Returns how long the step took.
+    async fn run_step(
+        &self,
+        recipe: &Recipe<'a>,
+        frame: Frame<'_>,
+        options: &RunOptions,
+    ) -> std::result::Result<i64, Failure> {
+        let verb = match recipe.direction {
+            Direction::Up => "applying",
+            Direction::Down => "reverting",
+        };
+        info!("{verb} {}", recipe.label);
+        let started = Instant::now();
+        let mut open: Option<DatabaseExecutor<'_>> = None;
+        let mut sent = Vec::new();
+        for &part in recipe.parts() {
+            let result: std::result::Result<(), StepError> = match part {
+                Part::Begin => match self.begin(recipe, frame).await {
+                    Ok(txn) => {
+                        open = Some(txn);
+                        Ok(())
+                    }
+                    Err(e) => Err(e.into()),
+                },
+                Part::MarkRunning => {
+                    let writes = recipe.writes(part);
+                    let facts = Facts::default();
+                    let written = self.write(&self.conn, &writes, recipe, &facts, options);
+                    written.await.map_err(StepError::from)
+                }
+                Part::Body => match recipe.body.run(on(&open, &self.conn)).await {
+                    Ok(statements) => {
+                        sent = statements;
+                        Ok(())
+                    }
+                    Err(e) => Err(e),
+                },
+                Part::Record => {
+                    let facts = Facts {
+                        ms: millis(started),
+                        statements: std::mem::take(&mut sent),
+                        error: None,
+                    };
+                    let writes = recipe.writes(part);
+                    let conn = on(&open, &self.conn);
+                    let written = self.write(&conn, &writes, recipe, &facts, options);
+                    written.await.map_err(StepError::from)
+                }
+                Part::Commit => match open.take() {
+                    Some(DatabaseExecutor::OwnedTransaction(txn)) => {
+                        txn.commit().await.map_err(StepError::from)
+                    }
+                    _ => Ok(()),
+                },
+            };
+            if let Err(error) = result {
+                if let Some(DatabaseExecutor::OwnedTransaction(txn)) = open.take() {
+                    let _ = txn.rollback().await;
+                }
+                return Err(Failure {
+                    stage: recipe.stage(part),
+                    error,
+                    ms: millis(started),
+                });
+            }
+        }
+        Ok(millis(started))
+    }
+
+    /// Opens a step's transaction: around a tracked step's statements, one of its own; for an
+    /// atomic step, as `frame` says.
+    async fn begin<'t>(
+        &self,
+        recipe: &Recipe<'_>,
+        frame: Frame<'t>,
+    ) -> std::result::Result<DatabaseExecutor<'t>, DbErr> {
+        Ok(match (recipe.protocol, frame) {
+            (Protocol::Tracked { .. }, _) => {
+                DatabaseExecutor::OwnedTransaction(self.conn.begin().await?)
+            }
+            (Protocol::Atomic, Frame::Own { last }) => {
+                DatabaseExecutor::OwnedTransaction(self.begin_step(last).await?)
+            }
+            (Protocol::Atomic, Frame::Savepoint(txn)) => {
+                DatabaseExecutor::OwnedTransaction(txn.begin().await?)
+            }
+            (Protocol::Atomic, Frame::Shared(txn)) => DatabaseExecutor::Transaction(txn),
+        })
+    }
+
+    /// Begins the transaction of one step of a run. On PostgreSQL a step that is not the run's
+    /// `last` commits without waiting for its WAL flush (`synchronous_commit = off`, for that
+    /// transaction alone): the last step's commit flushes them all, the WAL being written in
+    /// order. A server crash in between loses the newest such steps whole, schema and ledger
+    /// row together, never one without the other.
+    async fn begin_step(&self, last: bool) -> std::result::Result<DatabaseTransaction, DbErr> {
+        let txn = self.conn.begin().await?;
+        if !last && self.backend() == DbBackend::Postgres {
+            txn.execute_unprepared("SET LOCAL synchronous_commit = off")
+                .await?;
+        }
+        Ok(txn)
+    }
+
+    /// The SQL `up` would run, with transaction boundaries and ledger writes; changes nothing.
+    ///
+    /// # Errors
+    /// The same validation refusals as [`Engine::up`].
+    pub async fn dry_run_up(&self, target: &UpTarget, options: &RunOptions) -> Result<Script> {
+        let snap = self.snapshot().await?;
+        self.refuse_unledgered(&snap).await?;
+        let run = self.prepare_up(&snap, target, options).await?;
+        let mut script = Script::default();
+        if run.recipes.is_empty() {
+            return Ok(script);
+        }
+        if snap.rows.is_none() {
+            script.sections.push(Section {
+                title: format!(
+                    "create the ledger `{}` and its history",
+                    self.ledger.table_name()
+                ),
+                statements: self.ledger_ddl(),
+                partly_rendered: None,
+            });
+        }
+        self.print(
+            &mut script,
+            &run.recipes,
+            options.single_transaction,
+            options,
+        )
+        .await;
+        script.notes = run.notes;
+        Ok(script)
+    }
+
+    /// The SQL `down` would run, with transaction boundaries and ledger writes; changes nothing.
+    ///
+    /// # Errors
+    /// The same validation refusals as [`Engine::down`], except that migrations missing from the
+    /// code are shown rather than refused.
+    pub async fn dry_run_down(&self, target: &DownTarget, options: &RunOptions) -> Result<Script> {
+        let snap = self.snapshot().await?;
+        self.refuse_unledgered(&snap).await?;
+        let recipes = self.prepare_down(&snap, target, options, true).await?;
+        let mut script = Script::default();
+        self.print(&mut script, &recipes, false, options).await;
+        Ok(script)
+    }
+
+    /// Adds a section to `script` for each of `recipes`, as the executor runs them; `together`
+    /// puts them all in the run's one transaction.
+    async fn print(
+        &self,
+        script: &mut Script,
+        recipes: &[Recipe<'a>],
+        together: bool,
+        options: &RunOptions,
+    ) {
+        let last = recipes.len().saturating_sub(1);
+        for (n, recipe) in recipes.iter().enumerate() {
+            let rendering = self.preview(&recipe.body).await;
+            let partly_rendered = rendering.partial();
+            let mut statements = self.script(recipe, rendering.statements, together, options);
+            if together && n == 0 {
+                statements.insert(0, "BEGIN".to_owned());
+            }
+            if together && n == last {
+                statements.push("COMMIT".to_owned());
+            }
+            script.sections.push(Section {
+                title: recipe.title.clone(),
+                statements,
+                partly_rendered,
+            });
+        }
+    }
+}
+
+/// Where a part of a step runs: the step's transaction once open, otherwise the connection.
+fn on<'c>(
+    open: &'c Option<DatabaseExecutor<'_>>,
+    conn: &'c DatabaseConnection,
+) -> DatabaseExecutor<'c> {
+    match open {
+        Some(DatabaseExecutor::OwnedTransaction(txn)) => DatabaseExecutor::Transaction(txn),
+        Some(DatabaseExecutor::Transaction(txn)) => DatabaseExecutor::Transaction(txn),
+        Some(DatabaseExecutor::Connection(c)) => DatabaseExecutor::Connection(c),
+        None => DatabaseExecutor::Connection(conn),
+    }
+}
+
+/// Adds the migrations completed earlier in the run to a failure.
+fn with_completed(mut err: EngineError, report: &RunReport) -> EngineError {
+    if let EngineError::MigrationFailed { completed, .. }
+    | EngineError::MigrationPanicked { completed, .. } = &mut err
+    {
+        *completed = report
+            .steps
+            .iter()
+            .map(|s| format!("{}_{}", s.version, s.name))
+            .collect();
+    }
+    err
+}

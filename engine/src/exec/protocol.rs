@@ -1,0 +1,531 @@
+//! The step protocol, written once: how one step's statements and its ledger writes are made
+//! durable together on each backend. It is a description (a [`Recipe`]: the parts of a step in
+//! order, and the writes of each) that the executor runs and a dry run prints, so what a dry
+//! run shows is what a run does.
+//!
+//! - **Atomic**, where DDL is transactional (PostgreSQL, SQLite): `BEGIN`, the statements, the
+//!   ledger and history rows, `COMMIT`. All or nothing; a failure is recorded in the history
+//!   after the rollback.
+//! - **Tracked**, where DDL commits itself (MySQL, MariaDB) and for migrations that opt out of
+//!   transactions (`use_transaction() == Some(false)`): the rows are marked `running` and
+//!   committed first, then the statements run, then the rows are completed. A step that stops
+//!   midway leaves its rows `failed` (or `running`, if its runner died), which blocks later runs
+//!   until `migrate repair`; sqlx's MySQL migrator keeps the same kind of dirty row. A migration
+//!   that asks for a transaction (`Some(true)`) gets one around its statements: its DML is then
+//!   atomic, though its DDL still commits itself.
+//!
+//! Where an atomic step's transaction comes from is the executor's choice, made for speed, not
+//! meaning: its own, a savepoint in a transaction shared by consecutive steps (SQLite, where
+//! each commit waits for the disk), or the run's one transaction (`--single-transaction`, where
+//! the dry run shows one `BEGIN`/`COMMIT` around the run instead of one per step).
+
+use sea_orm::{ConnectionTrait, DatabaseExecutor, DbBackend, DbErr, Statement};
+use sea_orm_migration::{MigrationTrait, SchemaManager};
+
+use super::engine::{Engine, RunOptions};
+use super::report;
+use crate::backend;
+use crate::error::EngineError;
+use crate::store::capture;
+use crate::store::history::{self, Action, HistoryEntry, Outcome};
+use crate::store::ledger::{LedgerRow, RowState};
+use crate::store::render::{self, Direction, Rendering};
+
+/// How a step's statements and its ledger rows are made durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Protocol {
+    /// Statements and ledger rows in one transaction.
+    Atomic,
+    /// Rows marked `running` first and completed afterwards; the statements in a transaction of
+    /// their own when the migration asks for one.
+    Tracked {
+        /// The migration asked for a transaction (`use_transaction() == Some(true)`).
+        own_transaction: bool,
+    },
+}
+
+impl Protocol {
+    /// The protocol of migration code on `backend`: atomic where DDL is transactional, unless
+    /// the migration opts out.
+    pub(crate) fn of_code(code: &dyn MigrationTrait, backend: DbBackend) -> Self {
+        let ddl = backend::transactional_ddl(backend);
+        if code.use_transaction().unwrap_or(ddl) && ddl {
+            Protocol::Atomic
+        } else {
+            Protocol::Tracked {
+                own_transaction: code.use_transaction() == Some(true),
+            }
+        }
+    }
+
+    /// The protocol of stored `down` SQL: atomic where DDL is transactional.
+    pub(crate) fn of_stored(backend: DbBackend) -> Self {
+        if backend::transactional_ddl(backend) {
+            Protocol::Atomic
+        } else {
+            Protocol::Tracked {
+                own_transaction: false,
+            }
+        }
+    }
+}
+
+/// One part of a step, in the order it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Part {
+    /// The ledger rows marked `running`, committed before anything else (tracked steps).
+    MarkRunning,
+    /// Opens the step's transaction (`BEGIN`).
+    Begin,
+    /// The step's statements: migration code, or stored SQL.
+    Body,
+    /// The ledger and history writes that complete the step.
+    Record,
+    /// Commits the step's transaction (`COMMIT`).
+    Commit,
+}
+
+/// How far a step had got when it failed, which decides what the failure means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stage {
+    /// Before anything of the migration could have run: nothing to undo or to record.
+    Prepare,
+    /// While its statements ran (for an atomic step: until its commit). The failure is
+    /// recorded; an atomic step was rolled back.
+    Work,
+    /// Completing a tracked step's rows after its statements ran and committed themselves.
+    Finish,
+}
+
+/// What a step runs.
+pub(crate) enum Body<'a> {
+    /// One half of migration code (a migration's, or a consolidated migration's).
+    Code(&'a dyn MigrationTrait, Direction),
+    /// The `down` statements stored when the migrations were applied.
+    Stored(Vec<String>),
+}
+
+/// One ledger or history write of a step. What only the run knows (how long it took, what it
+/// sent, how it failed) is filled in from [`Facts`] when the write is built.
+#[derive(Debug, Clone)]
+pub(crate) enum Write {
+    /// Inserts the row, with the run's duration.
+    Insert(LedgerRow),
+    /// Sets a row's state, with the run's duration and the error where asked.
+    SetState {
+        version: String,
+        state: RowState,
+        duration: bool,
+        error: bool,
+    },
+    /// Removes a row.
+    Delete(String),
+    /// Appends a history entry for the row; the `first` of a step carries its statements.
+    History {
+        row: LedgerRow,
+        outcome: Outcome,
+        first: bool,
+    },
+}
+
+impl Write {
+    /// The table a write goes to, for a warning when it cannot be written.
+    fn table(&self) -> &'static str {
+        match self {
+            Write::History { .. } => "history",
+            _ => "ledger",
+        }
+    }
+}
+
+/// What a run knows once a step's statements ran; a dry run knows none of it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Facts {
+    /// Wall time since the step started.
+    pub ms: i64,
+    /// The statements the step's code sent, the failing one last for a failure.
+    pub statements: Vec<String>,
+    /// Why the step failed.
+    pub error: Option<String>,
+}
+
+/// One step as the protocol carries it out: what it runs, on which terms, and the ledger rows it
+/// writes; with how progress lines, dry runs and the run's report name it.
+pub(crate) struct Recipe<'a> {
+    /// `version_name` of what runs, as progress lines and failures name it.
+    pub label: String,
+    /// The dry run's heading of the step.
+    pub title: String,
+    /// Applying or reverting.
+    pub direction: Direction,
+    /// See [`Protocol`].
+    pub protocol: Protocol,
+    /// See [`Body`].
+    pub body: Body<'a>,
+    /// The ledger rows the step writes, as they stand before it.
+    pub rows: Vec<LedgerRow>,
+    /// The report line of the step once done, without its duration.
+    pub report: report::Step,
+}
+
+impl Recipe<'_> {
+    /// The parts of the step in the order they run: the one sequence both the executor and the
+    /// dry run walk.
+    pub(crate) fn parts(&self) -> &'static [Part] {
+        match self.protocol {
+            Protocol::Atomic => &[Part::Begin, Part::Body, Part::Record, Part::Commit],
+            Protocol::Tracked {
+                own_transaction: false,
+            } => &[Part::MarkRunning, Part::Body, Part::Record],
+            Protocol::Tracked {
+                own_transaction: true,
+            } => &[
+                Part::MarkRunning,
+                Part::Begin,
+                Part::Body,
+                Part::Commit,
+                Part::Record,
+            ],
+        }
+    }
+
+    /// What a failure in `part` means.
+    pub(crate) fn stage(&self, part: Part) -> Stage {
+        match (self.protocol, part) {
+            (Protocol::Atomic, Part::Begin) | (_, Part::MarkRunning) => Stage::Prepare,
+            (Protocol::Tracked { .. }, Part::Record) => Stage::Finish,
+            _ => Stage::Work,
+        }
+    }
+
+    /// Whether a failure in `stage` left nothing of the step behind.
+    pub(crate) fn rolled_back(&self, stage: Stage) -> bool {
+        match stage {
+            Stage::Prepare => true,
+            Stage::Work => self.protocol == Protocol::Atomic,
+            Stage::Finish => false,
+        }
+    }
+
+    /// The ledger and history writes of `part` (of [`Part::MarkRunning`] and [`Part::Record`];
+    /// the other parts write nothing), in order.
+    pub(crate) fn writes(&self, part: Part) -> Vec<Write> {
+        let tracked = self.protocol != Protocol::Atomic;
+        let mut out = Vec::new();
+        for (n, row) in self.rows.iter().enumerate() {
+            let set_state = |state, duration| Write::SetState {
+                version: row.version.clone(),
+                state,
+                duration,
+                error: false,
+            };
+            let history = Write::History {
+                row: row.clone(),
+                outcome: Outcome::Success,
+                first: n == 0,
+            };
+            match (part, self.direction) {
+                (Part::MarkRunning, Direction::Up) if tracked => {
+                    out.push(Write::Insert(LedgerRow {
+                        state: RowState::Running,
+                        ..row.clone()
+                    }));
+                }
+                (Part::MarkRunning, Direction::Down) if tracked => {
+                    out.push(set_state(RowState::Running, false));
+                }
+                (Part::Record, Direction::Up) if tracked => {
+                    out.extend([set_state(RowState::Applied, true), history]);
+                }
+                (Part::Record, Direction::Up) => out.extend([Write::Insert(row.clone()), history]),
+                (Part::Record, Direction::Down) => {
+                    out.extend([Write::Delete(row.version.clone()), history]);
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// The writes that record a failure of the step's work: tracked rows marked `failed`, then
+    /// a failed history entry for each row.
+    pub(crate) fn failure_writes(&self) -> Vec<Write> {
+        let marked = self
+            .rows
+            .iter()
+            .filter(|_| self.protocol != Protocol::Atomic)
+            .map(|row| Write::SetState {
+                version: row.version.clone(),
+                state: RowState::Failed,
+                duration: self.direction == Direction::Up,
+                error: true,
+            });
+        let entries = self.rows.iter().enumerate().map(|(n, row)| Write::History {
+            row: row.clone(),
+            outcome: Outcome::Failed,
+            first: n == 0,
+        });
+        marked.chain(entries).collect()
+    }
+
+    /// The step's report line, with how long it took.
+    pub(crate) fn done(&self, duration_ms: i64) -> report::Step {
+        report::Step {
+            duration_ms,
+            ..self.report.clone()
+        }
+    }
+}
+
+impl<'a> Engine<'a> {
+    /// The statement of `write` for `recipe`, with what the run knows filled in.
+    pub(crate) fn statement(
+        &self,
+        write: &Write,
+        recipe: &Recipe<'_>,
+        facts: &Facts,
+        options: &RunOptions,
+    ) -> Statement {
+        let ledger = &self.ledger;
+        let b = self.backend();
+        match write {
+            Write::Insert(row) => b.build(&ledger.insert(&LedgerRow {
+                execution_ms: facts.ms,
+                ..row.clone()
+            })),
+            Write::SetState {
+                version,
+                state,
+                duration,
+                error,
+            } => {
+                let error = facts
+                    .error
+                    .as_ref()
+                    .filter(|_| *error)
+                    .map(|e| format!("{}: {e}", recipe.direction.as_str()));
+                b.build(&ledger.set_state(version, *state, error, duration.then_some(facts.ms)))
+            }
+            Write::Delete(version) => b.build(&ledger.delete(version)),
+            Write::History {
+                row,
+                outcome,
+                first,
+            } => {
+                let action = match recipe.direction {
+                    Direction::Up => Action::Apply,
+                    Direction::Down => Action::Revert,
+                };
+                let error = facts.error.clone().filter(|_| *outcome == Outcome::Failed);
+                let entry = HistoryEntry {
+                    statements: if *first {
+                        facts.statements.clone()
+                    } else {
+                        Vec::new()
+                    },
+                    ..self.record(row, action, facts.ms, *outcome, error, options)
+                };
+                b.build(&history::insert(ledger, &entry))
+            }
+        }
+    }
+
+    /// Runs `writes` on `conn`, stopping at the first that fails.
+    pub(crate) async fn write<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        writes: &[Write],
+        recipe: &Recipe<'_>,
+        facts: &Facts,
+        options: &RunOptions,
+    ) -> Result<(), DbErr> {
+        for write in writes {
+            conn.execute_raw(self.statement(write, recipe, facts, options))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Records the failure of a step's work on `conn` (outside the rolled-back transaction, or
+    /// in the transaction the step shared), and returns the failure as the run reports it. A
+    /// failure to record is logged rather than hiding the migration's own error.
+    pub(crate) async fn fail<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        recipe: &Recipe<'_>,
+        failure: Failure,
+        options: &RunOptions,
+    ) -> EngineError {
+        if failure.stage == Stage::Work {
+            let facts = Facts {
+                ms: failure.ms,
+                statements: failure.error.statements.clone(),
+                error: Some(failure.error.to_string()),
+            };
+            for write in recipe.failure_writes() {
+                let statement = self.statement(&write, recipe, &facts, options);
+                if let Err(e) = conn.execute_raw(statement).await {
+                    tracing::warn!("could not record the failure in the {}: {e}", write.table());
+                }
+            }
+        }
+        step_failed(
+            &recipe.label,
+            recipe.direction,
+            recipe.rolled_back(failure.stage),
+            failure.error,
+        )
+    }
+
+    /// What the step's body would send, rendered without a database; a stored `down` is what
+    /// it is.
+    pub(crate) async fn preview(&self, body: &Body<'_>) -> Rendering {
+        match body {
+            Body::Code(code, direction) => {
+                render::render_code(*code, self.backend(), *direction).await
+            }
+            Body::Stored(statements) => Rendering {
+                statements: statements.clone(),
+                stop: None,
+            },
+        }
+    }
+
+    /// The statements a dry run shows for `recipe`: its parts in the order the executor runs
+    /// them, with `body` rendered. In the run's one transaction (`shared`) an atomic step has no
+    /// `BEGIN` and `COMMIT` of its own.
+    pub(crate) fn script(
+        &self,
+        recipe: &Recipe<'_>,
+        body: Vec<String>,
+        shared: bool,
+        options: &RunOptions,
+    ) -> Vec<String> {
+        let mut body = Some(body);
+        let own = !(shared && recipe.protocol == Protocol::Atomic);
+        let mut out = Vec::new();
+        for &part in recipe.parts() {
+            match part {
+                Part::Begin if own => out.push("BEGIN".to_owned()),
+                Part::Commit if own => out.push("COMMIT".to_owned()),
+                Part::Begin | Part::Commit => {}
+                Part::Body => out.extend(body.take().unwrap_or_default()),
+                Part::MarkRunning | Part::Record => out.extend(
+                    recipe
+                        .writes(part)
+                        .iter()
+                        .map(|w| self.statement(w, recipe, &Facts::default(), options))
+                        .map(|s| s.to_string()),
+                ),
+            }
+        }
+        out
+    }
+}
+
+impl Body<'_> {
+    /// Runs the body on `conn`, returning the statements it sent.
+    pub(crate) async fn run(&self, conn: DatabaseExecutor<'_>) -> Result<Vec<String>, StepError> {
+        match self {
+            Body::Code(code, direction) => {
+                let manager = SchemaManager::new(conn);
+                let run = match direction {
+                    Direction::Up => code.up(&manager),
+                    Direction::Down => code.down(&manager),
+                };
+                StepError::settle(capture::run(run).await)
+            }
+            Body::Stored(statements) => {
+                let run = async {
+                    for sql in statements {
+                        conn.execute_unprepared(sql).await?;
+                    }
+                    Ok(())
+                };
+                StepError::settle(capture::run(run).await)
+            }
+        }
+    }
+}
+
+/// A step that did not complete: how far it got, why, and after how long.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub stage: Stage,
+    pub error: StepError,
+    pub ms: i64,
+}
+
+/// Why a step did not complete: the database refused a statement, the migration's code returned
+/// an error, or it panicked; with the statements its code had sent, the failing one last.
+#[derive(Debug)]
+pub(crate) struct StepError {
+    cause: Cause,
+    statements: Vec<String>,
+}
+
+#[derive(Debug)]
+enum Cause {
+    Db(DbErr),
+    Panic(String),
+}
+
+impl From<DbErr> for StepError {
+    fn from(e: DbErr) -> Self {
+        Self {
+            cause: Cause::Db(e),
+            statements: Vec::new(),
+        }
+    }
+}
+
+impl std::fmt::Display for StepError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.cause {
+            Cause::Db(e) => write!(f, "{e}"),
+            Cause::Panic(message) => write!(f, "panicked: {message}"),
+        }
+    }
+}
+
+impl StepError {
+    /// The statements a run of migration code sent, or why it stopped. A panic is a failure
+    /// like any other.
+    fn settle(captured: capture::Captured<Result<(), DbErr>>) -> Result<Vec<String>, Self> {
+        let cause = match captured.outcome {
+            Ok(Ok(())) => return Ok(captured.statements),
+            Ok(Err(e)) => Cause::Db(e),
+            Err(message) => Cause::Panic(message),
+        };
+        Err(Self {
+            cause,
+            statements: captured.statements,
+        })
+    }
+}
+
+/// The error of a step (`label`) that did not complete.
+pub(crate) fn step_failed(
+    label: &str,
+    direction: Direction,
+    rolled_back: bool,
+    e: StepError,
+) -> EngineError {
+    let (migration, direction) = (label.to_owned(), direction.as_str());
+    match e.cause {
+        Cause::Db(source) => EngineError::MigrationFailed {
+            migration,
+            direction,
+            rolled_back,
+            completed: Vec::new(),
+            source,
+        },
+        Cause::Panic(message) => EngineError::MigrationPanicked {
+            migration,
+            direction,
+            rolled_back,
+            completed: Vec::new(),
+            message,
+        },
+    }
+}
