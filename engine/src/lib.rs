@@ -8,7 +8,7 @@
 //! A project lists its migrations in order ([`source::MigrationSet`]). Each command reads the
 //! ledger, classifies every migration as applied, pending, modified, missing or failed
 //! ([`plan::State`]), plans what to do with a pure function ([`plan`]), then runs each step and
-//! records it ([`runner::Engine`]).
+//! records it ([`exec::Engine`]).
 //!
 //! ## What each backend guarantees
 //! - **PostgreSQL and SQLite** run DDL inside transactions: each migration commits together with

@@ -14,7 +14,7 @@ use tracing::info;
 
 use super::engine::{Engine, RunOptions, Snapshot, millis};
 use super::protocol::{Body, Facts, Failure, Part, Protocol, Recipe, StepError, step_failed};
-use super::report::{self, RunReport, Script, Section};
+use super::report::{self, RunReport};
 use crate::backend;
 use crate::error::{EngineError, Result};
 use crate::model::set::MigrationSet;
@@ -45,10 +45,13 @@ enum Framing {
 }
 
 /// An `up` ready to run or print.
-struct Prepared<'a> {
-    recipes: Vec<Recipe<'a>>,
-    notes: Vec<String>,
-    batch: i32,
+pub(super) struct Prepared<'a> {
+    /// The steps, in order.
+    pub(super) recipes: Vec<Recipe<'a>>,
+    /// Why a consolidated migration was passed over, one sentence each.
+    pub(super) notes: Vec<String>,
+    /// The batch the run records.
+    pub(super) batch: i32,
 }
 
 impl<'a> Engine<'a> {
@@ -83,7 +86,7 @@ impl<'a> Engine<'a> {
 
     /// What `up` and its dry run share: the plan on `snap` as recipes, refused as `up` refuses,
     /// before anything is written.
-    async fn prepare_up(
+    pub(super) async fn prepare_up(
         &self,
         snap: &Snapshot,
         target: &UpTarget,
@@ -221,7 +224,7 @@ impl<'a> Engine<'a> {
 
     /// What `down` and its dry run share: the plan on `snap` as recipes, refused before any
     /// change when a step cannot be reverted; reverting from stored SQL needs `confirmed`.
-    async fn prepare_down(
+    pub(super) async fn prepare_down(
         &self,
         snap: &Snapshot,
         target: &DownTarget,
@@ -696,81 +699,6 @@ impl<'a> Engine<'a> {
                 .await?;
         }
         Ok(txn)
-    }
-
-    /// The SQL `up` would run, with transaction boundaries and ledger writes; changes nothing.
-    ///
-    /// # Errors
-    /// The same validation refusals as [`Engine::up`].
-    pub async fn dry_run_up(&self, target: &UpTarget, options: &RunOptions) -> Result<Script> {
-        let snap = self.snapshot().await?;
-        self.refuse_unledgered(&snap).await?;
-        let run = self.prepare_up(&snap, target, options).await?;
-        let mut script = Script::default();
-        if run.recipes.is_empty() {
-            return Ok(script);
-        }
-        if snap.rows.is_none() {
-            script.sections.push(Section {
-                title: format!(
-                    "create the ledger `{}` and its history",
-                    self.ledger.table_name()
-                ),
-                statements: self.ledger_ddl(),
-                partly_rendered: None,
-            });
-        }
-        self.print(
-            &mut script,
-            &run.recipes,
-            options.single_transaction,
-            options,
-        )
-        .await;
-        script.notes = run.notes;
-        Ok(script)
-    }
-
-    /// The SQL `down` would run, with transaction boundaries and ledger writes; changes nothing.
-    ///
-    /// # Errors
-    /// The same validation refusals as [`Engine::down`], except that migrations missing from the
-    /// code are shown rather than refused.
-    pub async fn dry_run_down(&self, target: &DownTarget, options: &RunOptions) -> Result<Script> {
-        let snap = self.snapshot().await?;
-        self.refuse_unledgered(&snap).await?;
-        let recipes = self.prepare_down(&snap, target, options, true).await?;
-        let mut script = Script::default();
-        self.print(&mut script, &recipes, false, options).await;
-        Ok(script)
-    }
-
-    /// Adds a section to `script` for each of `recipes`, as the executor runs them; `together`
-    /// puts them all in the run's one transaction.
-    async fn print(
-        &self,
-        script: &mut Script,
-        recipes: &[Recipe<'a>],
-        together: bool,
-        options: &RunOptions,
-    ) {
-        let last = recipes.len().saturating_sub(1);
-        for (n, recipe) in recipes.iter().enumerate() {
-            let rendering = self.preview(&recipe.body).await;
-            let partly_rendered = rendering.partial();
-            let mut statements = self.script(recipe, rendering.statements, together, options);
-            if together && n == 0 {
-                statements.insert(0, "BEGIN".to_owned());
-            }
-            if together && n == last {
-                statements.push("COMMIT".to_owned());
-            }
-            script.sections.push(Section {
-                title: recipe.title.clone(),
-                statements,
-                partly_rendered,
-            });
-        }
     }
 }
 

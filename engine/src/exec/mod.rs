@@ -4,6 +4,7 @@
 //! and the reports of what ran.
 
 mod baseline;
+mod dry_run;
 mod engine;
 mod executor;
 mod fresh;

@@ -29,7 +29,7 @@ use crate::error::EngineError;
 use crate::store::capture;
 use crate::store::history::{self, Action, HistoryEntry, Outcome};
 use crate::store::ledger::{LedgerRow, RowState};
-use crate::store::render::{self, Direction, Rendering};
+use crate::store::render::Direction;
 
 /// How a step's statements and its ledger rows are made durable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -375,51 +375,6 @@ impl<'a> Engine<'a> {
             recipe.rolled_back(failure.stage),
             failure.error,
         )
-    }
-
-    /// What the step's body would send, rendered without a database; a stored `down` is what
-    /// it is.
-    pub(crate) async fn preview(&self, body: &Body<'_>) -> Rendering {
-        match body {
-            Body::Code(code, direction) => {
-                render::render_code(*code, self.backend(), *direction).await
-            }
-            Body::Stored(statements) => Rendering {
-                statements: statements.clone(),
-                stop: None,
-            },
-        }
-    }
-
-    /// The statements a dry run shows for `recipe`: its parts in the order the executor runs
-    /// them, with `body` rendered. In the run's one transaction (`shared`) an atomic step has no
-    /// `BEGIN` and `COMMIT` of its own.
-    pub(crate) fn script(
-        &self,
-        recipe: &Recipe<'_>,
-        body: Vec<String>,
-        shared: bool,
-        options: &RunOptions,
-    ) -> Vec<String> {
-        let mut body = Some(body);
-        let own = !(shared && recipe.protocol == Protocol::Atomic);
-        let mut out = Vec::new();
-        for &part in recipe.parts() {
-            match part {
-                Part::Begin if own => out.push("BEGIN".to_owned()),
-                Part::Commit if own => out.push("COMMIT".to_owned()),
-                Part::Begin | Part::Commit => {}
-                Part::Body => out.extend(body.take().unwrap_or_default()),
-                Part::MarkRunning | Part::Record => out.extend(
-                    recipe
-                        .writes(part)
-                        .iter()
-                        .map(|w| self.statement(w, recipe, &Facts::default(), options))
-                        .map(|s| s.to_string()),
-                ),
-            }
-        }
-        out
     }
 }
 

@@ -1,6 +1,6 @@
 //! The planner: a pure function from what the ledger says, what the code holds and what the user
-//! asked for, to the list of migrations to apply or revert, or the reason to refuse. No database,
-//! no clock: every rule here is unit-tested as a sentence.
+//! asked for, to the migrations to apply or revert and the steps that do it ([`Step`]), or the
+//! reason to refuse. No database, no clock: every rule here is unit-tested as a sentence.
 
 use serde::Serialize;
 use std::collections::BTreeSet;
