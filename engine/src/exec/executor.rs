@@ -157,6 +157,10 @@ impl<'a> Engine<'a> {
             return Ok(report);
         }
         report.notes = run.notes;
+        for recipe in run.recipes.iter().filter(|r| !r.report.replaces.is_empty()) {
+            let n = recipe.report.replaces.len();
+            info!("{} stands in for {n} migrations", recipe.label);
+        }
         report.adopted = self.adopt_if_needed(&snap).await?;
         report.batch = Some(run.batch);
         let framing = if options.single_transaction {
@@ -604,11 +608,15 @@ impl<'a> Engine<'a> {
         frame: Frame<'_>,
         options: &RunOptions,
     ) -> std::result::Result<i64, Failure> {
-        let verb = match recipe.direction {
-            Direction::Up => "applying",
-            Direction::Down => "reverting",
-        };
-        info!("{verb} {}", recipe.label);
+        // In the run's one transaction nothing is applied before the run commits, so steps are
+        // not announced one by one.
+        if !matches!(frame, Frame::Shared(_)) {
+            let verb = match recipe.direction {
+                Direction::Up => "applying",
+                Direction::Down => "reverting",
+            };
+            info!("{verb} {}", recipe.label);
+        }
         let started = Instant::now();
         let mut open: Option<DatabaseExecutor<'_>> = None;
         let mut sent = Vec::new();
