@@ -89,7 +89,7 @@ impl<'a> Engine<'a> {
 
     /// What the step's body would send, rendered without a database; a stored `down` is what
     /// it is.
-    async fn preview(&self, body: &Body<'_>) -> Rendering {
+    pub(super) async fn preview(&self, body: &Body<'_>) -> Rendering {
         match body {
             Body::Code(code, direction) => {
                 render::render_code(*code, self.backend(), *direction).await
@@ -104,7 +104,7 @@ impl<'a> Engine<'a> {
     /// The statements a dry run shows for `recipe`: its parts in the order the executor runs
     /// them, with `body` rendered. In the run's one transaction (`shared`) an atomic step has no
     /// `BEGIN` and `COMMIT` of its own.
-    fn script(
+    pub(super) fn script(
         &self,
         recipe: &Recipe<'_>,
         body: Vec<String>,

@@ -24,7 +24,7 @@ use crate::store::render::Direction;
 
 /// Where an atomic step's transaction comes from.
 #[derive(Debug, Clone, Copy)]
-enum Frame<'t> {
+pub(super) enum Frame<'t> {
     /// A transaction of its own; `last` says whether its commit is the run's last.
     Own { last: bool },
     /// A savepoint in the transaction consecutive steps share (SQLite).
@@ -602,7 +602,7 @@ impl<'a> Engine<'a> {
     /// transaction once that is open, otherwise on the connection. A failure rolls back what the
     /// step opened and says how far it got; recording it is the caller's, which knows where it
     /// can be written. Returns how long the step took.
-    async fn run_step(
+    pub(super) async fn run_step(
         &self,
         recipe: &Recipe<'a>,
         frame: Frame<'_>,

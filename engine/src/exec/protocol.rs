@@ -484,3 +484,247 @@ pub(crate) fn step_failed(
         },
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::exec::executor::Frame;
+    use crate::model::set::MigrationSet;
+    use crate::store::ledger::Ledger;
+    use sea_orm::{DatabaseConnection, MockDatabase, MockExecResult};
+    use sea_orm_migration::prelude::*;
+
+    /// Creates a table (and fails right after, when asked to).
+    struct Table {
+        fails: bool,
+        transaction: Option<bool>,
+    }
+
+    impl MigrationName for Table {
+        fn name(&self) -> &str {
+            "m20240101_000001_table"
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl MigrationTrait for Table {
+        fn use_transaction(&self) -> Option<bool> {
+            self.transaction
+        }
+
+        async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            let conn = manager.get_connection();
+            conn.execute_unprepared("CREATE TABLE t (id int)").await?;
+            if self.fails {
+                return Err(DbErr::Custom("the table ran out".to_owned()));
+            }
+            Ok(())
+        }
+
+        async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            let conn = manager.get_connection();
+            conn.execute_unprepared("DROP TABLE t").await.map(drop)
+        }
+    }
+
+    fn mock(backend: DbBackend) -> DatabaseConnection {
+        let done = (0..32).map(|_| MockExecResult {
+            last_insert_id: 0,
+            rows_affected: 1,
+        });
+        MockDatabase::new(backend)
+            .append_exec_results(done)
+            .into_connection()
+    }
+
+    /// A statement up to the table it works on: what it does, not the values it carries.
+    fn shape(sql: &str) -> String {
+        let sql = sql.trim_end_matches(';');
+        [" (", " VALUES", " SET", " WHERE"]
+            .iter()
+            .filter_map(|cut| sql.find(cut))
+            .min()
+            .map_or(sql, |end| &sql[..end])
+            .replace(['"', '`'], "")
+    }
+
+    fn recipe<'a>(code: &'a Table, backend: DbBackend, direction: Direction) -> Recipe<'a> {
+        let row = LedgerRow {
+            version: "20240101000001".to_owned(),
+            name: "table".to_owned(),
+            checksum: String::new(),
+            state: RowState::Applied,
+            batch: 1,
+            applied_at: chrono::Utc::now(),
+            execution_ms: 0,
+            applied_by: "t@h".to_owned(),
+            down_sql: None,
+            error: None,
+            environment: None,
+            plan: None,
+            via: None,
+            render_stop: None,
+            down_stop: None,
+        };
+        Recipe {
+            label: "20240101000001_table".to_owned(),
+            title: String::new(),
+            direction,
+            protocol: Protocol::of_code(code, backend),
+            body: Body::Code(code, direction),
+            rows: vec![row],
+            report: report::Step {
+                version: "20240101000001".to_owned(),
+                name: "table".to_owned(),
+                direction: direction.as_str(),
+                source: "code",
+                duration_ms: 0,
+                replaces: Vec::new(),
+            },
+        }
+    }
+
+    /// Runs `code` in `direction` as one step on a recording connection of `backend`: the
+    /// statements the run sent and those its dry run prints, both as shapes, and the run's
+    /// error.
+    async fn run_and_print(
+        code: &Table,
+        backend: DbBackend,
+        direction: Direction,
+    ) -> (Vec<String>, Vec<String>, Option<EngineError>) {
+        let set = MigrationSet::new(Vec::new()).unwrap();
+        let ledger = Ledger::new(backend, None, "schema_migrations");
+        let engine = Engine::new(mock(backend), &set, ledger);
+        let recipe = recipe(code, backend, direction);
+        let options = RunOptions::default();
+        let frame = Frame::Own { last: true };
+        let error = match engine.run_step(&recipe, frame, &options).await {
+            Ok(_) => None,
+            Err(failure) => Some(
+                engine
+                    .fail(engine.connection(), &recipe, failure, &options)
+                    .await,
+            ),
+        };
+        let body = engine.preview(&recipe.body).await.statements;
+        let printed = engine.script(&recipe, body, false, &options);
+        let sent = engine.connection().clone().into_transaction_log();
+        let sent = sent
+            .iter()
+            .flat_map(|t| t.statements().iter().map(ToString::to_string))
+            .collect::<Vec<_>>();
+        let shapes = |list: &[String]| list.iter().map(|s| shape(s)).collect::<Vec<_>>();
+        (shapes(&sent), shapes(&printed), error)
+    }
+
+    const LEDGER: &str = "INSERT INTO schema_migrations";
+    const STATE: &str = "UPDATE schema_migrations";
+    const HISTORY: &str = "INSERT INTO schema_migrations_history";
+
+    #[tokio::test]
+    async fn an_atomic_step_runs_and_records_inside_one_transaction_as_its_dry_run_shows() {
+        let code = Table {
+            fails: false,
+            transaction: None,
+        };
+        let (sent, printed, error) = run_and_print(&code, DbBackend::Postgres, Direction::Up).await;
+        assert!(error.is_none(), "{error:?}");
+        assert_eq!(sent, ["BEGIN", "CREATE TABLE t", LEDGER, HISTORY, "COMMIT"]);
+        assert_eq!(sent, printed);
+        let (sent, printed, _) = run_and_print(&code, DbBackend::Sqlite, Direction::Down).await;
+        let delete = "DELETE FROM schema_migrations";
+        assert_eq!(sent, ["BEGIN", "DROP TABLE t", delete, HISTORY, "COMMIT"]);
+        assert_eq!(sent, printed);
+    }
+
+    #[tokio::test]
+    async fn a_tracked_step_marks_its_row_running_first_and_completes_it_after_as_its_dry_run_shows()
+     {
+        let code = Table {
+            fails: false,
+            transaction: None,
+        };
+        let (sent, printed, _) = run_and_print(&code, DbBackend::MySql, Direction::Up).await;
+        assert_eq!(sent, [LEDGER, "CREATE TABLE t", STATE, HISTORY]);
+        assert_eq!(sent, printed);
+        let asks = Table {
+            fails: false,
+            transaction: Some(true),
+        };
+        let (sent, printed, _) = run_and_print(&asks, DbBackend::MySql, Direction::Up).await;
+        assert_eq!(
+            sent,
+            [LEDGER, "BEGIN", "CREATE TABLE t", "COMMIT", STATE, HISTORY]
+        );
+        assert_eq!(sent, printed);
+        let opts_out = Table {
+            fails: false,
+            transaction: Some(false),
+        };
+        let (sent, printed, _) =
+            run_and_print(&opts_out, DbBackend::Postgres, Direction::Down).await;
+        assert_eq!(
+            sent,
+            [
+                STATE,
+                "DROP TABLE t",
+                "DELETE FROM schema_migrations",
+                HISTORY
+            ]
+        );
+        assert_eq!(sent, printed);
+    }
+
+    #[tokio::test]
+    async fn a_failed_step_is_recorded_after_its_rollback_or_leaves_its_row_failed() {
+        let code = Table {
+            fails: true,
+            transaction: None,
+        };
+        let (sent, _, error) = run_and_print(&code, DbBackend::Postgres, Direction::Up).await;
+        assert_eq!(sent, ["BEGIN", "CREATE TABLE t", "ROLLBACK", HISTORY]);
+        assert!(
+            matches!(
+                error,
+                Some(EngineError::MigrationFailed {
+                    rolled_back: true,
+                    ..
+                })
+            ),
+            "{error:?}"
+        );
+        let (sent, _, error) = run_and_print(&code, DbBackend::MySql, Direction::Up).await;
+        assert_eq!(sent, [LEDGER, "CREATE TABLE t", STATE, HISTORY]);
+        assert!(
+            matches!(
+                error,
+                Some(EngineError::MigrationFailed {
+                    rolled_back: false,
+                    ..
+                })
+            ),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn only_a_tracked_step_that_ran_is_left_behind_by_a_failure() {
+        let code = Table {
+            fails: false,
+            transaction: None,
+        };
+        let atomic = recipe(&code, DbBackend::Postgres, Direction::Up);
+        let tracked = recipe(&code, DbBackend::MySql, Direction::Up);
+        assert!(atomic.rolled_back(atomic.stage(Part::Record)));
+        assert!(tracked.rolled_back(tracked.stage(Part::MarkRunning)));
+        assert!(!tracked.rolled_back(tracked.stage(Part::Body)));
+        assert_eq!(tracked.stage(Part::Record), Stage::Finish);
+        assert_eq!(atomic.failure_writes().len(), 1, "a history entry only");
+        assert_eq!(
+            tracked.failure_writes().len(),
+            2,
+            "the row failed, and history"
+        );
+    }
+}
