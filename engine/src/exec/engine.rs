@@ -146,10 +146,12 @@ impl<'a> Engine<'a> {
         &self.conn
     }
 
+    /// The backend of the connection and the ledger.
     pub(super) fn backend(&self) -> DbBackend {
         self.ledger.backend()
     }
 
+    /// One half of `code` rendered for this backend, without a database.
     pub(super) async fn render(
         &self,
         code: &dyn MigrationTrait,
@@ -216,6 +218,11 @@ impl<'a> Engine<'a> {
         out
     }
 
+    /// Reads where the database stands, without the lock and without writing: the ledger (or,
+    /// without one, the rows adopting `seaql_migrations` would write) joined with the code.
+    ///
+    /// # Errors
+    /// A database error while reading.
     pub(super) async fn snapshot(&self) -> Result<Snapshot> {
         let code = self.code_migrations().await;
         let rows = self
@@ -322,6 +329,7 @@ impl<'a> Engine<'a> {
         rows
     }
 
+    /// The release that shipped `version`, when the project declares releases.
     pub(super) fn release_of(&self, version: &str) -> Option<String> {
         self.releases
             .and_then(|r| r.release_of(version))
@@ -402,6 +410,7 @@ impl<'a> Engine<'a> {
             .map_err(EngineError::db("reading the history"))
     }
 
+    /// The statements that create the ledger and its history (and their schema).
     pub(super) fn ledger_ddl(&self) -> Vec<String> {
         let b = self.backend();
         let mut out = Vec::new();
@@ -413,6 +422,10 @@ impl<'a> Engine<'a> {
         out
     }
 
+    /// Creates the ledger and its history where they do not exist yet.
+    ///
+    /// # Errors
+    /// A database error while creating them.
     pub(super) async fn ensure_ledger(&self) -> Result<()> {
         for sql in self.ledger_ddl() {
             self.conn
@@ -477,6 +490,7 @@ impl<'a> Engine<'a> {
         })
     }
 
+    /// A history entry for `row`, by whoever runs this engine.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn history_entry(
         &self,
@@ -530,6 +544,7 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// The ledger row an apply of `entry` writes in `batch`.
     pub(super) fn new_row(
         &self,
         entry: &Entry,
