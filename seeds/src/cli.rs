@@ -13,7 +13,6 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 use migration::MigratorTrait;
-use migration_engine::MigrationSet;
 use migration_engine::backend::lock::{Identity, MigrationLock};
 use migration_engine::backend::target::Target;
 use migration_engine::cli::args::{Format, GlobalArgs};
@@ -22,6 +21,7 @@ use migration_engine::cli::exit_code;
 use migration_engine::cli::seed::LOCK_HOLDER_PID_VAR;
 use migration_engine::exec::guard::{self, Guard};
 use migration_engine::store::ledger::Ledger;
+use migration_engine::{EngineError, MigrationSet};
 use serde::Serialize;
 
 use crate::error::SeedError;
@@ -112,7 +112,7 @@ async fn run<M: MigratorTrait>(cli: Cli) -> Result<(), Failure<SeedError>> {
         .target()
         .map_err(|e| Box::new((SeedError::from(e), None)))?;
     let fail = |e: SeedError| Box::new((e, Some(target.clone())));
-    let set = MigrationSet::from_migrator::<M>().map_err(|e| fail(e.into()))?;
+    let set = MigrationSet::from_migrator::<M>().map_err(|e| fail(EngineError::from(e).into()))?;
     let ctx = Ctx {
         cli: &cli,
         target: &target,

@@ -25,7 +25,6 @@ use sha2::{Digest, Sha256};
 use sqlx::{Connection, MySqlConnection, PgConnection, Row};
 
 use crate::error::{EngineError, Result};
-use crate::store::ledger::Ledger;
 
 /// How often a waiter tries again.
 const POLL: Duration = Duration::from_millis(200);
@@ -130,9 +129,19 @@ impl fmt::Debug for MigrationLock {
     }
 }
 
+/// What the lock guards: one ledger table, named by its schema and table. Runners that would
+/// write the same ledger share a lock; runners of different ledgers (several migration sets on
+/// one database) do not wait for each other.
+pub trait LockScope {
+    /// The ledger's schema, when it is not the connection's default.
+    fn schema(&self) -> Option<&str>;
+    /// The ledger table's name.
+    fn table_name(&self) -> &str;
+}
+
 /// The lock's identity for this database and ledger: the same for every runner that would
 /// write the same ledger.
-fn lock_digest(database: &str, ledger: &Ledger) -> [u8; 32] {
+fn lock_digest(database: &str, ledger: &impl LockScope) -> [u8; 32] {
     let mut hash = Sha256::new();
     hash.update(database.as_bytes());
     hash.update([0]);
@@ -143,7 +152,7 @@ fn lock_digest(database: &str, ledger: &Ledger) -> [u8; 32] {
 }
 
 /// The PostgreSQL advisory lock key runners of this database and ledger share.
-pub fn postgres_key(database: &str, ledger: &Ledger) -> i64 {
+pub fn postgres_key(database: &str, ledger: &impl LockScope) -> i64 {
     let digest = lock_digest(database, ledger);
     let mut key = [0u8; 8];
     key.copy_from_slice(&digest[..8]);
@@ -152,7 +161,7 @@ pub fn postgres_key(database: &str, ledger: &Ledger) -> i64 {
 
 /// The MySQL/MariaDB `GET_LOCK` name runners of this database and ledger share (names are at
 /// most 64 characters and server-wide, hence the digest).
-pub fn mysql_lock_name(database: &str, ledger: &Ledger) -> String {
+pub fn mysql_lock_name(database: &str, ledger: &impl LockScope) -> String {
     format!("migrate:{}", hex(&lock_digest(database, ledger)[..16]))
 }
 
@@ -187,7 +196,7 @@ impl MigrationLock {
     /// [`EngineError::Lock`] when the lock cannot be asked for at all.
     pub async fn acquire(
         conn: &DatabaseConnection,
-        ledger: &Ledger,
+        ledger: &impl LockScope,
         me: &Identity,
         timeout: Duration,
         mut waiting: impl FnMut(&Holder),
@@ -541,10 +550,21 @@ mod tests {
         assert!(name.ends_with("#7"), "{name}");
     }
 
+    struct Table(&'static str);
+
+    impl LockScope for Table {
+        fn schema(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> &str {
+            self.0
+        }
+    }
+
     #[test]
     fn runners_of_one_ledger_share_a_lock_and_other_ledgers_do_not() {
-        let a = Ledger::new(DbBackend::Postgres, None, "schema_migrations");
-        let b = Ledger::new(DbBackend::Postgres, None, "other_ledger");
+        let a = Table("schema_migrations");
+        let b = Table("other_ledger");
         assert_eq!(lock_digest("app", &a), lock_digest("app", &a));
         assert_ne!(lock_digest("app", &a), lock_digest("app", &b));
         assert_ne!(lock_digest("app", &a), lock_digest("shop", &a));

@@ -42,9 +42,8 @@ pub fn code(error: &EngineError) -> u8 {
         | EngineError::Scratch { .. }
         | EngineError::Lock { .. } => USAGE,
         EngineError::LockTimeout { .. } => LOCK_TIMEOUT,
-        EngineError::MalformedName { .. }
-        | EngineError::DuplicateVersion { .. }
-        | EngineError::OutOfOrderList { .. }
+        EngineError::Set(_)
+        | EngineError::Squash(crate::model::consolidated::SquashError::Name(_))
         | EngineError::Modified { .. }
         | EngineError::Dirty { .. }
         | EngineError::OutOfOrder { .. }
@@ -64,7 +63,7 @@ pub fn code(error: &EngineError) -> u8 {
             }
         }
         EngineError::Squash(crate::model::consolidated::SquashError::Declaration { .. })
-        | EngineError::Dependency { .. }
+        | EngineError::Dependency(_)
         | EngineError::UnmetDependencies { .. }
         | EngineError::DependentsApplied { .. }
         | EngineError::SplitsSquash { .. }

@@ -105,7 +105,7 @@ async fn execute(mut cli: Cli, project: Project) -> Result<Outcome, Failure> {
     }
     // The list and the project's declarations are checked before connecting: a duplicate or
     // misordered version, or a releases file that does not fit, never reaches the database.
-    let project = project.load().map_err(|e| Box::new((e, None)))?;
+    let project = project.load().map_err(|e| Box::new((e.into(), None)))?;
     // A releases file with `require_listed = true` wants every migration placed on purpose; the
     // commands that answer "is this ready to ship" say so, the others treat the rest as unreleased.
     if let (Command::Check | Command::Releases, Some(releases)) = (&command, &project.releases) {
@@ -250,7 +250,7 @@ async fn offline(
             migration_dir,
         } => {
             let dir = create::locate(migration_dir.as_deref(), Some(&project.crate_dir))?;
-            let generated = crate::model::consolidated::generate(
+            let generated = crate::authoring::squash::generate(
                 &project.set,
                 releases(project)?,
                 to_release,
@@ -817,11 +817,17 @@ impl Ctx<'_> {
             }
             Command::Schema => output::schema(format, &self.engine.schema().await?),
             Command::Releases => {
-                let report = releases(self.project)?.report(&self.engine.status().await?);
+                let report = crate::exec::releases::report(
+                    releases(self.project)?,
+                    &self.engine.status().await?,
+                );
                 output::releases(format, &report);
             }
             Command::Report => {
-                let report = releases(self.project)?.report(&self.engine.status().await?);
+                let report = crate::exec::releases::report(
+                    releases(self.project)?,
+                    &self.engine.status().await?,
+                );
                 output::release_notes(format, &report);
             }
             Command::Plan(args) => {

@@ -2,6 +2,7 @@
 //! steps under each backend's protocol, the start-up API, and the reports of what ran.
 
 pub mod guard;
+pub mod releases;
 pub mod report;
 pub mod runner;
 pub mod startup;
