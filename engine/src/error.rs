@@ -223,7 +223,7 @@ pub enum EngineError {
     #[error(
         "migration {migration} failed during {direction}: {source}{}{}",
         rollback_note(.rolled_back),
-        retry_note(.source)
+        retry_note(.lock_wait)
     )]
     MigrationFailed {
         /// `version_name`.
@@ -232,6 +232,9 @@ pub enum EngineError {
         direction: &'static str,
         /// Whether the failed migration left nothing behind.
         rolled_back: bool,
+        /// Whether it failed waiting for a table lock another session held past the DDL lock
+        /// timeout: such a failure changed nothing and can be retried.
+        lock_wait: bool,
         /// Migrations completed before it in the same run.
         completed: Vec<String>,
         /// The database error.
@@ -378,8 +381,8 @@ fn rollback_note(rolled_back: &bool) -> &'static str {
     }
 }
 
-fn retry_note(source: &DbErr) -> &'static str {
-    if crate::backend::is_lock_wait_timeout(source) {
+fn retry_note(lock_wait: &bool) -> &'static str {
+    if *lock_wait {
         "; another session held a lock on a table it needed past the DDL lock timeout: the \
          database is unchanged, and it is safe to retry when that session is done"
     } else {

@@ -301,6 +301,7 @@ mod tests {
             source: sea_orm::DbErr::Custom("boom".to_owned()),
             completed: vec!["m1".to_owned()],
             rolled_back: true,
+            lock_wait: false,
         };
         let printed = lines(&error, None);
         assert_eq!(printed.len(), 1, "{printed:?}");

@@ -10,6 +10,7 @@
 //! ([`exit::report`]).
 
 pub mod args;
+pub mod confirm;
 pub mod entry;
 pub mod exit;
 pub mod exit_code;
@@ -460,12 +461,12 @@ impl Ctx<'_> {
 
     /// Asks before a destructive command; without a terminal, `--yes` is required.
     fn confirm(&self, effect: &str) -> Result<(), EngineError> {
-        crate::exec::guard::confirm(effect, self.target, self.cli.global.yes)
+        confirm::confirm(effect, self.target, self.cli.global.yes)
     }
 
     /// [`Self::confirm`], showing `details` on the terminal before the question.
     fn confirm_listed(&self, details: &str, effect: &str) -> Result<(), EngineError> {
-        crate::exec::guard::confirm_listed(details, effect, self.target, self.cli.global.yes)
+        confirm::confirm_listed(details, effect, self.target, self.cli.global.yes)
     }
 
     async fn applied_count(&self) -> Result<usize, EngineError> {

@@ -2120,6 +2120,7 @@ fn step_failed(
             migration: label.to_owned(),
             direction,
             rolled_back,
+            lock_wait: backend::is_lock_wait_timeout(&source),
             completed: Vec::new(),
             source,
         },
