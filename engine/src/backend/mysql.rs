@@ -106,8 +106,10 @@ pub(crate) async fn own_connection(db: &DatabaseConnection) -> Result<DatabaseCo
 
 /// The session holding `GET_LOCK(name)`, from `IS_USED_LOCK` and the process list.
 async fn holder_of(conn: &mut MySqlConnection, name: &str) -> Option<Holder> {
+    // The id is cast because its type differs: BIGINT UNSIGNED on MySQL, signed BIGINT on
+    // MariaDB, which the driver will not read as `u64`.
     let row = sqlx::query(
-        "SELECT CAST(p.host AS CHAR), p.id, CAST(p.user AS CHAR), p.time \
+        "SELECT CAST(p.host AS CHAR), CAST(p.id AS UNSIGNED), CAST(p.user AS CHAR), p.time \
          FROM information_schema.processlist p WHERE p.id = IS_USED_LOCK(?)",
     )
     .bind(name)
