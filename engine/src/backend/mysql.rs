@@ -8,27 +8,78 @@
 //! - DDL commits implicitly: the ledger row is written `running` before a migration and
 //!   completed after it.
 
-use std::fmt;
+pub(crate) mod snapshot;
 
-use chrono::Utc;
-use sea_orm::DatabaseConnection;
-use sqlx::{Connection, MySqlConnection, Row};
+use std::time::Duration;
 
-use super::lock::{Holder, LockScope, lock_error, mysql_lock_name};
-use crate::error::Result;
+use super::Capabilities;
+#[cfg(feature = "mysql")]
+use {
+    super::lock::{Holder, LockScope, lock_error, mysql_lock_name},
+    crate::error::Result,
+    chrono::Utc,
+    sea_orm::DatabaseConnection,
+    sqlx::{Connection, MySqlConnection, Row},
+    std::fmt,
+};
 
+/// What MySQL and MariaDB can do.
+pub const CAPABILITIES: Capabilities = Capabilities {
+    name: "mysql",
+    feature: "mysql",
+    transactional_ddl: false,
+    one_transaction_per_run: false,
+    session_id_query: Some("SELECT CAST(CONNECTION_ID() AS SIGNED) AS id"),
+    objects_query: "SELECT kind, name FROM ( \
+       SELECT IF(table_type = 'VIEW', 'view', 'table') AS kind, \
+              CAST(table_name AS CHAR) AS name, IF(table_type = 'VIEW', 1, 2) AS step \
+       FROM information_schema.tables WHERE table_schema = DATABASE() \
+       UNION ALL \
+       SELECT LOWER(routine_type), CAST(routine_name AS CHAR), 3 \
+       FROM information_schema.routines WHERE routine_schema = DATABASE() \
+     ) objects ORDER BY step, name",
+    objects_quoted: false,
+    foreign_key_checks: Some(("SET FOREIGN_KEY_CHECKS = 0", "SET FOREIGN_KEY_CHECKS = 1")),
+    drop_cascades: false,
+    quote: '`',
+};
+
+/// `lock_wait_timeout` (whole seconds, at least 1) and MariaDB's `max_statement_time`.
+pub(crate) fn session_timeouts(
+    lock_wait: Option<Duration>,
+    statement: Option<Duration>,
+) -> Vec<String> {
+    let mut sql = Vec::new();
+    if let Some(d) = lock_wait {
+        sql.push(format!(
+            "SET SESSION lock_wait_timeout = {}",
+            d.as_secs().max(1)
+        ));
+    }
+    if let Some(d) = statement {
+        sql.push(format!(
+            "SET SESSION max_statement_time = {}",
+            d.as_secs_f64()
+        ));
+    }
+    sql
+}
+
+#[cfg(feature = "mysql")]
 /// A connection of its own that takes and holds `GET_LOCK`.
 pub(crate) struct Lock {
     conn: MySqlConnection,
     name: String,
 }
 
+#[cfg(feature = "mysql")]
 impl fmt::Display for Lock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "GET_LOCK('{}')", self.name)
     }
 }
 
+#[cfg(feature = "mysql")]
 impl Lock {
     /// Opens the lock's connection with the pool's settings.
     pub(crate) async fn open(conn: &DatabaseConnection, scope: &impl LockScope) -> Result<Self> {
@@ -94,6 +145,7 @@ impl Lock {
     }
 }
 
+#[cfg(feature = "mysql")]
 /// A one-connection pool with the settings of the application's pool `db`.
 pub(crate) async fn own_connection(db: &DatabaseConnection) -> Result<DatabaseConnection> {
     let options = db.get_mysql_connection_pool().connect_options();
@@ -104,6 +156,7 @@ pub(crate) async fn own_connection(db: &DatabaseConnection) -> Result<DatabaseCo
     Ok(sea_orm::SqlxMySqlConnector::from_sqlx_mysql_pool(pool))
 }
 
+#[cfg(feature = "mysql")]
 /// The session holding `GET_LOCK(name)`, from `IS_USED_LOCK` and the process list.
 async fn holder_of(conn: &mut MySqlConnection, name: &str) -> Option<Holder> {
     // The id is cast because its type differs: BIGINT UNSIGNED on MySQL, signed BIGINT on

@@ -39,7 +39,8 @@ use crate::exec::runner::{Engine, RunOptions};
 use crate::model::consolidated::SquashGroup;
 use crate::model::set::{Migration, MigrationId, MigrationSet};
 use crate::plan::{DownTarget, UpTarget};
-use crate::schema::snapshot::{self, diff::Change};
+use crate::schema::diff::{self, Change};
+use crate::schema::snapshot;
 use crate::store::ledger::Ledger;
 use crate::store::render::{self, Direction};
 
@@ -628,7 +629,7 @@ async fn check_squash(
             let after = read().await?;
             match engine.down(&DownTarget::Steps(1), &options).await {
                 Ok(_) => {
-                    let changes = snapshot::diff::diff(&before, &read().await?);
+                    let changes = diff::diff(&before, &read().await?);
                     report.differences.extend(changes.into_iter().map(|change| {
                         Difference::SquashDown {
                             migration: name.clone(),
@@ -671,7 +672,7 @@ async fn check_squash(
     let individual = snapshot::read(&conn, table).await?;
     let _ = conn.close_by_ref().await;
     report.differences.extend(
-        snapshot::diff::diff(&individual, &consolidated)
+        diff::diff(&individual, &consolidated)
             .into_iter()
             .map(|change| Difference::Squash {
                 migration: name.clone(),
@@ -759,7 +760,7 @@ async fn check_one(
     let after_down = read().await?;
     let rows_down = row_counts(conn, &after_down).await?;
     compare_rows(report, &label, [&rows_before, &rows_up, &rows_down]);
-    let changes = snapshot::diff::diff(&before, &after_down);
+    let changes = diff::diff(&before, &after_down);
     if !changes.is_empty() {
         report
             .differences
@@ -782,7 +783,7 @@ async fn check_one(
         Err(e) => return Err(e),
     }
     let again = read().await?;
-    let changes = snapshot::diff::diff(&after_up, &again);
+    let changes = diff::diff(&after_up, &again);
     if changes.is_empty() {
         return Ok(Next::Continue);
     }
@@ -1150,7 +1151,7 @@ async fn mysql_options(admin: &DatabaseConnection) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::snapshot::diff::{Aspect, Object};
+    use crate::schema::diff::{Aspect, Object};
 
     #[test]
     fn scratch_names_are_unique_safe_and_short_enough_for_every_server() {
