@@ -11,6 +11,7 @@
 pub mod lock;
 pub mod mysql;
 pub mod postgres;
+pub mod scratch;
 pub mod snapshot;
 pub mod sqlite;
 pub mod target;

@@ -65,6 +65,64 @@ pub(crate) fn session_timeouts(
     sql
 }
 
+/// Drops scratch database `name` (a name the engine made: `[a-z0-9_]` only). MySQL and MariaDB
+/// have no `FORCE`: a session a cancelled run left inside a statement holds a metadata lock
+/// that `DROP DATABASE` would wait on, so those sessions are ended first.
+pub(crate) async fn drop_database(
+    admin: &sea_orm::DatabaseConnection,
+    name: &str,
+) -> std::result::Result<(), sea_orm::DbErr> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+    let sessions = admin
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::MySql,
+            "SELECT id FROM information_schema.processlist \
+             WHERE db = ? AND id <> CONNECTION_ID()",
+            [Value::from(name)],
+        ))
+        .await?;
+    for session in sessions {
+        if let Ok(id) = session.try_get_by_index::<u64>(0) {
+            // Already gone is what we want.
+            let _ = admin.execute_unprepared(&format!("KILL {id}")).await;
+        }
+    }
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS `{name}`"))
+        .await
+        .map(drop)
+}
+
+/// `CHARACTER SET x COLLATE y` of the target database, or nothing if it cannot be read (the
+/// server's defaults then apply).
+pub(crate) async fn database_options(admin: &sea_orm::DatabaseConnection) -> String {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let row = admin
+        .query_one_raw(Statement::from_string(
+            DbBackend::MySql,
+            "SELECT CAST(default_character_set_name AS CHAR) AS charset, \
+                    CAST(default_collation_name AS CHAR) AS collation \
+             FROM information_schema.schemata WHERE schema_name = DATABASE()",
+        ))
+        .await
+        .ok()
+        .flatten();
+    let Some(row) = row else {
+        return String::new();
+    };
+    let word = |col: &str| {
+        row.try_get::<String>("", col)
+            .ok()
+            .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+    };
+    match (word("charset"), word("collation")) {
+        (Some(charset), Some(collation)) => {
+            format!(" CHARACTER SET {charset} COLLATE {collation}")
+        }
+        _ => String::new(),
+    }
+}
+
 #[cfg(feature = "mysql")]
 /// A connection of its own that takes and holds `GET_LOCK`.
 pub(crate) struct Lock {

@@ -91,6 +91,41 @@ pub(crate) fn session_timeouts(
     sql
 }
 
+/// Drops scratch database `name` (a name the engine made: `[a-z0-9_]` only). `WITH (FORCE)`
+/// (PostgreSQL 13+) ends sessions a cancelled run left behind; before 13 they are ended by hand.
+pub(crate) async fn drop_database(
+    admin: &sea_orm::DatabaseConnection,
+    name: &str,
+) -> std::result::Result<(), sea_orm::DbErr> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+    let version = admin
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT current_setting('server_version_num')::integer AS v",
+        ))
+        .await?
+        .and_then(|row| row.try_get::<i32>("", "v").ok())
+        .unwrap_or(0);
+    if version >= 130_000 {
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .await?;
+    } else {
+        admin
+            .execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = $1 AND pid <> pg_backend_pid()",
+                [Value::from(name)],
+            ))
+            .await?;
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\""))
+            .await?;
+    }
+    Ok(())
+}
+
 #[cfg(feature = "postgres")]
 /// A connection of its own that takes and holds the advisory lock.
 pub(crate) struct Lock {

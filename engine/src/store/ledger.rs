@@ -69,6 +69,20 @@ const COLUMNS: [&str; 15] = [
 ];
 
 impl Ledger {
+    /// The ledger of `target`: its migration table, in its migration schema, else its database
+    /// schema, else the connection's. The one place a target's ledger is named, so every
+    /// command, the start-up API and the seeder agree on it.
+    pub fn of(target: &crate::backend::target::Target) -> Self {
+        Self::new(
+            target.backend(),
+            target
+                .migration_schema
+                .clone()
+                .or(target.database_schema.clone()),
+            target.migration_table.clone(),
+        )
+    }
+
     /// A ledger named `table`, in `schema` on PostgreSQL (other backends have one namespace per
     /// database, so the schema is ignored there).
     pub fn new(backend: DbBackend, schema: Option<String>, table: impl Into<String>) -> Self {
