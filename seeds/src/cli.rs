@@ -13,15 +13,16 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 use migration::MigratorTrait;
-use migration_engine::MigrationSet;
 use migration_engine::backend::lock::{Identity, MigrationLock};
 use migration_engine::backend::target::Target;
 use migration_engine::cli::args::{Format, GlobalArgs};
+use migration_engine::cli::confirm;
 use migration_engine::cli::exit::Failure;
 use migration_engine::cli::exit_code;
 use migration_engine::cli::seed::LOCK_HOLDER_PID_VAR;
-use migration_engine::exec::guard::{self, Guard};
+use migration_engine::exec::guard::Guard;
 use migration_engine::store::ledger::Ledger;
+use migration_engine::{EngineError, MigrationSet};
 use serde::Serialize;
 
 use crate::error::SeedError;
@@ -112,7 +113,7 @@ async fn run<M: MigratorTrait>(cli: Cli) -> Result<(), Failure<SeedError>> {
         .target()
         .map_err(|e| Box::new((SeedError::from(e), None)))?;
     let fail = |e: SeedError| Box::new((e, Some(target.clone())));
-    let set = MigrationSet::from_migrator::<M>().map_err(|e| fail(e.into()))?;
+    let set = MigrationSet::from_migrator::<M>().map_err(|e| fail(EngineError::from(e).into()))?;
     let ctx = Ctx {
         cli: &cli,
         target: &target,
@@ -243,7 +244,7 @@ impl Ctx<'_> {
         seeder.check_migrated(self.set).await?;
         let plan = seeder.plan(request).await?;
         if args.reseed && plan.replaces() > 0 {
-            guard::confirm(
+            confirm::confirm(
                 &format!(
                     "--reseed replaces the {} rows of the seeded tables with the `{}` profile",
                     plan.replaces(),
@@ -272,7 +273,7 @@ impl Ctx<'_> {
         seeder.check_migrated(self.set).await?;
         let rows: u64 = seeder.counts().await?.iter().map(|(_, n)| n).sum();
         if rows > 0 {
-            guard::confirm(
+            confirm::confirm(
                 &format!(
                     "empties the seeded tables ({rows} rows) and restarts their ids; the schema and the migration ledger stay"
                 ),

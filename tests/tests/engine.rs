@@ -2,6 +2,7 @@
 //! dry-runs, failures, missing migrations and adoption of `seaql_migrations`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use migration_engine::model::set::SetError;
 use migration_engine::store::ledger::Ledger;
 use migration_engine::{
     DownTarget, Engine, EngineError, MigrationSet, RepairAction, RunOptions, State, Target,
@@ -559,7 +560,7 @@ backend_matrix!(
 #[test]
 fn duplicate_and_misordered_lists_are_refused_before_connecting() {
     let dup = MigrationSet::new(vec![table(1, "alpha"), table(1, "beta")]);
-    assert!(matches!(dup, Err(EngineError::DuplicateVersion { .. })));
+    assert!(matches!(dup, Err(SetError::DuplicateVersion { .. })));
     let order = MigrationSet::new(vec![table(2, "beta"), table(1, "alpha")]);
-    assert!(matches!(order, Err(EngineError::OutOfOrderList { .. })));
+    assert!(matches!(order, Err(SetError::OutOfOrderList { .. })));
 }

@@ -10,6 +10,7 @@
 //! ([`exit::report`]).
 
 pub mod args;
+pub mod confirm;
 pub mod entry;
 pub mod exit;
 pub mod exit_code;
@@ -105,7 +106,7 @@ async fn execute(mut cli: Cli, project: Project) -> Result<Outcome, Failure> {
     }
     // The list and the project's declarations are checked before connecting: a duplicate or
     // misordered version, or a releases file that does not fit, never reaches the database.
-    let project = project.load().map_err(|e| Box::new((e, None)))?;
+    let project = project.load().map_err(|e| Box::new((e.into(), None)))?;
     // A releases file with `require_listed = true` wants every migration placed on purpose; the
     // commands that answer "is this ready to ship" say so, the others treat the rest as unreleased.
     if let (Command::Check | Command::Releases, Some(releases)) = (&command, &project.releases) {
@@ -250,7 +251,7 @@ async fn offline(
             migration_dir,
         } => {
             let dir = create::locate(migration_dir.as_deref(), Some(&project.crate_dir))?;
-            let generated = crate::model::consolidated::generate(
+            let generated = crate::authoring::squash::generate(
                 &project.set,
                 releases(project)?,
                 to_release,
@@ -460,12 +461,12 @@ impl Ctx<'_> {
 
     /// Asks before a destructive command; without a terminal, `--yes` is required.
     fn confirm(&self, effect: &str) -> Result<(), EngineError> {
-        crate::exec::guard::confirm(effect, self.target, self.cli.global.yes)
+        confirm::confirm(effect, self.target, self.cli.global.yes)
     }
 
     /// [`Self::confirm`], showing `details` on the terminal before the question.
     fn confirm_listed(&self, details: &str, effect: &str) -> Result<(), EngineError> {
-        crate::exec::guard::confirm_listed(details, effect, self.target, self.cli.global.yes)
+        confirm::confirm_listed(details, effect, self.target, self.cli.global.yes)
     }
 
     async fn applied_count(&self) -> Result<usize, EngineError> {
@@ -817,11 +818,17 @@ impl Ctx<'_> {
             }
             Command::Schema => output::schema(format, &self.engine.schema().await?),
             Command::Releases => {
-                let report = releases(self.project)?.report(&self.engine.status().await?);
+                let report = crate::exec::releases::report(
+                    releases(self.project)?,
+                    &self.engine.status().await?,
+                );
                 output::releases(format, &report);
             }
             Command::Report => {
-                let report = releases(self.project)?.report(&self.engine.status().await?);
+                let report = crate::exec::releases::report(
+                    releases(self.project)?,
+                    &self.engine.status().await?,
+                );
                 output::release_notes(format, &report);
             }
             Command::Plan(args) => {

@@ -146,6 +146,11 @@ impl<'a> Engine<'a> {
         &self.conn
     }
 
+    /// The ledger this engine reads and writes.
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
     /// The backend of the connection and the ledger.
     pub(super) fn backend(&self) -> DbBackend {
         self.ledger.backend()
@@ -583,15 +588,6 @@ impl<'a> Engine<'a> {
             .ok_or_else(|| EngineError::UnknownVersion {
                 version: entry.version.clone(),
             })
-    }
-
-    /// The schema as it stands, without the ledger's tables: what `migrate schema` prints and
-    /// `migrate verify` compares. Reads only.
-    ///
-    /// # Errors
-    /// A database error while reading the catalog.
-    pub async fn schema(&self) -> Result<crate::schema::snapshot::SchemaSnapshot> {
-        crate::schema::snapshot::read(&self.conn, self.ledger.table_name()).await
     }
 
     /// Every object `fresh` would drop (`table tenants`, `function set_updated_at()`, ...).

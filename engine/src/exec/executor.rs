@@ -165,7 +165,7 @@ impl<'a> Engine<'a> {
         report.batch = Some(run.batch);
         let framing = if options.single_transaction {
             Framing::Together
-        } else if self.backend() == DbBackend::Sqlite {
+        } else if backend::capabilities(self.backend()).one_transaction_per_run {
             Framing::Grouped
         } else {
             Framing::Each

@@ -10,11 +10,14 @@ mod executor;
 mod fresh;
 pub mod guard;
 mod protocol;
+pub mod releases;
 mod repair;
 pub mod report;
 pub mod startup;
 
 pub use baseline::{BASELINE_APPLIED_BY, BaselineReport, Baselined};
+// Plans record who made them; only the command line makes plans.
+#[cfg(feature = "cli")]
 pub(crate) use engine::who;
 pub use engine::{Engine, RunOptions};
 pub use repair::RepairAction;

@@ -472,6 +472,7 @@ pub(crate) fn step_failed(
             migration,
             direction,
             rolled_back,
+            lock_wait: backend::is_lock_wait_timeout(&source),
             completed: Vec::new(),
             source,
         },

@@ -8,11 +8,10 @@
 
 use std::time::Duration;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
-use sqlx::pool::PoolOptions;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use crate::backend;
-use crate::backend::lock::{Identity, MigrationLock, is_in_memory};
+use crate::backend::lock::{Identity, MigrationLock};
 use crate::backend::target::validate_identifier;
 use crate::error::{EngineError, Result};
 use crate::exec::report::RunReport;
@@ -96,7 +95,7 @@ pub async fn run_pending(
     set: &MigrationSet,
     options: &StartupOptions,
 ) -> Result<RunReport> {
-    let conn = own_session(db).await?;
+    let conn = backend::own_connection(db).await?;
     let backend = conn.get_database_backend();
     let ledger = Ledger::new(
         backend,
@@ -126,64 +125,10 @@ pub async fn run_pending(
     }
     .await;
     let released = lock.release().await;
-    if !is_shared(db, &conn) {
+    if !backend::is_shared(db, &conn) {
         let _ = conn.close().await;
     }
     let report = result?;
     released?;
     Ok(report)
-}
-
-/// A one-connection pool with the application's settings, so session settings and open
-/// transactions never leak into the application's pool. An in-memory SQLite database exists
-/// only inside the application's own pool, so that one is shared.
-async fn own_session(db: &DatabaseConnection) -> Result<DatabaseConnection> {
-    let fail = |e: sqlx::Error| EngineError::Database {
-        context: "opening the migration session".to_owned(),
-        source: sea_orm::DbErr::Conn(sea_orm::RuntimeErr::Internal(e.to_string())),
-    };
-    Ok(match db.get_database_backend() {
-        DbBackend::Postgres => {
-            let options = db.get_postgres_connection_pool().connect_options();
-            let pool = one()
-                .connect_with(options.as_ref().clone())
-                .await
-                .map_err(fail)?;
-            sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
-        }
-        DbBackend::MySql => {
-            let options = db.get_mysql_connection_pool().connect_options();
-            let pool = one()
-                .connect_with(options.as_ref().clone())
-                .await
-                .map_err(fail)?;
-            sea_orm::SqlxMySqlConnector::from_sqlx_mysql_pool(pool)
-        }
-        _ => {
-            let options = db.get_sqlite_connection_pool().connect_options();
-            if is_in_memory(options.get_filename()) {
-                return Ok(db.clone());
-            }
-            let pool = one()
-                .connect_with(options.as_ref().clone())
-                .await
-                .map_err(fail)?;
-            sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
-        }
-    })
-}
-
-/// A pool of exactly one connection.
-fn one<DB: sqlx::Database>() -> PoolOptions<DB> {
-    PoolOptions::new().max_connections(1).min_connections(0)
-}
-
-/// Whether `conn` is the application's own pool (in-memory SQLite), which must stay open.
-fn is_shared(db: &DatabaseConnection, conn: &DatabaseConnection) -> bool {
-    db.get_database_backend() == DbBackend::Sqlite
-        && is_in_memory(
-            conn.get_sqlite_connection_pool()
-                .connect_options()
-                .get_filename(),
-        )
 }

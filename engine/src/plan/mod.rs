@@ -2,12 +2,14 @@
 //! asked for, to the migrations to apply or revert and the steps that do it ([`Step`]), or the
 //! reason to refuse. No database, no clock: every rule here is unit-tested as a sentence.
 
+pub mod applied;
+
 use serde::Serialize;
 use std::collections::BTreeSet;
 
 use crate::error::{EngineError, Result};
 use crate::model::deps::DependencyGraph;
-use crate::store::ledger::{LedgerRow, RowState};
+use applied::{LedgerRow, RowState};
 
 mod steps;
 

@@ -214,7 +214,7 @@ pub fn stored_down(entries: &[Entry], members: &[usize]) -> Result<Vec<String>> 
         let statements = e
             .row
             .as_ref()
-            .and_then(crate::store::ledger::LedgerRow::down_statements)
+            .and_then(super::applied::LedgerRow::down_statements)
             .ok_or_else(|| EngineError::MissingWithoutDown {
                 migration: e.label(),
                 version: e.version.clone(),
