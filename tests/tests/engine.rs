@@ -4,12 +4,11 @@
 
 use migration_engine::store::ledger::Ledger;
 use migration_engine::{
-    DownTarget, Engine, EngineError, MigrationSet, RepairAction, RunOptions, State, Target,
-    UpTarget,
+    DownTarget, Engine, EngineError, MigrationSet, Operations, RepairAction, RunOptions, Session,
+    SessionOptions, State, Target, UpTarget,
 };
 use sea_orm::{ConnectionTrait, DbBackend};
 use sea_orm_migration::prelude::*;
-use std::time::Duration;
 use tests::{TestDb, backend_matrix};
 
 /// Creates table `table` with an id and a `label` column (or `label_v2` when `variant`).
@@ -135,11 +134,14 @@ fn three() -> MigrationSet {
     MigrationSet::new(vec![table(1, "alpha"), table(2, "beta"), table(3, "gamma")]).unwrap()
 }
 
-async fn engine<'a>(db: &TestDb, set: &'a MigrationSet) -> Engine<'a> {
+/// The operations of `set` on `db`, in a session of their own (so under the migration lock
+/// until dropped).
+async fn engine<'a>(db: &TestDb, set: &'a MigrationSet) -> Operations<'a> {
     let target = Target::new(&db.url, None, None, None).unwrap();
-    let conn = target.connect(Duration::from_secs(10)).await.unwrap();
-    let ledger = Ledger::new(target.backend(), None, "schema_migrations");
-    Engine::new(conn, set, ledger)
+    let session = Session::open(&target, &SessionOptions::new("tests"), |_| {})
+        .await
+        .unwrap();
+    Operations::new(session, set)
 }
 
 async fn states(engine: &Engine<'_>) -> Vec<(String, State)> {
@@ -489,6 +491,7 @@ async fn single_transaction_applies_all_or_none(db: TestDb) {
         history[0].outcome,
         migration_engine::store::history::Outcome::Failed
     );
+    drop(e);
 
     let set = three();
     let e = engine(&db, &set).await;

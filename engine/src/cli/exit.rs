@@ -74,6 +74,7 @@ pub fn code(error: &EngineError) -> u8 {
         | EngineError::Squash(_)
         | EngineError::NeedsSelection => USAGE,
         EngineError::SeedFailed { code, .. } => *code,
+        EngineError::ReleaseFailed { error, .. } => code(error),
         EngineError::Interrupted { signal, .. } => {
             if *signal == "SIGINT" {
                 SIGINT
@@ -91,6 +92,12 @@ impl CliError for EngineError {
 
     /// The message, and for a migration that failed, what this run completed before it.
     fn message(&self) -> String {
+        if let EngineError::ReleaseFailed { error, release } = self {
+            return format!(
+                "{}; releasing the migration lock failed too: {release}",
+                error.message()
+            );
+        }
         let mut message = self.to_string();
         if let EngineError::MigrationFailed { completed, .. }
         | EngineError::MigrationPanicked { completed, .. } = self

@@ -150,22 +150,25 @@ impl<'a> Engine<'a> {
     /// # Errors
     /// A database error reading the ledger.
     pub async fn stored_environment(&self) -> Result<Option<String>> {
-        let rows = self
-            .ledger
-            .read(&self.conn)
+        self.ledger
+            .first_environment(&self.conn)
             .await
-            .map_err(EngineError::db("reading the ledger"))?
-            .unwrap_or_default();
-        Ok(rows
-            .into_iter()
-            .filter(|r| r.environment.is_some())
-            .min_by(|a, b| (a.applied_at, &a.version).cmp(&(b.applied_at, &b.version)))
-            .and_then(|r| r.environment))
+            .map_err(EngineError::db("reading the ledger"))
     }
 
     /// The connection, for callers that inspect the database after a run.
     pub fn connection(&self) -> &DatabaseConnection {
         &self.conn
+    }
+
+    /// The ledger it reads and writes.
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    /// The migrations it runs.
+    pub(crate) fn set(&self) -> &'a MigrationSet {
+        self.set
     }
 
     fn backend(&self) -> DbBackend {
@@ -504,7 +507,7 @@ impl<'a> Engine<'a> {
     ///
     /// # Errors
     /// A database error; adopting when a ledger already exists adopts nothing.
-    pub async fn adopt(&self) -> Result<RunReport> {
+    pub(crate) async fn adopt(&self) -> Result<RunReport> {
         let snap = self.locked_snapshot().await?;
         Ok(RunReport {
             adopted: self.adopt_if_needed(&snap).await?,
@@ -634,7 +637,7 @@ impl<'a> Engine<'a> {
     /// Validation refusals before anything runs (for a selection, also a picked migration that
     /// needs one neither applied nor picked); [`EngineError::MigrationFailed`] when a migration
     /// fails, carrying what completed before it.
-    pub async fn up(&self, target: &UpTarget, options: &RunOptions) -> Result<RunReport> {
+    pub(crate) async fn up(&self, target: &UpTarget, options: &RunOptions) -> Result<RunReport> {
         let snap = self.locked_snapshot().await?;
         self.refuse_unledgered(&snap).await?;
         let (snap, planned) = self.plan_up(snap, target, options)?;
@@ -1226,7 +1229,11 @@ impl<'a> Engine<'a> {
     /// Validation refusals before anything runs (including an irreversible migration anywhere in
     /// the range, and a migration staying applied that needs one to be reverted);
     /// [`EngineError::MigrationFailed`] when a `down` fails.
-    pub async fn down(&self, target: &DownTarget, options: &RunOptions) -> Result<RunReport> {
+    pub(crate) async fn down(
+        &self,
+        target: &DownTarget,
+        options: &RunOptions,
+    ) -> Result<RunReport> {
         let snap = self.locked_snapshot().await?;
         self.refuse_unledgered(&snap).await?;
         let planned = plan::plan_down(&snap.entries, target)?;
@@ -1712,7 +1719,7 @@ impl<'a> Engine<'a> {
     ///
     /// # Errors
     /// [`EngineError::Repair`] when the named version is not in a state this action handles.
-    pub async fn repair(
+    pub(crate) async fn repair(
         &self,
         action: &RepairAction,
         options: &RunOptions,
@@ -1894,7 +1901,7 @@ impl<'a> Engine<'a> {
     ///
     /// # Errors
     /// A database error while dropping.
-    pub async fn drop_all(&self) -> Result<Vec<String>> {
+    pub(crate) async fn drop_all(&self) -> Result<Vec<String>> {
         let mut dropped: Vec<String> = wipe::drop_all(&self.conn)
             .await
             .map_err(EngineError::db("dropping the schema's objects"))?

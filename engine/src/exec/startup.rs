@@ -8,15 +8,14 @@
 
 use std::time::Duration;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
-use sqlx::pool::PoolOptions;
+use sea_orm::DatabaseConnection;
 
-use crate::backend;
-use crate::backend::lock::{Identity, MigrationLock, is_in_memory};
 use crate::backend::target::validate_identifier;
 use crate::error::{EngineError, Result};
+use crate::exec::operations::Operations;
 use crate::exec::report::RunReport;
-use crate::exec::runner::{Engine, RunOptions};
+use crate::exec::runner::RunOptions;
+use crate::exec::session::{Session, SessionOptions};
 use crate::model::set::MigrationSet;
 use crate::plan::UpTarget;
 use crate::store::ledger::Ledger;
@@ -26,7 +25,11 @@ use crate::store::ledger::Ledger;
 pub struct StartupOptions {
     /// The ledger table (`MIGRATION_TABLE`, default `schema_migrations`).
     pub migration_table: String,
-    /// The ledger's PostgreSQL schema (`MIGRATION_SCHEMA`), else the connection's.
+    /// The PostgreSQL schema the migrations run in (`DATABASE_SCHEMA`), as `--database-schema`
+    /// sets it: the search path of the migration session; the connection's when `None`.
+    pub database_schema: Option<String>,
+    /// The ledger's PostgreSQL schema (`MIGRATION_SCHEMA`), else the database schema, else the
+    /// connection's.
     pub migration_schema: Option<String>,
     /// How long to wait for another runner (`MIGRATION_LOCK_TIMEOUT` seconds, default 60).
     pub lock_timeout: Duration,
@@ -42,6 +45,7 @@ impl Default for StartupOptions {
     fn default() -> Self {
         Self {
             migration_table: "schema_migrations".to_owned(),
+            database_schema: None,
             migration_schema: None,
             lock_timeout: Duration::from_secs(60),
             lock_timeout_ddl: None,
@@ -52,7 +56,7 @@ impl Default for StartupOptions {
 }
 
 impl StartupOptions {
-    /// The defaults, overridden by `MIGRATION_TABLE`, `MIGRATION_SCHEMA` and
+    /// The defaults, overridden by `MIGRATION_TABLE`, `DATABASE_SCHEMA`, `MIGRATION_SCHEMA` and
     /// `MIGRATION_LOCK_TIMEOUT` when they are set.
     ///
     /// # Errors
@@ -64,6 +68,10 @@ impl StartupOptions {
         if let Some(table) = var("MIGRATION_TABLE") {
             validate_identifier("MIGRATION_TABLE", &table)?;
             options.migration_table = table;
+        }
+        if let Some(schema) = var("DATABASE_SCHEMA") {
+            validate_identifier("DATABASE_SCHEMA", &schema)?;
+            options.database_schema = Some(schema);
         }
         if let Some(schema) = var("MIGRATION_SCHEMA") {
             validate_identifier("MIGRATION_SCHEMA", &schema)?;
@@ -96,94 +104,31 @@ pub async fn run_pending(
     set: &MigrationSet,
     options: &StartupOptions,
 ) -> Result<RunReport> {
-    let conn = own_session(db).await?;
-    let backend = conn.get_database_backend();
-    let ledger = Ledger::new(
-        backend,
-        options.migration_schema.clone(),
-        options.migration_table.clone(),
+    let ledger = Ledger::placed(
+        db.get_database_backend(),
+        options.database_schema.as_deref(),
+        options.migration_schema.as_deref(),
+        &options.migration_table,
     );
-    let me = Identity::current("run_pending");
-    let lock = MigrationLock::acquire(&conn, &ledger, &me, options.lock_timeout, |holder| {
-        tracing::info!("waiting for the migration lock, held by {holder}");
-    })
-    .await?;
-    let result = async {
-        for sql in
-            backend::session_timeouts(backend, options.lock_timeout_ddl, options.statement_timeout)
-        {
-            conn.execute_unprepared(&sql)
-                .await
-                .map_err(EngineError::db("setting the migration session's timeouts"))?;
-        }
-        let run = RunOptions {
-            reason: options.reason.clone(),
-            ..RunOptions::default()
-        };
-        Engine::new(conn.clone(), set, ledger)
-            .up(&UpTarget::default(), &run)
-            .await
-    }
-    .await;
-    let released = lock.release().await;
-    if !is_shared(db, &conn) {
-        let _ = conn.close().await;
-    }
-    let report = result?;
-    released?;
-    Ok(report)
-}
-
-/// A one-connection pool with the application's settings, so session settings and open
-/// transactions never leak into the application's pool. An in-memory SQLite database exists
-/// only inside the application's own pool, so that one is shared.
-async fn own_session(db: &DatabaseConnection) -> Result<DatabaseConnection> {
-    let fail = |e: sqlx::Error| EngineError::Database {
-        context: "opening the migration session".to_owned(),
-        source: sea_orm::DbErr::Conn(sea_orm::RuntimeErr::Internal(e.to_string())),
+    let session_options = SessionOptions {
+        lock_timeout: options.lock_timeout,
+        lock_timeout_ddl: options.lock_timeout_ddl,
+        statement_timeout: options.statement_timeout,
+        ..SessionOptions::new("run_pending")
     };
-    Ok(match db.get_database_backend() {
-        DbBackend::Postgres => {
-            let options = db.get_postgres_connection_pool().connect_options();
-            let pool = one()
-                .connect_with(options.as_ref().clone())
-                .await
-                .map_err(fail)?;
-            sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
-        }
-        DbBackend::MySql => {
-            let options = db.get_mysql_connection_pool().connect_options();
-            let pool = one()
-                .connect_with(options.as_ref().clone())
-                .await
-                .map_err(fail)?;
-            sea_orm::SqlxMySqlConnector::from_sqlx_mysql_pool(pool)
-        }
-        _ => {
-            let options = db.get_sqlite_connection_pool().connect_options();
-            if is_in_memory(options.get_filename()) {
-                return Ok(db.clone());
-            }
-            let pool = one()
-                .connect_with(options.as_ref().clone())
-                .await
-                .map_err(fail)?;
-            sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
-        }
-    })
-}
-
-/// A pool of exactly one connection.
-fn one<DB: sqlx::Database>() -> PoolOptions<DB> {
-    PoolOptions::new().max_connections(1).min_connections(0)
-}
-
-/// Whether `conn` is the application's own pool (in-memory SQLite), which must stay open.
-fn is_shared(db: &DatabaseConnection, conn: &DatabaseConnection) -> bool {
-    db.get_database_backend() == DbBackend::Sqlite
-        && is_in_memory(
-            conn.get_sqlite_connection_pool()
-                .connect_options()
-                .get_filename(),
-        )
+    let session = Session::beside(
+        db,
+        options.database_schema.as_deref(),
+        ledger,
+        &session_options,
+        |holder| tracing::info!("waiting for the migration lock, held by {holder}"),
+    )
+    .await?;
+    let operations = Operations::new(session, set);
+    let run = RunOptions {
+        reason: options.reason.clone(),
+        ..RunOptions::default()
+    };
+    let applied = operations.up(&UpTarget::default(), &run).await;
+    operations.close(applied).await
 }

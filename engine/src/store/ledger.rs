@@ -10,6 +10,7 @@ use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult};
 use serde::Serialize;
 
 use crate::backend;
+use crate::backend::target::Target;
 
 /// The state of a ledger row. `Running` and `Failed` occur only where DDL is not transactional
 /// (MySQL/MariaDB, or a migration that opted out of its transaction).
@@ -173,6 +174,33 @@ impl Ledger {
         }
     }
 
+    /// The ledger of a database target: its migration table, in the migration schema, else in
+    /// the database schema the migrations run in.
+    pub fn for_target(target: &Target) -> Self {
+        Self::placed(
+            target.backend(),
+            target.database_schema.as_deref(),
+            target.migration_schema.as_deref(),
+            &target.migration_table,
+        )
+    }
+
+    /// A ledger named `table` in `migration_schema`, else in `database_schema`: the one rule
+    /// every runner of a database places its ledger by. Runners must agree on it, as the
+    /// migration lock is keyed by the ledger's schema and name.
+    pub fn placed(
+        backend: DbBackend,
+        database_schema: Option<&str>,
+        migration_schema: Option<&str>,
+        table: &str,
+    ) -> Self {
+        Self::new(
+            backend,
+            migration_schema.or(database_schema).map(str::to_owned),
+            table,
+        )
+    }
+
     /// The backend the statements are built for.
     pub fn backend(&self) -> DbBackend {
         self.backend
@@ -303,6 +331,26 @@ impl Ledger {
             .map(|r| self.decode(r))
             .collect::<Result<_, _>>()
             .map(Some)
+    }
+
+    /// The environment the database was first migrated in: that of its oldest row that records
+    /// one, or `None` for a database without a ledger (or with rows from before environments
+    /// were kept). The guard refuses destructive work on a database of another environment.
+    ///
+    /// # Errors
+    /// A database error other than a missing ledger.
+    pub async fn first_environment<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+    ) -> Result<Option<String>, DbErr> {
+        Ok(self
+            .read(conn)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.environment.is_some())
+            .min_by(|a, b| (a.applied_at, &a.version).cmp(&(b.applied_at, &b.version)))
+            .and_then(|r| r.environment))
     }
 
     fn decode(&self, row: &QueryResult) -> Result<LedgerRow, DbErr> {
