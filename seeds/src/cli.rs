@@ -289,19 +289,20 @@ async fn prepare(
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SeedAfterFresh;
 
-impl SeedAfterFresh {
-    /// The profile `request` names.
-    fn profile(request: &str) -> Result<Profile, EngineError> {
-        Profile::parse(request).ok_or_else(|| EngineError::Config {
-            message: format!("unknown seed profile `{request}`: use minimal, demo or load"),
-        })
+/// The refusal of a `fresh --seed` profile that does not exist.
+fn unknown_profile(request: &str) -> EngineError {
+    EngineError::Config {
+        message: format!("unknown seed profile `{request}`: use minimal, demo or load"),
     }
 }
 
 #[async_trait::async_trait]
 impl AfterFresh for SeedAfterFresh {
     fn check(&self, request: &str) -> Result<(), EngineError> {
-        Self::profile(request).map(drop)
+        match Profile::parse(request) {
+            Some(_) => Ok(()),
+            None => Err(unknown_profile(request)),
+        }
     }
 
     fn effect(&self, request: &str) -> String {
@@ -319,7 +320,7 @@ impl AfterFresh for SeedAfterFresh {
         request: &str,
         _fresh: &FreshReport,
     ) -> Result<AfterFreshOutput, EngineError> {
-        let profile = Self::profile(request)?;
+        let profile = Profile::parse(request).ok_or_else(|| unknown_profile(request))?;
         let seeding = Request {
             params: Params::new(profile, chrono::Utc::now().date_naive()),
             reseed: false,

@@ -302,6 +302,32 @@ mod tests {
     }
 
     #[test]
+    fn a_release_that_fails_after_the_work_keeps_both_errors_and_the_works_code() {
+        use crate::exec::session::WithRelease;
+        let error = EngineError::MigrationFailed {
+            migration: "m2".to_owned(),
+            direction: "up",
+            source: sea_orm::DbErr::Custom("boom".to_owned()),
+            completed: vec!["m1".to_owned()],
+            rolled_back: true,
+        }
+        .with_release(EngineError::Lock {
+            detail: "releasing the advisory lock: connection reset".to_owned(),
+        });
+        assert_eq!(code(&error), FAILED);
+        let printed = lines(&error, None);
+        assert_eq!(printed.len(), 1, "{printed:?}");
+        for part in [
+            "migration m2 failed",
+            "completed before it in this run: m1",
+            "releasing the migration lock failed too",
+            "connection reset",
+        ] {
+            assert!(printed[0].contains(part), "{part}: {printed:?}");
+        }
+    }
+
+    #[test]
     fn a_failed_migration_says_what_completed_before_it() {
         let error = EngineError::MigrationFailed {
             migration: "m2".to_owned(),

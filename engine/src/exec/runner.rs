@@ -60,7 +60,9 @@ pub enum RepairAction {
     Remove(String),
 }
 
-/// A migration set bound to one database connection and ledger.
+/// A migration set bound to one database connection and ledger. What it offers to every
+/// caller reads; what changes the database runs in a session, through
+/// [`crate::exec::operations::Operations`].
 pub struct Engine<'a> {
     conn: DatabaseConnection,
     set: &'a MigrationSet,
