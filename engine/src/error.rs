@@ -10,40 +10,9 @@ use sea_orm::DbErr;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum EngineError {
-    /// A migration name does not follow `mYYYYMMDD_HHMMSS_snake_name`.
-    #[error(
-        "migration name `{name}` is malformed: {reason}; name modules `mYYYYMMDD_HHMMSS_snake_name`"
-    )]
-    MalformedName {
-        /// The offending name.
-        name: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-
-    /// Two migrations share a version.
-    #[error(
-        "migrations `{first}` and `{second}` share version {version}; give one of them a new timestamp"
-    )]
-    DuplicateVersion {
-        /// The shared version.
-        version: String,
-        /// The first migration with it.
-        first: String,
-        /// The second migration with it.
-        second: String,
-    },
-
-    /// The list in `lib.rs` is not in timestamp order.
-    #[error(
-        "migration `{later}` is listed after `{earlier}` but has an older timestamp; list migrations in timestamp order in lib.rs"
-    )]
-    OutOfOrderList {
-        /// The one listed first.
-        earlier: String,
-        /// The one listed after it, with the older timestamp.
-        later: String,
-    },
+    /// The migration list was refused.
+    #[error(transparent)]
+    Set(#[from] crate::model::set::SetError),
 
     /// The database URL is absent, unparsable or of an unknown kind.
     #[error("{message}")]
@@ -254,7 +223,7 @@ pub enum EngineError {
     #[error(
         "migration {migration} failed during {direction}: {source}{}{}",
         rollback_note(.rolled_back),
-        retry_note(.source)
+        retry_note(.lock_wait)
     )]
     MigrationFailed {
         /// `version_name`.
@@ -263,6 +232,9 @@ pub enum EngineError {
         direction: &'static str,
         /// Whether the failed migration left nothing behind.
         rolled_back: bool,
+        /// Whether it failed waiting for a table lock another session held past the DDL lock
+        /// timeout: such a failure changed nothing and can be retried.
+        lock_wait: bool,
         /// Migrations completed before it in the same run.
         completed: Vec<String>,
         /// The database error.
@@ -341,13 +313,8 @@ pub enum EngineError {
     Squash(#[from] crate::model::consolidated::SquashError),
 
     /// A dependency declaration that does not fit the migration list.
-    #[error("migration {migration} {problem}; fix its dependency declaration")]
-    Dependency {
-        /// The declaring migration's module name.
-        migration: String,
-        /// What is wrong.
-        problem: String,
-    },
+    #[error(transparent)]
+    Dependency(#[from] crate::model::deps::DependencyError),
 
     /// A plan run would apply a migration before one it needs.
     #[error(
@@ -425,8 +392,8 @@ fn rollback_note(rolled_back: &bool) -> &'static str {
     }
 }
 
-fn retry_note(source: &DbErr) -> &'static str {
-    if crate::backend::is_lock_wait_timeout(source) {
+fn retry_note(lock_wait: &bool) -> &'static str {
+    if *lock_wait {
         "; another session held a lock on a table it needed past the DDL lock timeout: the \
          database is unchanged, and it is safe to retry when that session is done"
     } else {
@@ -486,6 +453,18 @@ impl EngineError {
     pub(crate) fn db(context: impl Into<String>) -> impl FnOnce(DbErr) -> EngineError {
         let context = context.into();
         move |source| EngineError::Database { context, source }
+    }
+}
+
+impl From<crate::model::ModelError> for EngineError {
+    fn from(e: crate::model::ModelError) -> Self {
+        use crate::model::ModelError;
+        match e {
+            ModelError::Set(e) => e.into(),
+            ModelError::Dependency(e) => e.into(),
+            ModelError::Release(e) => e.into(),
+            ModelError::Squash(e) => e.into(),
+        }
     }
 }
 

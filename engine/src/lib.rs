@@ -39,6 +39,7 @@
 
 pub mod authoring;
 pub mod backend;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod error;
 pub mod exec;

@@ -2,12 +2,14 @@
 //! asked for, to the list of migrations to apply or revert, or the reason to refuse. No database,
 //! no clock: every rule here is unit-tested as a sentence.
 
+pub mod applied;
+
 use serde::Serialize;
 use std::collections::BTreeSet;
 
 use crate::error::{EngineError, Result};
 use crate::model::deps::DependencyGraph;
-use crate::store::ledger::{LedgerRow, RowState};
+use applied::{LedgerRow, RowState};
 
 /// Where a migration stands. These words are the same in status tables, JSON and docs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -15,9 +15,10 @@ use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 use migration_engine::backend::target::Target;
 use migration_engine::cli::args::{Format, GlobalArgs};
+use migration_engine::cli::confirm;
 use migration_engine::cli::exit::{self, CliError, Failure};
 use migration_engine::cli::exit_code;
-use migration_engine::exec::guard::{self, Guard};
+use migration_engine::exec::guard::Guard;
 use migration_engine::exec::operations::{AfterFresh, AfterFreshOutput, FreshReport};
 use migration_engine::exec::session::Session;
 use migration_engine::store::ledger::Ledger;
@@ -114,7 +115,7 @@ async fn run<M: MigratorTrait>(cli: Cli) -> Result<(), Failure<SeedError>> {
         .target()
         .map_err(|e| Box::new((SeedError::from(e), None)))?;
     let fail = |e: SeedError| Box::new((e, Some(target.clone())));
-    let set = MigrationSet::from_migrator::<M>().map_err(|e| fail(e.into()))?;
+    let set = MigrationSet::from_migrator::<M>().map_err(|e| fail(EngineError::from(e).into()))?;
     let ctx = Ctx {
         cli: &cli,
         target: &target,
@@ -208,7 +209,7 @@ impl Ctx<'_> {
         let args = &self.cli.seed;
         let (seeder, plan) = prepare(session, self.set, request).await?;
         if args.reseed && plan.replaces() > 0 {
-            guard::confirm(
+            confirm::confirm(
                 &format!(
                     "--reseed replaces the {} rows of the seeded tables with the `{}` profile",
                     plan.replaces(),
@@ -236,7 +237,7 @@ impl Ctx<'_> {
         seeder.check_migrated(self.set).await?;
         let rows: u64 = seeder.counts().await?.iter().map(|(_, n)| n).sum();
         if rows > 0 {
-            guard::confirm(
+            confirm::confirm(
                 &format!(
                     "empties the seeded tables ({rows} rows) and restarts their ids; the schema and the migration ledger stay"
                 ),

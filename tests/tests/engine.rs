@@ -4,6 +4,7 @@
 
 use migration_engine::exec::operations::Destruction;
 use migration_engine::exec::report::Script;
+use migration_engine::model::set::SetError;
 use migration_engine::store::ledger::Ledger;
 use migration_engine::{
     BeforeDestructive, DownTarget, Engine, EngineError, Hooks, MigrationSet, Operation, Operations,
@@ -675,7 +676,7 @@ backend_matrix!(
 #[test]
 fn duplicate_and_misordered_lists_are_refused_before_connecting() {
     let dup = MigrationSet::new(vec![table(1, "alpha"), table(1, "beta")]);
-    assert!(matches!(dup, Err(EngineError::DuplicateVersion { .. })));
+    assert!(matches!(dup, Err(SetError::DuplicateVersion { .. })));
     let order = MigrationSet::new(vec![table(2, "beta"), table(1, "alpha")]);
-    assert!(matches!(order, Err(EngineError::OutOfOrderList { .. })));
+    assert!(matches!(order, Err(SetError::OutOfOrderList { .. })));
 }

@@ -141,7 +141,7 @@ pub fn create(dir: &Path, typed_name: &str, now: NaiveDateTime) -> Result<PathBu
     write(&lib_path, &updated)?;
     // Only in a crate directory: `src/`'s parent may be anything when `-d` points elsewhere.
     if let Some(crate_dir) = dir.parent().filter(|d| d.join("Cargo.toml").is_file()) {
-        crate::model::releases::add_unreleased(&crate_dir.join("releases.toml"), &module)
+        crate::authoring::releases::add_unreleased(&crate_dir.join("releases.toml"), &module)
             .map_err(scaffold_error)?;
     }
     Ok(file)

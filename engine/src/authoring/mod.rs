@@ -3,4 +3,6 @@
 
 pub mod create;
 pub mod plans;
+pub mod releases;
 pub mod selection;
+pub mod squash;

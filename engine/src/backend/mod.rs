@@ -1,10 +1,19 @@
 //! What each backend can do, and the quirks the rest of the engine must not know about.
 
 pub mod lock;
+#[cfg(feature = "mysql")]
+mod mysql;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 pub mod target;
 pub mod wipe;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use sea_orm::{ConnectOptions, DatabaseConnection};
+
+use crate::error::{EngineError, Result};
 use sea_orm::sea_query::{Alias, ColumnDef, Value};
 use sea_orm::{DbBackend, DbErr, QueryResult, RuntimeErr};
 
@@ -165,4 +174,124 @@ pub fn is_lock_wait_timeout(err: &DbErr) -> bool {
     text.contains("55P03")
         || text.contains("due to lock timeout")
         || text.contains("Lock wait timeout exceeded")
+}
+
+/// Turns TLS off on a connection to a loopback server that was not asked for it: local servers
+/// rarely have certificates, and the drivers' default (try TLS first) costs a round trip.
+pub(crate) fn without_tls(backend: DbBackend, options: &mut ConnectOptions) {
+    match backend {
+        #[cfg(feature = "postgres")]
+        DbBackend::Postgres => {
+            options.map_sqlx_postgres_opts(|o| o.ssl_mode(sqlx::postgres::PgSslMode::Disable));
+        }
+        #[cfg(feature = "mysql")]
+        DbBackend::MySql => {
+            options.map_sqlx_mysql_opts(|o| o.ssl_mode(sqlx::mysql::MySqlSslMode::Disabled));
+        }
+        _ => {}
+    }
+}
+
+/// A connection of the migration's own, with the settings of the application's pool `db`: a
+/// one-connection pool, so session settings and open transactions never leak into the
+/// application's pool; on PostgreSQL with `database_schema`, when given, as its search path (as
+/// `--database-schema` sets it). An in-memory SQLite database exists only inside the
+/// application's pool, so that one is shared (see [`is_shared`]).
+///
+/// # Errors
+/// [`EngineError::Database`] when the server refuses the connection;
+/// [`EngineError::Config`] for a backend this build has no driver for.
+pub async fn own_connection(
+    db: &DatabaseConnection,
+    database_schema: Option<&str>,
+) -> Result<DatabaseConnection> {
+    // Only PostgreSQL has a search path to set.
+    #[cfg(not(feature = "postgres"))]
+    let _ = database_schema;
+    match db.get_database_backend() {
+        #[cfg(feature = "postgres")]
+        DbBackend::Postgres => postgres::own_connection(db, database_schema).await,
+        #[cfg(feature = "mysql")]
+        DbBackend::MySql => mysql::own_connection(db).await,
+        #[cfg(feature = "sqlite")]
+        DbBackend::Sqlite => sqlite::own_connection(db).await,
+        #[allow(unreachable_patterns)]
+        other => Err(not_built(other)),
+    }
+}
+
+/// The URL `conn` connects to, without any password (a pool's settings hold none that can be
+/// read back): what the guard matches and messages show for a session opened beside an
+/// application's connection.
+pub fn url_of(conn: &DatabaseConnection) -> String {
+    match conn.get_database_backend() {
+        #[cfg(feature = "postgres")]
+        DbBackend::Postgres => postgres::url_of(conn),
+        #[cfg(feature = "mysql")]
+        DbBackend::MySql => mysql::url_of(conn),
+        #[cfg(feature = "sqlite")]
+        DbBackend::Sqlite => sqlite::url_of(conn),
+        #[allow(unreachable_patterns)]
+        other => format!("{}://", name(other)),
+    }
+}
+
+/// The server's id for the session `conn` holds, which [`lock::MigrationLock::cancel`] takes to
+/// stop its statement; `None` on SQLite, whose statements end with the process.
+pub async fn server_id(conn: &DatabaseConnection) -> Option<i64> {
+    let backend = conn.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => "SELECT CAST(pg_backend_pid() AS bigint) AS id",
+        DbBackend::MySql => "SELECT CAST(CONNECTION_ID() AS SIGNED) AS id",
+        _ => return None,
+    };
+    sea_orm::ConnectionTrait::query_one_raw(conn, sea_orm::Statement::from_string(backend, sql))
+        .await
+        .ok()
+        .flatten()
+        .and_then(|row| row.try_get::<i64>("", "id").ok())
+}
+
+/// Whether `conn`, opened by [`own_connection`] for `db`, is `db`'s own pool (in-memory SQLite),
+/// which must stay open after the migration is done.
+pub fn is_shared(db: &DatabaseConnection, conn: &DatabaseConnection) -> bool {
+    match db.get_database_backend() {
+        #[cfg(feature = "sqlite")]
+        DbBackend::Sqlite => sqlite::is_in_memory_pool(conn),
+        _ => {
+            let _ = conn;
+            false
+        }
+    }
+}
+
+/// The refusal for a backend whose driver this build left out (cargo features `postgres`,
+/// `mysql`, `sqlite`).
+pub(crate) fn not_built(backend: DbBackend) -> EngineError {
+    EngineError::Config {
+        message: format!(
+            "this build has no {} driver; enable the engine's `{}` cargo feature",
+            name(backend),
+            match backend {
+                DbBackend::Postgres => "postgres",
+                DbBackend::MySql => "mysql",
+                _ => "sqlite",
+            }
+        ),
+    }
+}
+
+/// A failure to open the migration's own connection.
+pub(crate) fn session_error(e: sqlx::Error) -> EngineError {
+    EngineError::Database {
+        context: "opening the migration session".to_owned(),
+        source: sea_orm::DbErr::Conn(sea_orm::RuntimeErr::Internal(e.to_string())),
+    }
+}
+
+/// A pool of exactly one connection.
+pub(crate) fn one<DB: sqlx::Database>() -> sqlx::pool::PoolOptions<DB> {
+    sqlx::pool::PoolOptions::new()
+        .max_connections(1)
+        .min_connections(0)
 }

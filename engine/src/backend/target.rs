@@ -2,8 +2,6 @@
 //! before any connection is attempted, so a typo never reaches a driver that might echo the
 //! password back.
 
-use sea_orm::sqlx::mysql::MySqlSslMode;
-use sea_orm::sqlx::postgres::PgSslMode;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr};
 use std::time::Duration;
 use url::Url;
@@ -248,15 +246,7 @@ impl Target {
             options.set_schema_search_path(schema.clone());
         }
         if plaintext {
-            match self.backend {
-                DbBackend::Postgres => {
-                    options.map_sqlx_postgres_opts(|o| o.ssl_mode(PgSslMode::Disable));
-                }
-                DbBackend::MySql => {
-                    options.map_sqlx_mysql_opts(|o| o.ssl_mode(MySqlSslMode::Disabled));
-                }
-                _ => {}
-            }
+            super::without_tls(self.backend, &mut options);
         }
         options
     }

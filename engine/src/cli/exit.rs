@@ -42,9 +42,8 @@ pub fn code(error: &EngineError) -> u8 {
         | EngineError::Scratch { .. }
         | EngineError::Lock { .. } => USAGE,
         EngineError::LockTimeout { .. } => LOCK_TIMEOUT,
-        EngineError::MalformedName { .. }
-        | EngineError::DuplicateVersion { .. }
-        | EngineError::OutOfOrderList { .. }
+        EngineError::Set(_)
+        | EngineError::Squash(crate::model::consolidated::SquashError::Name(_))
         | EngineError::Modified { .. }
         | EngineError::Dirty { .. }
         | EngineError::OutOfOrder { .. }
@@ -64,7 +63,7 @@ pub fn code(error: &EngineError) -> u8 {
             }
         }
         EngineError::Squash(crate::model::consolidated::SquashError::Declaration { .. })
-        | EngineError::Dependency { .. }
+        | EngineError::Dependency(_)
         | EngineError::UnmetDependencies { .. }
         | EngineError::DependentsApplied { .. }
         | EngineError::SplitsSquash { .. }
@@ -310,6 +309,7 @@ mod tests {
             source: sea_orm::DbErr::Custom("boom".to_owned()),
             completed: vec!["m1".to_owned()],
             rolled_back: true,
+            lock_wait: false,
         }
         .with_release(EngineError::Lock {
             detail: "releasing the advisory lock: connection reset".to_owned(),
@@ -335,6 +335,7 @@ mod tests {
             source: sea_orm::DbErr::Custom("boom".to_owned()),
             completed: vec!["m1".to_owned()],
             rolled_back: true,
+            lock_wait: false,
         };
         let printed = lines(&error, None);
         assert_eq!(printed.len(), 1, "{printed:?}");

@@ -10,6 +10,7 @@
 //! ([`exit::report`]).
 
 pub mod args;
+pub mod confirm;
 pub mod entry;
 pub mod exit;
 pub mod exit_code;
@@ -28,7 +29,6 @@ use std::time::Duration;
 use crate::authoring::create;
 use crate::backend::target::Target;
 use crate::error::EngineError;
-use crate::exec::guard;
 use crate::exec::operations::{BeforeDestructive, Destruction, Hooks, Operation, Operations};
 use crate::exec::report::{RunReport, Script};
 use crate::exec::runner::{Engine, RepairAction, RunOptions};
@@ -114,7 +114,7 @@ async fn execute(mut cli: Cli, project: Project, hooks: Hooks) -> Result<Outcome
     }
     // The list and the project's declarations are checked before connecting: a duplicate or
     // misordered version, or a releases file that does not fit, never reaches the database.
-    let project = project.load().map_err(|e| Box::new((e, None)))?;
+    let project = project.load().map_err(|e| Box::new((e.into(), None)))?;
     // A releases file with `require_listed = true` wants every migration placed on purpose; the
     // commands that answer "is this ready to ship" say so, the others treat the rest as unreleased.
     if let (Command::Check | Command::Releases, Some(releases)) = (&command, &project.releases) {
@@ -241,7 +241,7 @@ impl BeforeDestructive for Confirm {
         destruction: &Destruction<'_>,
     ) -> Result<(), EngineError> {
         match destruction.confirm {
-            Some(c) => guard::confirm_listed(c.details, c.effect, &self.target, self.yes),
+            Some(c) => confirm::confirm_listed(c.details, c.effect, &self.target, self.yes),
             None => Ok(()),
         }
     }
@@ -258,7 +258,7 @@ impl BeforeDestructive for Confirm {
             return Ok(false);
         }
         eprintln!("{script}");
-        guard::confirm(
+        confirm::confirm(
             &format!(
                 "reverts {} migration(s) that are not in the code, with the SQL above",
                 versions.len()
@@ -286,7 +286,7 @@ async fn offline(
             migration_dir,
         } => {
             let dir = create::locate(migration_dir.as_deref(), Some(&project.crate_dir))?;
-            let generated = crate::model::consolidated::generate(
+            let generated = crate::authoring::squash::generate(
                 &project.set,
                 releases(project)?,
                 to_release,
@@ -438,7 +438,7 @@ impl<'a> Ctx<'a> {
     /// Asks before a destructive command, showing `details` on the terminal before the
     /// question; without a terminal, `--yes` is required.
     fn confirm_listed(&self, details: &str, effect: &str) -> Result<(), EngineError> {
-        guard::confirm_listed(details, effect, self.target, self.cli.global.yes)
+        confirm::confirm_listed(details, effect, self.target, self.cli.global.yes)
     }
 
     /// What `up` is asked to reach; `None` when `--to-release` names releases that hold no
@@ -667,11 +667,17 @@ impl<'a> Ctx<'a> {
             }
             Command::Schema => output::schema(format, &self.engine.schema().await?),
             Command::Releases => {
-                let report = releases(self.project)?.report(&self.engine.status().await?);
+                let report = crate::exec::releases::report(
+                    releases(self.project)?,
+                    &self.engine.status().await?,
+                );
                 output::releases(format, &report);
             }
             Command::Report => {
-                let report = releases(self.project)?.report(&self.engine.status().await?);
+                let report = crate::exec::releases::report(
+                    releases(self.project)?,
+                    &self.engine.status().await?,
+                );
                 output::release_notes(format, &report);
             }
             Command::Plan(args) => {

@@ -24,13 +24,13 @@ use std::path::Path;
 
 use super::args::Format;
 use super::plans::{PlanView, shown};
+use crate::authoring::squash::Generated;
 use crate::backend::wipe::Listing;
 use crate::exec::operations::{AfterFreshOutput, FreshReport};
+use crate::exec::releases::ReleasesReport;
 use crate::exec::report::{RepairReport, RunReport, Script, StatusReport};
 use crate::exec::runner::BaselineReport;
-use crate::model::consolidated::Generated;
 use crate::model::deps::DepsReport;
-use crate::model::releases::ReleasesReport;
 use crate::schema::snapshot::SchemaSnapshot;
 use crate::schema::verify::VerifyReport;
 use crate::store::history::HistoryEntry;
@@ -401,7 +401,7 @@ pub(crate) fn release_notes(format: Format, report: &ReleasesReport) {
     if format == Format::Json {
         return json(report);
     }
-    let applied = |ms: &[crate::model::releases::ReleasedMigration]| {
+    let applied = |ms: &[crate::exec::releases::ReleasedMigration]| {
         ms.iter()
             .filter(|m| crate::exec::report::is_in_effect(m.state))
             .count()
@@ -413,7 +413,7 @@ pub(crate) fn release_notes(format: Format, report: &ReleasesReport) {
             items.iter().map(|i| format!("- {i}\n")).collect()
         }
     };
-    let migrations = |ms: &[crate::model::releases::ReleasedMigration]| -> String {
+    let migrations = |ms: &[crate::exec::releases::ReleasedMigration]| -> String {
         let mut text = "| Version | Name | State |\n|---|---|---|\n".to_owned();
         for m in ms {
             text.push_str(&format!(

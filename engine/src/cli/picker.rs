@@ -6,9 +6,9 @@
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use inquire::validator::Validation;
 
+use super::confirm::render_config;
 use crate::authoring::selection::{self, Selection};
 use crate::error::EngineError;
-use crate::exec::guard::render_config;
 use crate::plan::State;
 
 /// One line of the list.

@@ -5,6 +5,7 @@
 
 pub mod guard;
 pub mod operations;
+pub mod releases;
 pub mod report;
 pub mod runner;
 pub mod session;

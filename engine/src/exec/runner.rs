@@ -163,7 +163,7 @@ impl<'a> Engine<'a> {
         &self.conn
     }
 
-    /// The ledger it reads and writes.
+    /// The ledger this engine reads and writes.
     pub fn ledger(&self) -> &Ledger {
         &self.ledger
     }
@@ -1877,15 +1877,6 @@ impl<'a> Engine<'a> {
         Ok(report)
     }
 
-    /// The schema as it stands, without the ledger's tables: what `migrate schema` prints and
-    /// `migrate verify` compares. Reads only.
-    ///
-    /// # Errors
-    /// A database error while reading the catalog.
-    pub async fn schema(&self) -> Result<crate::schema::snapshot::SchemaSnapshot> {
-        crate::schema::snapshot::read(&self.conn, self.ledger.table_name()).await
-    }
-
     /// Every object `fresh` would drop (`table tenants`, `function set_updated_at()`, ...).
     ///
     /// # Errors
@@ -2133,6 +2124,7 @@ fn step_failed(
             migration: label.to_owned(),
             direction,
             rolled_back,
+            lock_wait: backend::is_lock_wait_timeout(&source),
             completed: Vec::new(),
             source,
         },

@@ -16,11 +16,10 @@ use std::future::Future;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
-use sqlx::pool::PoolOptions;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 
 use crate::backend;
-use crate::backend::lock::{Holder, Identity, MigrationLock, is_in_memory};
+use crate::backend::lock::{Holder, Identity, MigrationLock};
 use crate::backend::target::Target;
 use crate::error::{EngineError, Result};
 use crate::exec::guard::Guard;
@@ -192,8 +191,9 @@ impl Session {
         options: &SessionOptions,
         waiting: impl FnMut(&Holder),
     ) -> Result<Self> {
-        let (conn, shared) = own_connection(db, database_schema).await?;
-        let shown = url_of(&conn);
+        let conn = backend::own_connection(db, database_schema).await?;
+        let shared = backend::is_shared(db, &conn);
+        let shown = backend::url_of(&conn);
         let opening = Opening {
             conn,
             ledger,
@@ -245,7 +245,7 @@ impl Session {
                 });
             }
         }
-        let server_id = server_id(&conn).await;
+        let server_id = backend::server_id(&conn).await;
         Ok(Self {
             conn,
             ledger,
@@ -407,104 +407,5 @@ async fn close(conn: DatabaseConnection, shared: bool) {
     if !shared {
         // Closing only returns the connection to the server early; a failure loses nothing.
         let _ = conn.close().await;
-    }
-}
-
-/// The server's id for the session's connection, so an interrupt can cancel its statement.
-async fn server_id(conn: &DatabaseConnection) -> Option<i64> {
-    let backend = conn.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => "SELECT CAST(pg_backend_pid() AS bigint) AS id",
-        DbBackend::MySql => "SELECT CAST(CONNECTION_ID() AS SIGNED) AS id",
-        _ => return None,
-    };
-    conn.query_one_raw(Statement::from_string(backend, sql))
-        .await
-        .ok()
-        .flatten()
-        .and_then(|row| row.try_get::<i64>("", "id").ok())
-}
-
-/// A one-connection pool with the settings of the application's `db`, so session settings and
-/// open transactions never leak into the application's pool; `true` with `db` itself for an
-/// in-memory SQLite database, which exists only inside that pool.
-async fn own_connection(
-    db: &DatabaseConnection,
-    database_schema: Option<&str>,
-) -> Result<(DatabaseConnection, bool)> {
-    let fail = |e: sqlx::Error| EngineError::Database {
-        context: "opening the migration session".to_owned(),
-        source: sea_orm::DbErr::Conn(sea_orm::RuntimeErr::Internal(e.to_string())),
-    };
-    let conn = match db.get_database_backend() {
-        DbBackend::Postgres => {
-            let mut options = db
-                .get_postgres_connection_pool()
-                .connect_options()
-                .as_ref()
-                .clone();
-            if let Some(schema) = database_schema {
-                options = options.options([("search_path", schema)]);
-            }
-            let pool = one().connect_with(options).await.map_err(fail)?;
-            sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
-        }
-        DbBackend::MySql => {
-            let options = db.get_mysql_connection_pool().connect_options();
-            let pool = one()
-                .connect_with(options.as_ref().clone())
-                .await
-                .map_err(fail)?;
-            sea_orm::SqlxMySqlConnector::from_sqlx_mysql_pool(pool)
-        }
-        _ => {
-            let options = db.get_sqlite_connection_pool().connect_options();
-            if is_in_memory(options.get_filename()) {
-                return Ok((db.clone(), true));
-            }
-            let pool = one()
-                .connect_with(options.as_ref().clone())
-                .await
-                .map_err(fail)?;
-            sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
-        }
-    };
-    Ok((conn, false))
-}
-
-/// A pool of exactly one connection.
-fn one<DB: sqlx::Database>() -> PoolOptions<DB> {
-    PoolOptions::new().max_connections(1).min_connections(0)
-}
-
-/// The URL `conn` connects to, without any password (its settings hold none that can be read
-/// back): what the guard matches and messages show for a session opened beside an
-/// application's connection.
-fn url_of(conn: &DatabaseConnection) -> String {
-    match conn.get_database_backend() {
-        DbBackend::Postgres => {
-            let options = conn.get_postgres_connection_pool().connect_options();
-            format!(
-                "postgres://{}@{}:{}/{}",
-                options.get_username(),
-                options.get_host(),
-                options.get_port(),
-                options.get_database().unwrap_or_default()
-            )
-        }
-        DbBackend::MySql => {
-            let options = conn.get_mysql_connection_pool().connect_options();
-            format!(
-                "mysql://{}@{}:{}/{}",
-                options.get_username(),
-                options.get_host(),
-                options.get_port(),
-                options.get_database().unwrap_or_default()
-            )
-        }
-        _ => {
-            let options = conn.get_sqlite_connection_pool().connect_options();
-            format!("sqlite://{}", options.get_filename().display())
-        }
     }
 }

@@ -17,8 +17,17 @@ use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
-use crate::error::{EngineError, Result};
 use crate::model::set::MigrationSet;
+
+/// A dependency declaration that does not fit the migration list.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("migration {migration} {problem}; fix its dependency declaration")]
+pub struct DependencyError {
+    /// The declaring migration's module name.
+    pub migration: String,
+    /// What is wrong.
+    pub problem: String,
+}
 
 /// A migration's needs as declared, or the default.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,8 +59,8 @@ impl fmt::Display for Culprit {
     }
 }
 
-fn dependency_error(migration: &str, problem: String) -> EngineError {
-    EngineError::Dependency {
+fn dependency_error(migration: &str, problem: String) -> DependencyError {
+    DependencyError {
         migration: migration.to_owned(),
         problem,
     }
@@ -67,9 +76,9 @@ impl DependencyGraph {
     /// against `set`.
     ///
     /// # Errors
-    /// [`EngineError::Dependency`] for a declaration about a migration not in the set, a need
+    /// [`DependencyError`] for a declaration about a migration not in the set, a need
     /// that is not in the set, or a need that is not earlier than the migration.
-    pub fn new(set: &MigrationSet, declared: &[(&str, &[&str])]) -> Result<Self> {
+    pub fn new(set: &MigrationSet, declared: &[(&str, &[&str])]) -> Result<Self, DependencyError> {
         let position: HashMap<String, (usize, String)> = set
             .iter()
             .enumerate()

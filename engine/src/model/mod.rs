@@ -7,3 +7,22 @@ pub mod deps;
 pub mod project;
 pub mod releases;
 pub mod set;
+
+/// Why a project's declarations were refused: the first problem found, before any database is
+/// contacted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelError {
+    /// The migration list.
+    #[error(transparent)]
+    Set(#[from] set::SetError),
+    /// A dependency declaration.
+    #[error(transparent)]
+    Dependency(#[from] deps::DependencyError),
+    /// The releases file.
+    #[error(transparent)]
+    Release(#[from] releases::ReleaseError),
+    /// A consolidated migration's declaration.
+    #[error(transparent)]
+    Squash(#[from] consolidated::SquashError),
+}

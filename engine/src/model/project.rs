@@ -22,7 +22,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::error::Result;
+use crate::model::ModelError;
 use crate::model::consolidated::Squash;
 use crate::model::deps::DependencyGraph;
 use crate::model::releases::Releases;
@@ -105,7 +105,7 @@ impl Project {
     /// # Errors
     /// What [`MigrationSet::new`], [`MigrationSet::with_squashes`], [`DependencyGraph::new`] and
     /// [`Releases::parse`] refuse.
-    pub fn load(self) -> Result<LoadedProject> {
+    pub fn load(self) -> Result<LoadedProject, ModelError> {
         let set = MigrationSet::new(self.migrations)?.with_squashes(self.squashes)?;
         let graph = DependencyGraph::new(&set, &self.dependencies)?;
         let releases = self

@@ -34,9 +34,7 @@ use semver::Version;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-use crate::exec::report::{Progress, StatusReport, is_in_effect};
 use crate::model::set::{MigrationId, MigrationSet};
-use crate::plan::State;
 
 /// Why a releases file was refused, or a release could not be found.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -235,6 +233,11 @@ fn place(release: Option<&RawRelease>) -> String {
 }
 
 impl Releases {
+    /// Every release, oldest first.
+    pub fn releases(&self) -> &[Release] {
+        &self.releases
+    }
+
     /// Parses `text` (the contents of `releases.toml`) and checks it against `set`. A migration
     /// the file does not mention is unreleased; whether that is allowed is
     /// [`Releases::check_listed`]'s business.
@@ -473,136 +476,6 @@ impl Releases {
     }
 }
 
-/// One migration of a release, with its state on the database.
-#[derive(Debug, Clone, Serialize)]
-pub struct ReleasedMigration {
-    /// Fourteen-digit version.
-    pub version: String,
-    /// Snake-case name.
-    pub name: String,
-    /// See [`State`].
-    pub state: State,
-}
-
-/// A release with the state of each of its migrations: a line of `migrate releases`, a section
-/// of `migrate report`.
-#[derive(Debug, Clone, Serialize)]
-pub struct ReleaseStatus {
-    /// Its semantic version.
-    pub version: String,
-    /// When it shipped, as written.
-    pub date: Option<String>,
-    /// One line about it.
-    pub description: String,
-    /// What it brought.
-    pub features: Vec<String>,
-    /// What an application or an operator must change for it.
-    pub breaking_changes: Vec<String>,
-    /// What to do before or after upgrading to it.
-    pub upgrade_notes: Vec<String>,
-    /// Whether its migrations are applied.
-    pub state: Progress,
-    /// Its migrations and their states, in order.
-    pub migrations: Vec<ReleasedMigration>,
-}
-
-/// Every release with its state, and the migrations not released yet.
-#[derive(Debug, Clone, Serialize)]
-pub struct ReleasesReport {
-    /// Oldest first.
-    pub releases: Vec<ReleaseStatus>,
-    /// Migrations not in any release yet.
-    pub unreleased: Vec<ReleasedMigration>,
-}
-
-impl Releases {
-    /// Joins the releases with what `status` found.
-    pub fn report(&self, status: &StatusReport) -> ReleasesReport {
-        let of = |version: &str| {
-            status
-                .migrations
-                .iter()
-                .find(|m| m.version == version)
-                .map(|m| ReleasedMigration {
-                    version: m.version.clone(),
-                    name: m.name.clone(),
-                    state: m.state,
-                })
-        };
-        let mut everything_before_applied = true;
-        let releases = self
-            .releases
-            .iter()
-            .map(|r| {
-                let migrations: Vec<ReleasedMigration> =
-                    r.migrations.iter().filter_map(|v| of(v)).collect();
-                let applied = migrations.iter().filter(|m| is_in_effect(m.state)).count();
-                // A release without migrations is where the one before it left the schema.
-                let state = Progress::of(applied, migrations.len()).unwrap_or(
-                    if everything_before_applied {
-                        Progress::Applied
-                    } else {
-                        Progress::Pending
-                    },
-                );
-                everything_before_applied &= state == Progress::Applied;
-                ReleaseStatus {
-                    version: r.version.to_string(),
-                    date: r.date.clone(),
-                    description: r.description.clone(),
-                    features: r.features.clone(),
-                    breaking_changes: r.breaking_changes.clone(),
-                    upgrade_notes: r.upgrade_notes.clone(),
-                    state,
-                    migrations,
-                }
-            })
-            .collect();
-        ReleasesReport {
-            releases,
-            unreleased: self.unreleased.iter().filter_map(|v| of(v)).collect(),
-        }
-    }
-}
-
-/// Adds `module` to `unreleased` in the releases file at `path`, keeping the file's layout and
-/// comments: what `migrate create` does so that a new migration is accounted for at once.
-/// Returns whether the file existed.
-///
-/// # Errors
-/// A message when the file cannot be read, parsed or written.
-pub fn add_unreleased(path: &std::path::Path, module: &str) -> Result<bool, String> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
-    };
-    let mut doc: toml_edit::DocumentMut = text
-        .parse()
-        .map_err(|e| format!("cannot parse {}: {e}", path.display()))?;
-    let list = doc
-        .entry("unreleased")
-        .or_insert_with(|| toml_edit::value(toml_edit::Array::new()));
-    let Some(array) = list.as_array_mut() else {
-        return Err(format!(
-            "`unreleased` in {} is not a list; make it `unreleased = []`",
-            path.display()
-        ));
-    };
-    if !array.iter().any(|v| v.as_str() == Some(module)) {
-        array.push(module);
-        // One entry per line, as a hand-written list reads.
-        for value in array.iter_mut() {
-            value.decor_mut().set_prefix("\n  ");
-        }
-        array.set_trailing_comma(true);
-        array.set_trailing("\n");
-    }
-    std::fs::write(path, doc.to_string())
-        .map_err(|e| format!("cannot update {}: {e}", path.display()))?;
-    Ok(true)
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -766,26 +639,5 @@ mod tests {
             err.to_string(),
             "unknown release `2.0.0`; known releases: 1.0.0"
         );
-    }
-
-    #[test]
-    fn a_new_migration_is_added_to_unreleased_keeping_the_rest_of_the_file() {
-        let dir = std::env::temp_dir().join(format!("releases-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("releases.toml");
-        std::fs::write(
-            &path,
-            "# ours\nunreleased = []\n\n[[release]]\nversion = \"1.0.0\"\n",
-        )
-        .unwrap();
-        assert!(add_unreleased(&path, "m20250101_000000_x").unwrap());
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.starts_with("# ours\n"), "{text}");
-        assert!(
-            text.contains("unreleased = [\n  \"m20250101_000000_x\",\n]"),
-            "{text}"
-        );
-        assert!(!add_unreleased(&dir.join("absent.toml"), "m").unwrap());
-        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -3,8 +3,49 @@
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 use std::fmt;
 
-use crate::error::{EngineError, Result};
-use crate::model::consolidated::{Squash, SquashGroup};
+use crate::model::consolidated::{Squash, SquashError, SquashGroup};
+
+/// Why a list of migrations was refused, before any database is contacted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SetError {
+    /// A migration name does not follow `mYYYYMMDD_HHMMSS_snake_name`.
+    #[error(
+        "migration name `{name}` is malformed: {reason}; name modules `mYYYYMMDD_HHMMSS_snake_name`"
+    )]
+    MalformedName {
+        /// The offending name.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// Two migrations share a version.
+    #[error(
+        "migrations `{first}` and `{second}` share version {version}; give one of them a new timestamp"
+    )]
+    DuplicateVersion {
+        /// The shared version.
+        version: String,
+        /// The first migration with it.
+        first: String,
+        /// The second migration with it.
+        second: String,
+    },
+
+    /// The list in `lib.rs` is not in timestamp order.
+    #[error(
+        "migration `{later}` is listed after `{earlier}` but has an older timestamp; list migrations in timestamp order in lib.rs"
+    )]
+    OutOfOrderList {
+        /// The one listed first.
+        earlier: String,
+        /// The one listed after it, with the older timestamp.
+        later: String,
+    },
+}
+
+type Result<T, E = SetError> = std::result::Result<T, E>;
 
 /// The identity of a migration, parsed from its module name `mYYYYMMDD_HHMMSS_snake_name`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -19,9 +60,9 @@ impl MigrationId {
     /// Parses a module name such as `m20240813_000010_create_core_tables`.
     ///
     /// # Errors
-    /// [`EngineError::MalformedName`] naming what is wrong.
+    /// [`SetError::MalformedName`] naming what is wrong.
     pub fn parse(full: &str) -> Result<Self> {
-        let malformed = |reason: &str| EngineError::MalformedName {
+        let malformed = |reason: &str| SetError::MalformedName {
             name: full.to_owned(),
             reason: reason.to_owned(),
         };
@@ -124,8 +165,8 @@ impl MigrationSet {
     /// Validates a list of SeaORM migrations as `lib.rs` declares it.
     ///
     /// # Errors
-    /// [`EngineError::MalformedName`], [`EngineError::DuplicateVersion`] or
-    /// [`EngineError::OutOfOrderList`], before any database is contacted.
+    /// [`SetError::MalformedName`], [`SetError::DuplicateVersion`] or
+    /// [`SetError::OutOfOrderList`], before any database is contacted.
     pub fn new(list: Vec<Box<dyn MigrationTrait>>) -> Result<Self> {
         let mut migrations: Vec<Migration> = Vec::with_capacity(list.len());
         let mut seen: std::collections::HashMap<String, usize> =
@@ -133,7 +174,7 @@ impl MigrationSet {
         for code in list {
             let id = MigrationId::parse(code.name())?;
             if let Some(&prev) = seen.get(&id.version) {
-                return Err(EngineError::DuplicateVersion {
+                return Err(SetError::DuplicateVersion {
                     version: id.version.clone(),
                     first: migrations[prev].id.module_name(),
                     second: id.module_name(),
@@ -143,7 +184,7 @@ impl MigrationSet {
             if let Some(last) = migrations.last()
                 && last.id.version > id.version
             {
-                return Err(EngineError::OutOfOrderList {
+                return Err(SetError::OutOfOrderList {
                     earlier: last.id.module_name(),
                     later: id.module_name(),
                 });
@@ -159,9 +200,9 @@ impl MigrationSet {
     /// Adds consolidated migrations, each standing in for the run of migrations it replaces.
     ///
     /// # Errors
-    /// [`crate::model::consolidated::SquashError::Declaration`] when one does not replace two or more
+    /// [`SquashError::Declaration`] when one does not replace two or more
     /// consecutive migrations of the list, overlaps another, or shares a migration's name.
-    pub fn with_squashes(mut self, squashes: Vec<Squash>) -> Result<Self> {
+    pub fn with_squashes(mut self, squashes: Vec<Squash>) -> Result<Self, SquashError> {
         self.squashes = crate::model::consolidated::resolve(&self.migrations, squashes)?;
         Ok(self)
     }

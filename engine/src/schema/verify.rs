@@ -813,10 +813,11 @@ enum Place {
     },
 }
 
-/// The scratch database of one `verify` run.
-struct Scratch {
+/// The scratch database of one `verify` run: on the target's server (or, for SQLite, in a
+/// temporary directory), named uniquely, and dropped by [`Scratch::destroy`].
+pub struct Scratch {
     /// The scratch database as a target: the target's settings, another database.
-    target: Target,
+    pub target: Target,
     place: Place,
     timeout: Duration,
 }
@@ -860,7 +861,13 @@ fn quote(backend: DbBackend, name: &str) -> String {
 }
 
 impl Scratch {
-    async fn create(target: &Target, timeout: Duration) -> Result<Self> {
+    /// Creates an empty scratch database next to `target`'s, with its settings (and, on
+    /// MySQL/MariaDB, its character set and collation).
+    ///
+    /// # Errors
+    /// [`EngineError::Scratch`] when the database cannot be created; [`EngineError::Connect`]
+    /// when the server cannot be reached.
+    pub async fn create(target: &Target, timeout: Duration) -> Result<Self> {
         let like = |url: &str| {
             Target::new(
                 url,
@@ -931,7 +938,10 @@ impl Scratch {
     }
 
     /// A connection to the scratch database, with the target's PostgreSQL schema in place.
-    async fn connect(&self) -> Result<DatabaseConnection> {
+    ///
+    /// # Errors
+    /// [`EngineError::Connect`], or a database error creating the schema.
+    pub async fn connect(&self) -> Result<DatabaseConnection> {
         let conn = self.target.connect(self.timeout).await?;
         if let (DbBackend::Postgres, Some(schema)) =
             (self.target.backend(), &self.target.database_schema)
@@ -1088,7 +1098,10 @@ impl Scratch {
     }
 
     /// Drops the scratch database and lets go of the server.
-    async fn destroy(self) -> Result<()> {
+    ///
+    /// # Errors
+    /// [`EngineError::Scratch`] when the database (or the SQLite directory) cannot be removed.
+    pub async fn destroy(self) -> Result<()> {
         let dropped = self.drop_database().await;
         self.close_admin().await;
         let Self { target, place, .. } = self;

@@ -283,6 +283,17 @@ pub fn is_ledger_table(name: &str, ledger_table: &str) -> bool {
             .is_some_and(|rest| rest.starts_with('_'))
 }
 
+impl crate::exec::runner::Engine<'_> {
+    /// The schema as it stands, without the ledger's tables: what `migrate schema` prints and
+    /// `migrate verify` compares. Reads only.
+    ///
+    /// # Errors
+    /// A database error while reading the catalog.
+    pub async fn schema(&self) -> Result<SchemaSnapshot> {
+        read(self.connection(), self.ledger().table_name()).await
+    }
+}
+
 /// Reads the schema the connection works in (PostgreSQL: its current schema; MySQL/MariaDB: its
 /// database; SQLite: its main database), leaving out the ledger of a ledger called
 /// `ledger_table`. Reads only.

@@ -1,0 +1,178 @@
+//! PostgreSQL: what the engine does differently here.
+//!
+//! - **Lock**: a session advisory lock on a dedicated connection whose `application_name` names
+//!   the holder (`migrate up@host#pid`), keyed by database, ledger schema and ledger table.
+//! - **Cancel**: `pg_cancel_backend` from the lock's connection stops the migration's statement;
+//!   its transaction rolls back at once.
+//! - DDL is transactional: a migration commits together with its ledger rows, or not at all.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
+use sqlx::{Connection, PgConnection, Row};
+
+use super::lock::{Holder, Identity, LockScope, lock_error, postgres_key};
+use crate::error::Result;
+
+/// A connection of its own that takes and holds the advisory lock.
+pub(crate) struct Lock {
+    conn: PgConnection,
+    key: i64,
+}
+
+impl fmt::Display for Lock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "postgres advisory lock {}", self.key)
+    }
+}
+
+impl Lock {
+    /// Opens the lock's connection with the pool's settings, naming this runner.
+    pub(crate) async fn open(
+        conn: &DatabaseConnection,
+        scope: &impl LockScope,
+        me: &Identity,
+    ) -> Result<Self> {
+        let options = conn
+            .get_postgres_connection_pool()
+            .connect_options()
+            .as_ref()
+            .clone()
+            .application_name(&me.application_name());
+        let database = options
+            .get_database()
+            .unwrap_or(options.get_username())
+            .to_owned();
+        let key = postgres_key(&database, scope);
+        let conn = PgConnection::connect_with(&options)
+            .await
+            .map_err(lock_error("opening the lock connection"))?;
+        Ok(Self { conn, key })
+    }
+
+    /// Takes the lock if it is free; never waits.
+    pub(crate) async fn try_take(&mut self) -> Result<bool> {
+        sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(self.key)
+            .fetch_one(&mut self.conn)
+            .await
+            .map_err(lock_error("taking the advisory lock"))
+    }
+
+    /// Who holds it now.
+    pub(crate) async fn holder(&mut self) -> Option<Holder> {
+        holder_of(&mut self.conn, self.key).await
+    }
+
+    /// Gives it back and closes the connection.
+    pub(crate) async fn release(mut self) -> Result<()> {
+        let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(self.key)
+            .execute(&mut self.conn)
+            .await
+            .map(drop)
+            .map_err(lock_error("releasing the advisory lock"));
+        let _ = self.conn.close().await;
+        unlocked
+    }
+
+    /// Cancels the statement server session `session` runs.
+    pub(crate) async fn cancel(&mut self, session: i64) -> Result<()> {
+        sqlx::query("SELECT pg_cancel_backend($1::int)")
+            .bind(session)
+            .execute(&mut self.conn)
+            .await
+            .map(drop)
+            .map_err(lock_error("cancelling the migration's statement"))
+    }
+
+    /// Runs `sql` on the lock's connection.
+    pub(crate) async fn execute(&mut self, sql: &str) -> Result<()> {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(&mut self.conn)
+            .await
+            .map(drop)
+            .map_err(lock_error("writing through the lock connection"))
+    }
+}
+
+/// A one-connection pool with the settings of the application's pool `db`, searching
+/// `database_schema` first when given.
+pub(crate) async fn own_connection(
+    db: &DatabaseConnection,
+    database_schema: Option<&str>,
+) -> Result<DatabaseConnection> {
+    let mut options = db
+        .get_postgres_connection_pool()
+        .connect_options()
+        .as_ref()
+        .clone();
+    if let Some(schema) = database_schema {
+        options = options.options([("search_path", schema)]);
+    }
+    let pool = super::one()
+        .connect_with(options)
+        .await
+        .map_err(super::session_error)?;
+    Ok(sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(
+        pool,
+    ))
+}
+
+/// The URL of `conn`'s pool, without a password.
+pub(crate) fn url_of(conn: &DatabaseConnection) -> String {
+    let options = conn.get_postgres_connection_pool().connect_options();
+    format!(
+        "postgres://{}@{}:{}/{}",
+        options.get_username(),
+        options.get_host(),
+        options.get_port(),
+        options.get_database().unwrap_or_default()
+    )
+}
+
+/// The session holding advisory lock `key`, from `pg_locks` and `pg_stat_activity`.
+async fn holder_of(conn: &mut PgConnection, key: i64) -> Option<Holder> {
+    // A bigint advisory key shows as classid (high 32 bits), objid (low 32 bits), objsubid 1.
+    let bits = u64::from_be_bytes(key.to_be_bytes());
+    let (high, low) = (i64::from((bits >> 32) as u32), i64::from(bits as u32));
+    let row = sqlx::query(
+        "SELECT a.application_name, COALESCE(host(a.client_addr), 'local socket'), a.pid, \
+                a.state_change \
+         FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid \
+         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
+           AND l.classid::bigint = $1 AND l.objid::bigint = $2 \
+           AND l.database = (SELECT oid FROM pg_catalog.pg_database \
+                             WHERE datname = current_database())",
+    )
+    .bind(high)
+    .bind(low)
+    .fetch_optional(conn)
+    .await
+    .ok()??;
+    let application: Option<String> = row.try_get(0).ok();
+    let client: Option<String> = row.try_get(1).ok();
+    let pid: Option<i32> = row.try_get(2).ok();
+    let since: Option<DateTime<Utc>> = row.try_get(3).ok();
+    // Our own runners name themselves `command@host#pid`.
+    let ours = application.as_deref().and_then(|name| {
+        let (command, rest) = name.split_once('@')?;
+        let (host, pid) = rest.rsplit_once('#')?;
+        Some((command.to_owned(), host.to_owned(), pid.to_owned()))
+    });
+    Some(match ours {
+        Some((command, host, pid)) => Holder {
+            command: Some(command),
+            host: Some(host),
+            pid: Some(pid),
+            since,
+        },
+        None => Holder {
+            command: application.filter(|name| !name.is_empty()),
+            host: client,
+            pid: pid.map(|p| format!("{p} (server session)")),
+            since,
+        },
+    })
+}
