@@ -1,7 +1,12 @@
 //! The `migrate` command line. A project's `main` is one line:
 //! `fn main() -> ExitCode { migration_engine::cli::main::<Migrator>(env!("CARGO_MANIFEST_DIR")) }`,
 //! or, for a project that declares dependencies, releases or consolidated migrations, a
-//! [`Project`] handed to [`run`].
+//! [`Project`] handed to [`run`], or with hooks of its own (a seeder after `fresh`) to
+//! [`run_with`].
+//!
+//! Every command that changes the database runs the library's operations in a session
+//! ([`crate::exec::operations::Operations`]); the command line adds only its confirmations
+//! (a hook before destructive operations), signal handling and printing.
 //!
 //! Results go to stdout, logs and errors to stderr; every error becomes an `error:` line (and a
 //! `caused by:` line for each cause that adds to it) and one of the documented exit codes in

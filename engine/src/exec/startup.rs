@@ -132,3 +132,20 @@ pub async fn run_pending(
     let applied = operations.up(&UpTarget::default(), &run).await;
     operations.close(applied).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Services run the start-up migration on a multi-threaded runtime, often in a task of its
+    /// own: the call must be a `Send` future, hooks and session included.
+    #[test]
+    fn the_start_up_run_can_be_spawned() {
+        fn send<F: Send>(_: F) {}
+        // Type-checked, never run: only the future's type matters.
+        fn spawnable(db: &DatabaseConnection, set: &MigrationSet, options: &StartupOptions) {
+            send(run_pending(db, set, options));
+        }
+        let _ = spawnable;
+    }
+}
