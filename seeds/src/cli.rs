@@ -142,7 +142,7 @@ impl Ctx<'_> {
             .target
             .connect(Duration::from_secs(self.cli.global.connect_timeout))
             .await?;
-        Ok(Seeder::new(conn, Ledger::for_target(self.target)))
+        Ok(Seeder::new(conn, Ledger::of(self.target)))
     }
 
     /// A session running `command`: its connection, under the migration lock.

@@ -21,10 +21,10 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use migration_engine::backend::lock::{Holder, Identity, MigrationLock, mysql_lock_name};
+use migration_engine::backend::scratch::Scratch;
 use migration_engine::backend::target::DEFAULT_MIGRATION_TABLE;
 use migration_engine::backend::{self, wipe};
 use migration_engine::plan::INTERRUPTED;
-use migration_engine::schema::verify::Scratch;
 use migration_engine::store::history;
 use migration_engine::store::ledger::{Ledger, LedgerRow, Rendered, RowState, encode_statements};
 use migration_engine::{

@@ -379,7 +379,7 @@ async fn up_down_all_up_leaves_the_schema_of_one_up(db: TestDb) {
 
     engine.down(&DownTarget::All, &options).await.unwrap();
     let reverted = engine.schema().await.unwrap();
-    let left: Vec<String> = snapshot::diff::diff(&empty, &reverted)
+    let left: Vec<String> = migration_engine::schema::diff::diff(&empty, &reverted)
         .iter()
         .map(ToString::to_string)
         .collect();
@@ -392,7 +392,7 @@ async fn up_down_all_up_leaves_the_schema_of_one_up(db: TestDb) {
 
     engine.up(&UpTarget::default(), &options).await.unwrap();
     let twice = engine.schema().await.unwrap();
-    let changed: Vec<String> = snapshot::diff::diff(&once, &twice)
+    let changed: Vec<String> = migration_engine::schema::diff::diff(&once, &twice)
         .iter()
         .map(ToString::to_string)
         .collect();

@@ -179,6 +179,7 @@ pub fn sqlite_lock_path(database_file: &std::path::Path) -> PathBuf {
     PathBuf::from(path)
 }
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(super) fn lock_error(context: &'static str) -> impl Fn(sqlx::Error) -> EngineError {
     move |e| EngineError::Lock {
         detail: format!("{context}: {e}"),
@@ -195,7 +196,10 @@ impl MigrationLock {
     /// [`EngineError::LockTimeout`] naming the holder when `timeout` passes first;
     /// [`EngineError::Lock`] when the lock cannot be asked for at all.
     #[cfg_attr(
-        not(any(feature = "postgres", feature = "sqlite")),
+        not(all(
+            any(feature = "postgres", feature = "sqlite"),
+            any(feature = "postgres", feature = "mysql")
+        )),
         allow(unused_variables)
     )]
     pub async fn acquire(
@@ -300,6 +304,10 @@ impl MigrationLock {
     ///
     /// # Errors
     /// [`EngineError::Lock`] when the server refuses.
+    #[cfg_attr(
+        not(any(feature = "postgres", feature = "mysql")),
+        allow(unused_variables)
+    )]
     pub async fn cancel(&mut self, session: i64) -> Result<()> {
         match &mut self.held {
             #[cfg(feature = "postgres")]
@@ -316,6 +324,10 @@ impl MigrationLock {
     ///
     /// # Errors
     /// [`EngineError::Lock`] with the server's message.
+    #[cfg_attr(
+        not(any(feature = "postgres", feature = "mysql")),
+        allow(unused_variables)
+    )]
     pub async fn execute(&mut self, sql: &str) -> Result<()> {
         match &mut self.held {
             #[cfg(feature = "postgres")]

@@ -1,12 +1,19 @@
 //! What each backend can do, and the quirks the rest of the engine must not know about.
+//!
+//! One module per backend ([`postgres`], [`mysql`], [`sqlite`]) owns that backend's lock,
+//! cancel, session id and timeouts, its connection of its own, its catalog queries (the schema
+//! snapshot reader and what `fresh` drops) and its [`Capabilities`]: the one description the
+//! rest of the engine asks instead of matching on the backend. What needs the backend's driver
+//! (the lock's connection, the migration's own connection) is compiled only with the driver's
+//! cargo feature (`postgres`, `mysql`, `sqlite`); the rest, plain SQL, is always there, so SQL
+//! renders for every backend in any build.
 
 pub mod lock;
-#[cfg(feature = "mysql")]
-mod mysql;
-#[cfg(feature = "postgres")]
-mod postgres;
-#[cfg(feature = "sqlite")]
-mod sqlite;
+pub mod mysql;
+pub mod postgres;
+pub mod scratch;
+pub mod snapshot;
+pub mod sqlite;
 pub mod target;
 pub mod wipe;
 
@@ -17,20 +24,55 @@ use crate::error::{EngineError, Result};
 use sea_orm::sea_query::{Alias, ColumnDef, Value};
 use sea_orm::{DbBackend, DbErr, QueryResult, RuntimeErr};
 
-/// Whether DDL can be rolled back. PostgreSQL and SQLite run DDL inside transactions; MySQL and
-/// MariaDB commit implicitly before and after every DDL statement, so a failed migration there can
-/// leave part of itself behind.
+/// What a backend can do, as the engine needs to know it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    /// A short, stable name for messages and JSON.
+    pub name: &'static str,
+    /// The cargo feature that compiles its driver.
+    pub feature: &'static str,
+    /// Whether DDL can be rolled back. PostgreSQL and SQLite run DDL inside transactions; MySQL
+    /// and MariaDB commit implicitly before and after every DDL statement, so a failed migration
+    /// there can leave part of itself behind, and its ledger row is written `running` first.
+    pub transactional_ddl: bool,
+    /// Whether one run's migrations share one transaction, a savepoint each (SQLite: one writer
+    /// at a time, and a commit per migration is the slow part).
+    pub one_transaction_per_run: bool,
+    /// The query naming the server's id for the current session, so an interrupt can cancel its
+    /// statement from another connection (a row with column `id`); `None` where nothing can be
+    /// cancelled from outside.
+    pub session_id_query: Option<&'static str>,
+    /// The catalog query `fresh` drops by: rows of `(kind, name)` in an order they can be
+    /// dropped.
+    pub objects_query: &'static str,
+    /// Whether the catalog query returns names quoted already.
+    pub objects_quoted: bool,
+    /// Statements turning foreign key checks off and on around dropping everything, where
+    /// dropping in any order needs it.
+    pub foreign_key_checks: Option<(&'static str, &'static str)>,
+    /// Whether `DROP` takes `CASCADE`, which takes dependents along.
+    pub drop_cascades: bool,
+    /// The identifier quote character.
+    pub quote: char,
+}
+
+/// The [`Capabilities`] of `backend`.
+pub fn capabilities(backend: DbBackend) -> &'static Capabilities {
+    match backend {
+        DbBackend::Postgres => &postgres::CAPABILITIES,
+        DbBackend::MySql => &mysql::CAPABILITIES,
+        _ => &sqlite::CAPABILITIES,
+    }
+}
+
+/// Whether DDL can be rolled back (see [`Capabilities::transactional_ddl`]).
 pub fn transactional_ddl(backend: DbBackend) -> bool {
-    !matches!(backend, DbBackend::MySql)
+    capabilities(backend).transactional_ddl
 }
 
 /// A short, stable name for messages and JSON.
 pub fn name(backend: DbBackend) -> &'static str {
-    match backend {
-        DbBackend::Postgres => "postgres",
-        DbBackend::MySql => "mysql",
-        _ => "sqlite",
-    }
+    capabilities(backend).name
 }
 
 /// A timestamp column as each backend stores one best: `timestamptz` on PostgreSQL,
@@ -137,33 +179,11 @@ pub fn session_timeouts(
     lock_wait: Option<std::time::Duration>,
     statement: Option<std::time::Duration>,
 ) -> Vec<String> {
-    let mut sql = Vec::new();
     match backend {
-        DbBackend::Postgres => {
-            if let Some(d) = lock_wait {
-                sql.push(format!("SET lock_timeout = {}", d.as_millis()));
-            }
-            if let Some(d) = statement {
-                sql.push(format!("SET statement_timeout = {}", d.as_millis()));
-            }
-        }
-        DbBackend::MySql => {
-            if let Some(d) = lock_wait {
-                sql.push(format!(
-                    "SET SESSION lock_wait_timeout = {}",
-                    d.as_secs().max(1)
-                ));
-            }
-            if let Some(d) = statement {
-                sql.push(format!(
-                    "SET SESSION max_statement_time = {}",
-                    d.as_secs_f64()
-                ));
-            }
-        }
-        _ => {}
+        DbBackend::Postgres => postgres::session_timeouts(lock_wait, statement),
+        DbBackend::MySql => mysql::session_timeouts(lock_wait, statement),
+        _ => Vec::new(),
     }
-    sql
 }
 
 /// Whether a migration failed because it waited too long for a lock another session held: such
@@ -178,6 +198,10 @@ pub fn is_lock_wait_timeout(err: &DbErr) -> bool {
 
 /// Turns TLS off on a connection to a loopback server that was not asked for it: local servers
 /// rarely have certificates, and the drivers' default (try TLS first) costs a round trip.
+#[cfg_attr(
+    not(any(feature = "postgres", feature = "mysql")),
+    allow(unused_variables)
+)]
 pub(crate) fn without_tls(backend: DbBackend, options: &mut ConnectOptions) {
     match backend {
         #[cfg(feature = "postgres")]
@@ -236,16 +260,13 @@ pub fn url_of(conn: &DatabaseConnection) -> String {
     }
 }
 
-/// The server's id for the session `conn` holds, which [`lock::MigrationLock::cancel`] takes to
-/// stop its statement; `None` on SQLite, whose statements end with the process.
-pub async fn server_id(conn: &DatabaseConnection) -> Option<i64> {
+/// The server's id for `conn`'s session (see [`Capabilities::session_id_query`]); `None` where
+/// the backend has none or the query fails.
+pub async fn session_id(conn: &DatabaseConnection) -> Option<i64> {
+    use sea_orm::{ConnectionTrait, Statement};
     let backend = conn.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => "SELECT CAST(pg_backend_pid() AS bigint) AS id",
-        DbBackend::MySql => "SELECT CAST(CONNECTION_ID() AS SIGNED) AS id",
-        _ => return None,
-    };
-    sea_orm::ConnectionTrait::query_one_raw(conn, sea_orm::Statement::from_string(backend, sql))
+    let sql = capabilities(backend).session_id_query?;
+    conn.query_one_raw(Statement::from_string(backend, sql))
         .await
         .ok()
         .flatten()
@@ -272,11 +293,7 @@ pub(crate) fn not_built(backend: DbBackend) -> EngineError {
         message: format!(
             "this build has no {} driver; enable the engine's `{}` cargo feature",
             name(backend),
-            match backend {
-                DbBackend::Postgres => "postgres",
-                DbBackend::MySql => "mysql",
-                _ => "sqlite",
-            }
+            capabilities(backend).feature
         ),
     }
 }

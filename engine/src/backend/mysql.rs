@@ -8,27 +8,136 @@
 //! - DDL commits implicitly: the ledger row is written `running` before a migration and
 //!   completed after it.
 
-use std::fmt;
+pub(crate) mod snapshot;
 
-use chrono::Utc;
-use sea_orm::DatabaseConnection;
-use sqlx::{Connection, MySqlConnection, Row};
+use std::time::Duration;
 
-use super::lock::{Holder, LockScope, lock_error, mysql_lock_name};
-use crate::error::Result;
+use super::Capabilities;
+#[cfg(feature = "mysql")]
+use {
+    super::lock::{Holder, LockScope, lock_error, mysql_lock_name},
+    crate::error::Result,
+    chrono::Utc,
+    sea_orm::DatabaseConnection,
+    sqlx::{Connection, MySqlConnection, Row},
+    std::fmt,
+};
 
+/// What MySQL and MariaDB can do.
+pub const CAPABILITIES: Capabilities = Capabilities {
+    name: "mysql",
+    feature: "mysql",
+    transactional_ddl: false,
+    one_transaction_per_run: false,
+    session_id_query: Some("SELECT CAST(CONNECTION_ID() AS SIGNED) AS id"),
+    objects_query: "SELECT kind, name FROM ( \
+       SELECT IF(table_type = 'VIEW', 'view', 'table') AS kind, \
+              CAST(table_name AS CHAR) AS name, IF(table_type = 'VIEW', 1, 2) AS step \
+       FROM information_schema.tables WHERE table_schema = DATABASE() \
+       UNION ALL \
+       SELECT LOWER(routine_type), CAST(routine_name AS CHAR), 3 \
+       FROM information_schema.routines WHERE routine_schema = DATABASE() \
+     ) objects ORDER BY step, name",
+    objects_quoted: false,
+    foreign_key_checks: Some(("SET FOREIGN_KEY_CHECKS = 0", "SET FOREIGN_KEY_CHECKS = 1")),
+    drop_cascades: false,
+    quote: '`',
+};
+
+/// `lock_wait_timeout` (whole seconds, at least 1) and MariaDB's `max_statement_time`.
+pub(crate) fn session_timeouts(
+    lock_wait: Option<Duration>,
+    statement: Option<Duration>,
+) -> Vec<String> {
+    let mut sql = Vec::new();
+    if let Some(d) = lock_wait {
+        sql.push(format!(
+            "SET SESSION lock_wait_timeout = {}",
+            d.as_secs().max(1)
+        ));
+    }
+    if let Some(d) = statement {
+        sql.push(format!(
+            "SET SESSION max_statement_time = {}",
+            d.as_secs_f64()
+        ));
+    }
+    sql
+}
+
+/// Drops scratch database `name` (a name the engine made: `[a-z0-9_]` only). MySQL and MariaDB
+/// have no `FORCE`: a session a cancelled run left inside a statement holds a metadata lock
+/// that `DROP DATABASE` would wait on, so those sessions are ended first.
+pub(crate) async fn drop_database(
+    admin: &sea_orm::DatabaseConnection,
+    name: &str,
+) -> std::result::Result<(), sea_orm::DbErr> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+    let sessions = admin
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::MySql,
+            "SELECT id FROM information_schema.processlist \
+             WHERE db = ? AND id <> CONNECTION_ID()",
+            [Value::from(name)],
+        ))
+        .await?;
+    for session in sessions {
+        if let Ok(id) = session.try_get_by_index::<u64>(0) {
+            // Already gone is what we want.
+            let _ = admin.execute_unprepared(&format!("KILL {id}")).await;
+        }
+    }
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS `{name}`"))
+        .await
+        .map(drop)
+}
+
+/// `CHARACTER SET x COLLATE y` of the target database, or nothing if it cannot be read (the
+/// server's defaults then apply).
+pub(crate) async fn database_options(admin: &sea_orm::DatabaseConnection) -> String {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let row = admin
+        .query_one_raw(Statement::from_string(
+            DbBackend::MySql,
+            "SELECT CAST(default_character_set_name AS CHAR) AS charset, \
+                    CAST(default_collation_name AS CHAR) AS collation \
+             FROM information_schema.schemata WHERE schema_name = DATABASE()",
+        ))
+        .await
+        .ok()
+        .flatten();
+    let Some(row) = row else {
+        return String::new();
+    };
+    let word = |col: &str| {
+        row.try_get::<String>("", col)
+            .ok()
+            .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+    };
+    match (word("charset"), word("collation")) {
+        (Some(charset), Some(collation)) => {
+            format!(" CHARACTER SET {charset} COLLATE {collation}")
+        }
+        _ => String::new(),
+    }
+}
+
+#[cfg(feature = "mysql")]
 /// A connection of its own that takes and holds `GET_LOCK`.
 pub(crate) struct Lock {
     conn: MySqlConnection,
     name: String,
 }
 
+#[cfg(feature = "mysql")]
 impl fmt::Display for Lock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "GET_LOCK('{}')", self.name)
     }
 }
 
+#[cfg(feature = "mysql")]
 impl Lock {
     /// Opens the lock's connection with the pool's settings.
     pub(crate) async fn open(conn: &DatabaseConnection, scope: &impl LockScope) -> Result<Self> {
@@ -94,6 +203,7 @@ impl Lock {
     }
 }
 
+#[cfg(feature = "mysql")]
 /// A one-connection pool with the settings of the application's pool `db`.
 pub(crate) async fn own_connection(db: &DatabaseConnection) -> Result<DatabaseConnection> {
     let options = db.get_mysql_connection_pool().connect_options();
@@ -104,6 +214,7 @@ pub(crate) async fn own_connection(db: &DatabaseConnection) -> Result<DatabaseCo
     Ok(sea_orm::SqlxMySqlConnector::from_sqlx_mysql_pool(pool))
 }
 
+#[cfg(feature = "mysql")]
 /// The URL of `conn`'s pool, without a password.
 pub(crate) fn url_of(conn: &DatabaseConnection) -> String {
     let options = conn.get_mysql_connection_pool().connect_options();
@@ -116,6 +227,7 @@ pub(crate) fn url_of(conn: &DatabaseConnection) -> String {
     )
 }
 
+#[cfg(feature = "mysql")]
 /// The session holding `GET_LOCK(name)`, from `IS_USED_LOCK` and the process list.
 async fn holder_of(conn: &mut MySqlConnection, name: &str) -> Option<Holder> {
     // The id is cast because its type differs: BIGINT UNSIGNED on MySQL, signed BIGINT on

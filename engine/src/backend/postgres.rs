@@ -6,27 +6,141 @@
 //!   its transaction rolls back at once.
 //! - DDL is transactional: a migration commits together with its ledger rows, or not at all.
 
-use std::fmt;
+pub(crate) mod snapshot;
 
-use chrono::{DateTime, Utc};
-use sea_orm::DatabaseConnection;
-use sqlx::{Connection, PgConnection, Row};
+use std::time::Duration;
 
-use super::lock::{Holder, Identity, LockScope, lock_error, postgres_key};
-use crate::error::Result;
+use super::Capabilities;
+#[cfg(feature = "postgres")]
+use {
+    super::lock::{Holder, Identity, LockScope, lock_error, postgres_key},
+    crate::error::Result,
+    chrono::{DateTime, Utc},
+    sea_orm::DatabaseConnection,
+    sqlx::{Connection, PgConnection, Row},
+    std::fmt,
+};
 
+/// What PostgreSQL can do.
+pub const CAPABILITIES: Capabilities = Capabilities {
+    name: "postgres",
+    feature: "postgres",
+    transactional_ddl: true,
+    one_transaction_per_run: false,
+    session_id_query: Some("SELECT CAST(pg_backend_pid() AS bigint) AS id"),
+    // Extension members (pg_depend deptype 'e') go with their extension; sequences owned by a
+    // column go with their table; row types of tables are not free-standing types.
+    objects_query: "SELECT kind, name FROM ( \
+       SELECT CASE WHEN c.relkind IN ('v', 'm') THEN 'view' ELSE 'table' END AS kind, \
+              quote_ident(c.relname) AS name, \
+              CASE WHEN c.relkind IN ('v', 'm') THEN 1 ELSE 2 END AS step \
+       FROM pg_catalog.pg_class c \
+       WHERE c.relnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema()) \
+         AND c.relkind IN ('r', 'p', 'v', 'm') \
+         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d \
+                         WHERE d.objid = c.oid AND d.deptype = 'e') \
+       UNION ALL \
+       SELECT 'sequence', quote_ident(c.relname), 3 \
+       FROM pg_catalog.pg_class c \
+       WHERE c.relnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema()) AND c.relkind = 'S' \
+         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d \
+                         WHERE d.objid = c.oid AND d.deptype IN ('a', 'i', 'e')) \
+       UNION ALL \
+       SELECT CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END, \
+              p.oid::regprocedure::text, 4 \
+       FROM pg_catalog.pg_proc p \
+       WHERE p.pronamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema()) AND p.prokind IN ('f', 'p') \
+         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d \
+                         WHERE d.objid = p.oid AND d.deptype = 'e') \
+       UNION ALL \
+       SELECT CASE t.typtype WHEN 'd' THEN 'domain' ELSE 'type' END, \
+              quote_ident(t.typname), 5 \
+       FROM pg_catalog.pg_type t \
+       WHERE t.typnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema()) \
+         AND (t.typtype IN ('e', 'r', 'd') \
+              OR (t.typtype = 'c' AND (SELECT c.relkind FROM pg_catalog.pg_class c \
+                                        WHERE c.oid = t.typrelid) = 'c')) \
+         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d \
+                         WHERE d.objid = t.oid AND d.deptype = 'e') \
+       UNION ALL \
+       SELECT 'extension', quote_ident(e.extname), 6 \
+       FROM pg_catalog.pg_extension e \
+       WHERE e.extnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema()) \
+         AND e.extname <> 'plpgsql' \
+     ) objects ORDER BY step, name",
+    objects_quoted: true,
+    foreign_key_checks: None,
+    // CASCADE takes dependents already dropped by an earlier step in its stride; the engine's
+    // `DROP ... IF EXISTS` keeps that from failing.
+    drop_cascades: true,
+    quote: '"',
+};
+
+/// `lock_timeout` and `statement_timeout`, in milliseconds.
+pub(crate) fn session_timeouts(
+    lock_wait: Option<Duration>,
+    statement: Option<Duration>,
+) -> Vec<String> {
+    let mut sql = Vec::new();
+    if let Some(d) = lock_wait {
+        sql.push(format!("SET lock_timeout = {}", d.as_millis()));
+    }
+    if let Some(d) = statement {
+        sql.push(format!("SET statement_timeout = {}", d.as_millis()));
+    }
+    sql
+}
+
+/// Drops scratch database `name` (a name the engine made: `[a-z0-9_]` only). `WITH (FORCE)`
+/// (PostgreSQL 13+) ends sessions a cancelled run left behind; before 13 they are ended by hand.
+pub(crate) async fn drop_database(
+    admin: &sea_orm::DatabaseConnection,
+    name: &str,
+) -> std::result::Result<(), sea_orm::DbErr> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+    let version = admin
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT current_setting('server_version_num')::integer AS v",
+        ))
+        .await?
+        .and_then(|row| row.try_get::<i32>("", "v").ok())
+        .unwrap_or(0);
+    if version >= 130_000 {
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .await?;
+    } else {
+        admin
+            .execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = $1 AND pid <> pg_backend_pid()",
+                [Value::from(name)],
+            ))
+            .await?;
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\""))
+            .await?;
+    }
+    Ok(())
+}
+
+#[cfg(feature = "postgres")]
 /// A connection of its own that takes and holds the advisory lock.
 pub(crate) struct Lock {
     conn: PgConnection,
     key: i64,
 }
 
+#[cfg(feature = "postgres")]
 impl fmt::Display for Lock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "postgres advisory lock {}", self.key)
     }
 }
 
+#[cfg(feature = "postgres")]
 impl Lock {
     /// Opens the lock's connection with the pool's settings, naming this runner.
     pub(crate) async fn open(
@@ -97,6 +211,7 @@ impl Lock {
     }
 }
 
+#[cfg(feature = "postgres")]
 /// A one-connection pool with the settings of the application's pool `db`, searching
 /// `database_schema` first when given.
 pub(crate) async fn own_connection(
@@ -120,6 +235,7 @@ pub(crate) async fn own_connection(
     ))
 }
 
+#[cfg(feature = "postgres")]
 /// The URL of `conn`'s pool, without a password.
 pub(crate) fn url_of(conn: &DatabaseConnection) -> String {
     let options = conn.get_postgres_connection_pool().connect_options();
@@ -132,6 +248,7 @@ pub(crate) fn url_of(conn: &DatabaseConnection) -> String {
     )
 }
 
+#[cfg(feature = "postgres")]
 /// The session holding advisory lock `key`, from `pg_locks` and `pg_stat_activity`.
 async fn holder_of(conn: &mut PgConnection, key: i64) -> Option<Holder> {
     // A bigint advisory key shows as classid (high 32 bits), objid (low 32 bits), objsubid 1.

@@ -6,17 +6,38 @@
 //! - DDL is transactional, and one run's migrations share one transaction (savepoints per
 //!   migration), because SQLite allows one writer at a time anyway.
 
-use std::fmt;
-use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::PathBuf;
+pub(crate) mod snapshot;
 
-use chrono::{DateTime, Utc};
-use sea_orm::DatabaseConnection;
+use super::Capabilities;
+#[cfg(feature = "sqlite")]
+use {
+    super::lock::{Holder, Identity, sqlite_lock_path},
+    crate::error::{EngineError, Result},
+    chrono::{DateTime, Utc},
+    sea_orm::DatabaseConnection,
+    std::fmt,
+    std::fs::File,
+    std::io::{Read, Seek, SeekFrom, Write},
+    std::path::PathBuf,
+};
 
-use super::lock::{Holder, Identity, sqlite_lock_path};
-use crate::error::{EngineError, Result};
+/// What SQLite can do.
+pub const CAPABILITIES: Capabilities = Capabilities {
+    name: "sqlite",
+    feature: "sqlite",
+    transactional_ddl: true,
+    one_transaction_per_run: true,
+    session_id_query: None,
+    objects_query: "SELECT type AS kind, name FROM sqlite_master \
+     WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' \
+     ORDER BY type = 'table', name",
+    objects_quoted: false,
+    foreign_key_checks: Some(("PRAGMA foreign_keys = OFF", "PRAGMA foreign_keys = ON")),
+    drop_cascades: false,
+    quote: '"',
+};
 
+#[cfg(feature = "sqlite")]
 /// Whether a SQLite database lives in memory: it belongs to one process and its pool, so it
 /// needs no lock file and no session of its own.
 pub(crate) fn is_in_memory(filename: &std::path::Path) -> bool {
@@ -24,18 +45,21 @@ pub(crate) fn is_in_memory(filename: &std::path::Path) -> bool {
     name.is_empty() || name.starts_with(":memory:") || name.contains("mode=memory")
 }
 
+#[cfg(feature = "sqlite")]
 /// The lock file beside the database file.
 pub(crate) struct Lock {
     file: File,
     path: PathBuf,
 }
 
+#[cfg(feature = "sqlite")]
 impl fmt::Display for Lock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "lock file {}", self.path.display())
     }
 }
 
+#[cfg(feature = "sqlite")]
 impl Lock {
     /// Opens (or creates) the lock file; `None` for an in-memory database.
     pub(crate) fn open(conn: &DatabaseConnection) -> Result<Option<Self>> {
@@ -99,6 +123,7 @@ impl Lock {
     }
 }
 
+#[cfg(feature = "sqlite")]
 /// A one-connection pool with the settings of the application's pool `db`; `db` itself for an
 /// in-memory database, which exists only inside that pool.
 pub(crate) async fn own_connection(db: &DatabaseConnection) -> Result<DatabaseConnection> {
@@ -113,6 +138,7 @@ pub(crate) async fn own_connection(db: &DatabaseConnection) -> Result<DatabaseCo
     Ok(sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
 }
 
+#[cfg(feature = "sqlite")]
 /// Whether `conn` is a pool over an in-memory database.
 pub(crate) fn is_in_memory_pool(conn: &DatabaseConnection) -> bool {
     is_in_memory(
@@ -122,12 +148,14 @@ pub(crate) fn is_in_memory_pool(conn: &DatabaseConnection) -> bool {
     )
 }
 
+#[cfg(feature = "sqlite")]
 /// The URL of `conn`'s pool.
 pub(crate) fn url_of(conn: &DatabaseConnection) -> String {
     let options = conn.get_sqlite_connection_pool().connect_options();
     format!("sqlite://{}", options.get_filename().display())
 }
 
+#[cfg(feature = "sqlite")]
 /// The holder line of a SQLite lock file: `command \t host \t pid \t since`.
 fn holder_of(file: &mut File) -> Option<Holder> {
     let mut text = String::new();

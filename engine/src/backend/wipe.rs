@@ -153,73 +153,8 @@ fn split_identifier(name: &str) -> (String, &str) {
 }
 
 fn quote(backend: DbBackend, name: &str) -> String {
-    match backend {
-        DbBackend::MySql => format!("`{}`", name.replace('`', "``")),
-        _ => format!("\"{}\"", name.replace('"', "\"\"")),
-    }
-}
-
-/// The catalog query per backend: rows of `(kind, name)`, in the order they can be dropped.
-fn catalog_query(backend: DbBackend) -> &'static str {
-    match backend {
-        // Extension members (pg_depend deptype 'e') go with their extension; sequences owned by
-        // a column go with their table; row types of tables are not free-standing types.
-        DbBackend::Postgres => {
-            "SELECT kind, name FROM ( \
-               SELECT CASE WHEN c.relkind IN ('v', 'm') THEN 'view' ELSE 'table' END AS kind, \
-                      quote_ident(c.relname) AS name, \
-                      CASE WHEN c.relkind IN ('v', 'm') THEN 1 ELSE 2 END AS step \
-               FROM pg_catalog.pg_class c \
-               WHERE c.relnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema()) \
-                 AND c.relkind IN ('r', 'p', 'v', 'm') \
-                 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d \
-                                 WHERE d.objid = c.oid AND d.deptype = 'e') \
-               UNION ALL \
-               SELECT 'sequence', quote_ident(c.relname), 3 \
-               FROM pg_catalog.pg_class c \
-               WHERE c.relnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema()) AND c.relkind = 'S' \
-                 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d \
-                                 WHERE d.objid = c.oid AND d.deptype IN ('a', 'i', 'e')) \
-               UNION ALL \
-               SELECT CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END, \
-                      p.oid::regprocedure::text, 4 \
-               FROM pg_catalog.pg_proc p \
-               WHERE p.pronamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema()) AND p.prokind IN ('f', 'p') \
-                 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d \
-                                 WHERE d.objid = p.oid AND d.deptype = 'e') \
-               UNION ALL \
-               SELECT CASE t.typtype WHEN 'd' THEN 'domain' ELSE 'type' END, \
-                      quote_ident(t.typname), 5 \
-               FROM pg_catalog.pg_type t \
-               WHERE t.typnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema()) \
-                 AND (t.typtype IN ('e', 'r', 'd') \
-                      OR (t.typtype = 'c' AND (SELECT c.relkind FROM pg_catalog.pg_class c \
-                                                WHERE c.oid = t.typrelid) = 'c')) \
-                 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d \
-                                 WHERE d.objid = t.oid AND d.deptype = 'e') \
-               UNION ALL \
-               SELECT 'extension', quote_ident(e.extname), 6 \
-               FROM pg_catalog.pg_extension e \
-               WHERE e.extnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema()) \
-                 AND e.extname <> 'plpgsql' \
-             ) objects ORDER BY step, name"
-        }
-        DbBackend::MySql => {
-            "SELECT kind, name FROM ( \
-               SELECT IF(table_type = 'VIEW', 'view', 'table') AS kind, \
-                      CAST(table_name AS CHAR) AS name, IF(table_type = 'VIEW', 1, 2) AS step \
-               FROM information_schema.tables WHERE table_schema = DATABASE() \
-               UNION ALL \
-               SELECT LOWER(routine_type), CAST(routine_name AS CHAR), 3 \
-               FROM information_schema.routines WHERE routine_schema = DATABASE() \
-             ) objects ORDER BY step, name"
-        }
-        _ => {
-            "SELECT type AS kind, name FROM sqlite_master \
-             WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' \
-             ORDER BY type = 'table', name"
-        }
-    }
+    let q = super::capabilities(backend).quote;
+    format!("{q}{}{q}", name.replace(q, &format!("{q}{q}")))
 }
 
 fn kind_of(label: &str) -> Option<ObjectKind> {
@@ -243,7 +178,10 @@ fn kind_of(label: &str) -> Option<ObjectKind> {
 pub async fn list_objects<C: ConnectionTrait>(conn: &C) -> Result<Vec<Object>, DbErr> {
     let backend = conn.get_database_backend();
     let rows = conn
-        .query_all_raw(Statement::from_string(backend, catalog_query(backend)))
+        .query_all_raw(Statement::from_string(
+            backend,
+            super::capabilities(backend).objects_query,
+        ))
         .await?;
     let mut objects = Vec::with_capacity(rows.len());
     for row in rows {
@@ -251,10 +189,11 @@ pub async fn list_objects<C: ConnectionTrait>(conn: &C) -> Result<Vec<Object>, D
         let name: String = row.try_get("", "name")?;
         let kind = kind_of(&label)
             .ok_or_else(|| DbErr::Custom(format!("unexpected object kind `{label}`")))?;
-        let name = match (backend, kind) {
-            // PostgreSQL names come back quoted (and routines with their signature).
-            (DbBackend::Postgres, _) => name,
-            _ => quote(backend, &name),
+        // PostgreSQL names come back quoted (and routines with their signature).
+        let name = if super::capabilities(backend).objects_quoted {
+            name
+        } else {
+            quote(backend, &name)
         };
         objects.push(Object { kind, name });
     }
@@ -269,20 +208,15 @@ pub async fn list_objects<C: ConnectionTrait>(conn: &C) -> Result<Vec<Object>, D
 pub async fn drop_all<C: ConnectionTrait>(conn: &C) -> Result<Vec<Object>, DbErr> {
     let backend = conn.get_database_backend();
     let objects = list_objects(conn).await?;
-    let (off, on) = match backend {
-        DbBackend::MySql => ("SET FOREIGN_KEY_CHECKS = 0", "SET FOREIGN_KEY_CHECKS = 1"),
-        DbBackend::Sqlite => ("PRAGMA foreign_keys = OFF", "PRAGMA foreign_keys = ON"),
-        _ => ("", ""),
-    };
-    if !off.is_empty() {
+    let capabilities = super::capabilities(backend);
+    if let Some((off, _)) = capabilities.foreign_key_checks {
         conn.execute_unprepared(off).await?;
     }
     let mut dropped = Vec::new();
     let mut result = Ok(());
     for object in objects {
-        // CASCADE (PostgreSQL) takes dependents already dropped by an earlier step in its
-        // stride; IF EXISTS keeps that from failing.
-        let cascade = if backend == DbBackend::Postgres {
+        // IF EXISTS: a CASCADE may have taken this one along already.
+        let cascade = if capabilities.drop_cascades {
             " CASCADE"
         } else {
             ""
@@ -298,7 +232,7 @@ pub async fn drop_all<C: ConnectionTrait>(conn: &C) -> Result<Vec<Object>, DbErr
         }
         dropped.push(object);
     }
-    if !on.is_empty() {
+    if let Some((_, on)) = capabilities.foreign_key_checks {
         conn.execute_unprepared(on).await?;
     }
     result.map(|()| dropped)

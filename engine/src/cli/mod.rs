@@ -157,7 +157,7 @@ async fn execute(mut cli: Cli, project: Project, hooks: Hooks) -> Result<Outcome
         .connect(Duration::from_secs(cli.global.connect_timeout))
         .await
         .map_err(fail)?;
-    let engine = engine(conn, &project, Ledger::for_target(&target));
+    let engine = engine(conn, &project, Ledger::of(&target));
     let ctx = Ctx {
         cli: &cli,
         engine: &engine,

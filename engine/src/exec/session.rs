@@ -16,7 +16,7 @@ use std::future::Future;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use crate::backend;
 use crate::backend::lock::{Holder, Identity, MigrationLock};
@@ -151,7 +151,7 @@ impl Session {
         options: &SessionOptions,
         waiting: impl FnMut(&Holder),
     ) -> Result<Self> {
-        Self::on_ledger(conn, Ledger::for_target(target), target, options, waiting).await
+        Self::on_ledger(conn, Ledger::of(target), target, options, waiting).await
     }
 
     /// [`Session::on_connection`] for `ledger`, which an engine built on `conn` reads: the
@@ -245,7 +245,7 @@ impl Session {
                 });
             }
         }
-        let server_id = backend::server_id(&conn).await;
+        let server_id = backend::session_id(&conn).await;
         Ok(Self {
             conn,
             ledger,
@@ -348,21 +348,24 @@ impl Session {
                 Err(_) => cleanup.push("the running statement could not be cancelled"),
             }
         }
-        match self.ledger.backend() {
-            DbBackend::MySql => {
-                let mark = self
-                    .ledger
-                    .fail_running(&format!("interrupted by {signal}"))
-                    .to_string(sea_orm::sea_query::MysqlQueryBuilder);
-                if lock.execute(&mark).await.is_ok() {
-                    cleanup.push(
-                        "a migration that had started is marked failed: inspect the schema, then run `migrate repair`",
-                    );
-                }
+        let can = backend::capabilities(self.ledger.backend());
+        if !can.transactional_ddl {
+            // The migration's DDL committed itself (MySQL/MariaDB, the one backend without
+            // transactional DDL), so its `running` row would stay: it is marked failed from the
+            // lock's connection, as the session's own was cancelled.
+            let mark = self
+                .ledger
+                .fail_running(&format!("interrupted by {signal}"))
+                .to_string(sea_orm::sea_query::MysqlQueryBuilder);
+            if lock.execute(&mark).await.is_ok() {
+                cleanup.push(
+                    "a migration that had started is marked failed: inspect the schema, then run `migrate repair`",
+                );
             }
-            DbBackend::Sqlite => cleanup
-                .push("this run's migrations were rolled back (on SQLite they commit together)"),
-            _ => cleanup.push("the migration in progress was rolled back"),
+        } else if can.one_transaction_per_run {
+            cleanup.push("this run's migrations were rolled back (on SQLite they commit together)");
+        } else {
+            cleanup.push("the migration in progress was rolled back");
         }
         cleanup.push("the lock is released");
         EngineError::Interrupted {

@@ -21,25 +21,24 @@
 //! where none of the migrations it replaces is applied and those migrations one by one, must end
 //! in the same schema, and its `down` must restore the schema from before it.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use tracing::{info, warn};
-use url::Url;
 
 use crate::backend;
+use crate::backend::scratch::Scratch;
 use crate::backend::target::Target;
 use crate::error::{EngineError, Result};
 use crate::exec::runner::{Engine, RunOptions};
 use crate::model::consolidated::SquashGroup;
 use crate::model::set::{Migration, MigrationId, MigrationSet};
 use crate::plan::{DownTarget, UpTarget};
-use crate::schema::snapshot::{self, diff::Change};
+use crate::schema::diff::{self, Change};
+use crate::schema::snapshot;
 use crate::store::ledger::Ledger;
 use crate::store::render::{self, Direction};
 
@@ -566,7 +565,7 @@ async fn check_all(
     start: usize,
     report: &mut VerifyReport,
 ) -> Result<()> {
-    let ledger = scratch.ledger();
+    let ledger = scratch_ledger(scratch);
     let mut conn = scratch.connect().await?;
     if start > 0 {
         apply_first(&conn, set, &ledger, start).await?;
@@ -628,7 +627,7 @@ async fn check_squash(
             let after = read().await?;
             match engine.down(&DownTarget::Steps(1), &options).await {
                 Ok(_) => {
-                    let changes = snapshot::diff::diff(&before, &read().await?);
+                    let changes = diff::diff(&before, &read().await?);
                     report.differences.extend(changes.into_iter().map(|change| {
                         Difference::SquashDown {
                             migration: name.clone(),
@@ -671,7 +670,7 @@ async fn check_squash(
     let individual = snapshot::read(&conn, table).await?;
     let _ = conn.close_by_ref().await;
     report.differences.extend(
-        snapshot::diff::diff(&individual, &consolidated)
+        diff::diff(&individual, &consolidated)
             .into_iter()
             .map(|change| Difference::Squash {
                 migration: name.clone(),
@@ -759,7 +758,7 @@ async fn check_one(
     let after_down = read().await?;
     let rows_down = row_counts(conn, &after_down).await?;
     compare_rows(report, &label, [&rows_before, &rows_up, &rows_down]);
-    let changes = snapshot::diff::diff(&before, &after_down);
+    let changes = diff::diff(&before, &after_down);
     if !changes.is_empty() {
         report
             .differences
@@ -782,7 +781,7 @@ async fn check_one(
         Err(e) => return Err(e),
     }
     let again = read().await?;
-    let changes = snapshot::diff::diff(&after_up, &again);
+    let changes = diff::diff(&after_up, &again);
     if changes.is_empty() {
         return Ok(Next::Continue);
     }
@@ -795,379 +794,15 @@ async fn check_one(
     Ok(Next::Rebuild)
 }
 
-/// Where the scratch database lives.
-enum Place {
-    /// A database on the target's server, created and dropped through `admin`, a connection to
-    /// the target database that runs nothing but `CREATE DATABASE` and `DROP DATABASE`.
-    Server {
-        admin: DatabaseConnection,
-        name: String,
-        /// `CHARACTER SET ... COLLATE ...` copied from the target (MySQL/MariaDB), so column
-        /// types and index limits behave as they will there.
-        options: String,
-    },
-    /// A SQLite file in a temporary directory, removed with it.
-    File {
-        dir: tempfile::TempDir,
-        path: PathBuf,
-    },
-}
-
-/// The scratch database of one `verify` run: on the target's server (or, for SQLite, in a
-/// temporary directory), named uniquely, and dropped by [`Scratch::destroy`].
-pub struct Scratch {
-    /// The scratch database as a target: the target's settings, another database.
-    pub target: Target,
-    place: Place,
-    timeout: Duration,
-}
-
-fn scratch_error(action: &'static str, database: &str, reason: String) -> EngineError {
-    EngineError::Scratch {
-        action,
-        database: database.to_owned(),
-        reason,
-    }
-}
-
-/// `<database>_verify_<pid>_<counter>_<nanos>`: unique per run, lowercase, within PostgreSQL's
-/// 63-byte and MySQL's 64-byte limits, and made only of `[a-z0-9_]`, so it needs no escaping.
-fn scratch_name(target_database: &str) -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let mut base: String = target_database
-        .chars()
-        .map(|c| c.to_ascii_lowercase())
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .take(20)
-        .collect();
-    if !base.starts_with(|c: char| c.is_ascii_lowercase()) {
-        base.insert_str(0, "db");
-    }
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos() % 1_000_000_000_000)
-        .unwrap_or_default();
-    let counter = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("{base}_verify_{}_{counter}_{nanos}", std::process::id())
-}
-
-/// `CREATE DATABASE` and `DROP DATABASE` have no SeaQuery builder; names come from
-/// [`scratch_name`], so quoting them is enough.
-fn quote(backend: DbBackend, name: &str) -> String {
-    match backend {
-        DbBackend::MySql => format!("`{name}`"),
-        _ => format!("\"{name}\""),
-    }
-}
-
-impl Scratch {
-    /// Creates an empty scratch database next to `target`'s, with its settings (and, on
-    /// MySQL/MariaDB, its character set and collation).
-    ///
-    /// # Errors
-    /// [`EngineError::Scratch`] when the database cannot be created; [`EngineError::Connect`]
-    /// when the server cannot be reached.
-    pub async fn create(target: &Target, timeout: Duration) -> Result<Self> {
-        let like = |url: &str| {
-            Target::new(
-                url,
-                target.database_schema.clone(),
-                target.migration_schema.clone(),
-                Some(target.migration_table.clone()),
-            )
-        };
-        if target.backend() == DbBackend::Sqlite {
-            let dir = tempfile::Builder::new()
-                .prefix("migrate-verify-")
-                .tempdir()
-                .map_err(|e| {
-                    scratch_error(
-                        "create",
-                        "in the temporary directory",
-                        format!(
-                            "{e}; make {} writable or point TMPDIR elsewhere",
-                            std::env::temp_dir().display()
-                        ),
-                    )
-                })?;
-            let path = dir.path().join("scratch.db");
-            let scratch = like(&format!("sqlite://{}?mode=rwc", path.display()))?;
-            return Ok(Self {
-                target: scratch,
-                place: Place::File { dir, path },
-                timeout,
-            });
-        }
-        let mut url = Url::parse(target.url()).map_err(|e| EngineError::Config {
-            message: format!("malformed database URL `{}` ({e})", target.redacted()),
-        })?;
-        let name = scratch_name(url.path().trim_start_matches('/'));
-        url.set_path(&format!("/{name}"));
-        let scratch = like(url.as_str())?;
-        let admin = target.connect(timeout).await?;
-        let options = match target.backend() {
-            DbBackend::MySql => mysql_options(&admin).await,
-            _ => String::new(),
-        };
-        let this = Self {
-            target: scratch,
-            place: Place::Server {
-                admin,
-                name,
-                options,
-            },
-            timeout,
-        };
-        if let Err(e) = this.create_database().await {
-            this.close_admin().await;
-            return Err(e);
-        }
-        Ok(this)
-    }
-
-    /// A ledger named as the target's.
-    fn ledger(&self) -> Ledger {
-        Ledger::new(
-            self.target.backend(),
-            self.target
-                .migration_schema
-                .clone()
-                .or(self.target.database_schema.clone()),
-            self.target.migration_table.clone(),
-        )
-    }
-
-    /// A connection to the scratch database, with the target's PostgreSQL schema in place.
-    ///
-    /// # Errors
-    /// [`EngineError::Connect`], or a database error creating the schema.
-    pub async fn connect(&self) -> Result<DatabaseConnection> {
-        let conn = self.target.connect(self.timeout).await?;
-        if let (DbBackend::Postgres, Some(schema)) =
-            (self.target.backend(), &self.target.database_schema)
-        {
-            conn.execute_unprepared(&format!(
-                "CREATE SCHEMA IF NOT EXISTS {}",
-                quote(DbBackend::Postgres, schema)
-            ))
-            .await
-            .map_err(EngineError::db(
-                "creating the schema in the scratch database",
-            ))?;
-        }
-        Ok(conn)
-    }
-
-    async fn create_database(&self) -> Result<()> {
-        let Place::Server {
-            admin,
-            name,
-            options,
-        } = &self.place
-        else {
-            return Ok(());
-        };
-        let sql = format!(
-            "CREATE DATABASE {}{options}",
-            quote(self.target.backend(), name)
-        );
-        admin.execute_unprepared(&sql).await.map(drop).map_err(|e| {
-            scratch_error(
-                "create",
-                &self.target.redacted(),
-                format!(
-                    "{}; the user in DATABASE_URL needs the right to create databases (PostgreSQL: CREATEDB; MySQL/MariaDB: CREATE and DROP)",
-                    self.target.scrub(&e.to_string())
-                ),
-            )
-        })
-    }
-
-    async fn drop_database(&self) -> Result<()> {
-        let Place::Server { admin, name, .. } = &self.place else {
-            return Ok(());
-        };
-        let backend = self.target.backend();
-        let failed = |e: sea_orm::DbErr| {
-            scratch_error(
-                "drop",
-                &self.target.redacted(),
-                format!(
-                    "{}; drop the database {name} by hand",
-                    self.target.scrub(&e.to_string())
-                ),
-            )
-        };
-        let quoted = quote(backend, name);
-        match backend {
-            DbBackend::Postgres => {
-                // WITH (FORCE) (PostgreSQL 13+) ends sessions a cancelled run left behind;
-                // before 13 they are ended by hand.
-                let version = admin
-                    .query_one_raw(Statement::from_string(
-                        backend,
-                        "SELECT current_setting('server_version_num')::integer AS v",
-                    ))
-                    .await
-                    .map_err(failed)?
-                    .and_then(|row| row.try_get::<i32>("", "v").ok())
-                    .unwrap_or(0);
-                if version >= 130_000 {
-                    admin
-                        .execute_unprepared(&format!(
-                            "DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"
-                        ))
-                        .await
-                        .map_err(failed)?;
-                } else {
-                    admin
-                        .execute_raw(Statement::from_sql_and_values(
-                            backend,
-                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-                             WHERE datname = $1 AND pid <> pg_backend_pid()",
-                            [Value::from(name.as_str())],
-                        ))
-                        .await
-                        .map_err(failed)?;
-                    admin
-                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {quoted}"))
-                        .await
-                        .map_err(failed)?;
-                }
-            }
-            _ => {
-                // MySQL/MariaDB have no FORCE: a session a cancelled run left inside a
-                // statement holds a metadata lock that DROP DATABASE would wait on.
-                let sessions = admin
-                    .query_all_raw(Statement::from_sql_and_values(
-                        backend,
-                        "SELECT id FROM information_schema.processlist \
-                         WHERE db = ? AND id <> CONNECTION_ID()",
-                        [Value::from(name.as_str())],
-                    ))
-                    .await
-                    .map_err(failed)?;
-                for session in sessions {
-                    if let Ok(id) = session.try_get_by_index::<u64>(0) {
-                        // Already gone is what we want.
-                        let _ = admin.execute_unprepared(&format!("KILL {id}")).await;
-                    }
-                }
-                admin
-                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {quoted}"))
-                    .await
-                    .map_err(failed)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Empties the scratch database by dropping and creating it again. Connections to it must
-    /// be closed first.
-    async fn reset(&self) -> Result<()> {
-        match &self.place {
-            Place::Server { .. } => {
-                self.drop_database().await?;
-                self.create_database().await
-            }
-            Place::File { path, .. } => {
-                for suffix in ["", "-wal", "-shm", "-journal"] {
-                    let mut file = path.clone().into_os_string();
-                    file.push(suffix);
-                    match std::fs::remove_file(&file) {
-                        Ok(()) => {}
-                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                        Err(e) => {
-                            return Err(scratch_error(
-                                "reset",
-                                &self.target.redacted(),
-                                format!("{e}; remove {} by hand", PathBuf::from(file).display()),
-                            ));
-                        }
-                    }
-                }
-                Ok(())
-            }
-        }
-    }
-
-    async fn close_admin(&self) {
-        if let Place::Server { admin, .. } = &self.place {
-            let _ = admin.close_by_ref().await;
-        }
-    }
-
-    /// Drops the scratch database and lets go of the server.
-    ///
-    /// # Errors
-    /// [`EngineError::Scratch`] when the database (or the SQLite directory) cannot be removed.
-    pub async fn destroy(self) -> Result<()> {
-        let dropped = self.drop_database().await;
-        self.close_admin().await;
-        let Self { target, place, .. } = self;
-        if let Place::File { dir, .. } = place {
-            dir.close().map_err(|e| {
-                scratch_error(
-                    "drop",
-                    &target.redacted(),
-                    format!("{e}; remove the file by hand"),
-                )
-            })?;
-        }
-        dropped
-    }
-}
-
-/// `CHARACTER SET x COLLATE y` of the target database, or nothing if it cannot be read (the
-/// server's defaults then apply).
-async fn mysql_options(admin: &DatabaseConnection) -> String {
-    let row = admin
-        .query_one_raw(Statement::from_string(
-            DbBackend::MySql,
-            "SELECT CAST(default_character_set_name AS CHAR) AS charset, \
-                    CAST(default_collation_name AS CHAR) AS collation \
-             FROM information_schema.schemata WHERE schema_name = DATABASE()",
-        ))
-        .await
-        .ok()
-        .flatten();
-    let Some(row) = row else {
-        return String::new();
-    };
-    let word = |col: &str| {
-        row.try_get::<String>("", col)
-            .ok()
-            .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
-    };
-    match (word("charset"), word("collation")) {
-        (Some(charset), Some(collation)) => {
-            format!(" CHARACTER SET {charset} COLLATE {collation}")
-        }
-        _ => String::new(),
-    }
+/// A ledger in the scratch database, named as the target's.
+fn scratch_ledger(scratch: &Scratch) -> Ledger {
+    Ledger::of(&scratch.target)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::snapshot::diff::{Aspect, Object};
-
-    #[test]
-    fn scratch_names_are_unique_safe_and_short_enough_for_every_server() {
-        let a = scratch_name("Booking-App_Production_Database_2024");
-        let b = scratch_name("Booking-App_Production_Database_2024");
-        assert_ne!(a, b);
-        for name in [a, b, scratch_name(""), scratch_name("1st")] {
-            assert!(name.len() <= 63, "{name}");
-            assert!(
-                name.bytes()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_'),
-                "{name}"
-            );
-            assert!(name.starts_with(|c: char| c.is_ascii_lowercase()), "{name}");
-            assert!(name.contains("_verify_"), "{name}");
-        }
-    }
+    use crate::schema::diff::{Aspect, Object};
 
     #[test]
     fn differences_read_as_sentences_naming_the_migration_and_the_object() {

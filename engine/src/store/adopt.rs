@@ -6,8 +6,7 @@ use sea_orm::{ConnectionTrait, DbErr};
 
 use crate::backend;
 
-/// SeaORM's tracking table.
-pub const SEAQL_TABLE: &str = "seaql_migrations";
+pub use crate::backend::snapshot::SEAQL_TABLE;
 
 /// A row of `seaql_migrations`.
 #[derive(Debug, Clone)]

@@ -70,6 +70,18 @@ const COLUMNS: [&str; 15] = [
 ];
 
 impl Ledger {
+    /// The ledger of `target`: its migration table, in its migration schema, else its database
+    /// schema, else the connection's. The one place a target's ledger is named, so every
+    /// command, the start-up API and the seeder agree on it.
+    pub fn of(target: &Target) -> Self {
+        Self::placed(
+            target.backend(),
+            target.database_schema.as_deref(),
+            target.migration_schema.as_deref(),
+            &target.migration_table,
+        )
+    }
+
     /// A ledger named `table`, in `schema` on PostgreSQL (other backends have one namespace per
     /// database, so the schema is ignored there).
     pub fn new(backend: DbBackend, schema: Option<String>, table: impl Into<String>) -> Self {
@@ -81,20 +93,10 @@ impl Ledger {
         }
     }
 
-    /// The ledger of a database target: its migration table, in the migration schema, else in
-    /// the database schema the migrations run in.
-    pub fn for_target(target: &Target) -> Self {
-        Self::placed(
-            target.backend(),
-            target.database_schema.as_deref(),
-            target.migration_schema.as_deref(),
-            &target.migration_table,
-        )
-    }
-
-    /// A ledger named `table` in `migration_schema`, else in `database_schema`: the one rule
-    /// every runner of a database places its ledger by. Runners must agree on it, as the
-    /// migration lock is keyed by the ledger's schema and name.
+    /// A ledger named `table` in `migration_schema`, else in `database_schema`: the rule
+    /// [`Ledger::of`] places a target's ledger by, for a runner that has settings rather than a
+    /// target (the start-up API). Runners must agree on it, as the migration lock is keyed by
+    /// the ledger's schema and name.
     pub fn placed(
         backend: DbBackend,
         database_schema: Option<&str>,

@@ -8,7 +8,7 @@
 use sea_orm::{ConnectionTrait, DbErr};
 use std::collections::BTreeMap;
 
-use super::{
+use crate::backend::snapshot::{
     CheckConstraint, Column, ForeignKey, Index, PrimaryKey, SchemaSnapshot, Trigger,
     UniqueConstraint, View, column_list, flag, foreign_key_key, opt_text, query, text,
 };
@@ -16,7 +16,7 @@ use super::{
 /// SQLite's own objects (`sqlite_sequence`, `sqlite_stat1`, `sqlite_autoindex_*`) are not ours.
 const OURS: &str = "m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
 
-pub(super) async fn read<C: ConnectionTrait>(conn: &C) -> Result<SchemaSnapshot, DbErr> {
+pub(crate) async fn read<C: ConnectionTrait>(conn: &C) -> Result<SchemaSnapshot, DbErr> {
     let mut s = SchemaSnapshot::default();
     let mut table_sql = BTreeMap::new();
     let mut index_sql = BTreeMap::new();
@@ -38,14 +38,14 @@ pub(super) async fn read<C: ConnectionTrait>(conn: &C) -> Result<SchemaSnapshot,
                     name,
                     View {
                         materialized: false,
-                        definition: super::squash(&sql),
+                        definition: crate::backend::snapshot::squash(&sql),
                     },
                 );
             }
             "trigger" => s.triggers.push(Trigger {
                 table: text(&row, "table_name")?,
                 name,
-                definition: super::squash(&sql),
+                definition: crate::backend::snapshot::squash(&sql),
             }),
             "index" => {
                 index_sql.insert(name, sql);
@@ -415,7 +415,7 @@ fn checks(sql: &str) -> Vec<CheckConstraint> {
         };
         out.push(CheckConstraint {
             name,
-            expression: super::squash(&sql[toks[i + 1].end..toks[close].start]),
+            expression: crate::backend::snapshot::squash(&sql[toks[i + 1].end..toks[close].start]),
         });
     }
     out
@@ -474,7 +474,8 @@ fn predicate(sql: &str) -> Option<String> {
             Kind::Open => depth += 1,
             Kind::Close => depth = depth.saturating_sub(1),
             _ if depth == 0 && is_word(sql, &t, "WHERE") => {
-                return Some(super::squash(&sql[t.end..])).filter(|p| !p.is_empty());
+                return Some(crate::backend::snapshot::squash(&sql[t.end..]))
+                    .filter(|p| !p.is_empty());
             }
             _ => {}
         }

@@ -8,7 +8,7 @@
 
 use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 
-use super::{
+use crate::backend::snapshot::{
     CheckConstraint, Column, Extension, ForeignKey, Function, Index, PrimaryKey, SchemaSnapshot,
     Sequence, Trigger, UniqueConstraint, UserType, View, flag, opt_text, query, text,
 };
@@ -38,7 +38,7 @@ fn action(code: &str) -> String {
     .to_owned()
 }
 
-pub(super) async fn read<C: ConnectionTrait>(conn: &C) -> Result<SchemaSnapshot, DbErr> {
+pub(crate) async fn read<C: ConnectionTrait>(conn: &C) -> Result<SchemaSnapshot, DbErr> {
     let mut s = SchemaSnapshot::default();
     read_tables(conn, &mut s).await?;
     read_constraints(conn, &mut s).await?;

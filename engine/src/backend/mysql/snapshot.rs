@@ -7,12 +7,12 @@
 
 use sea_orm::{ConnectionTrait, DbErr};
 
-use super::{
+use crate::backend::snapshot::{
     CheckConstraint, Column, ForeignKey, Function, Index, PrimaryKey, SchemaSnapshot, Sequence,
     Trigger, View, flag, opt_text, query, text,
 };
 
-pub(super) async fn read<C: ConnectionTrait>(conn: &C) -> Result<SchemaSnapshot, DbErr> {
+pub(crate) async fn read<C: ConnectionTrait>(conn: &C) -> Result<SchemaSnapshot, DbErr> {
     let about = query(
         conn,
         "SELECT CAST(DATABASE() AS CHAR) AS db, CAST(VERSION() AS CHAR) AS version",

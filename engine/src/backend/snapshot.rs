@@ -1,7 +1,7 @@
 //! A database's schema as a comparable value: tables with their columns, keys, constraints and
 //! indexes; views; triggers; and functions, sequences, types and extensions where the backend has
 //! them. `migrate schema` prints it and `migrate verify` compares it before and after each
-//! migration's `down` ([`diff`]).
+//! migration's `down` ([`crate::schema::diff`]).
 //!
 //! ## How it is read
 //! Each backend is read with catalog queries (`pg_catalog` on PostgreSQL, `information_schema` on
@@ -34,11 +34,6 @@
 //! (its `_history` companion and any later one), and SeaORM's `seaql_migrations`. Data, sequence
 //! positions, statistics, privileges and comments are not part of a schema snapshot.
 
-pub mod diff;
-mod mysql;
-mod postgres;
-mod sqlite;
-
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult, Statement};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -46,7 +41,6 @@ use std::fmt;
 
 use crate::backend;
 use crate::error::{EngineError, Result};
-use crate::store::adopt::SEAQL_TABLE;
 
 /// Everything the schema of one database (PostgreSQL: one schema) holds that migrations create.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -273,6 +267,9 @@ pub struct Extension {
     pub schema: String,
 }
 
+/// SeaORM's tracking table: bookkeeping, like the ledger, and never part of a schema.
+pub const SEAQL_TABLE: &str = "seaql_migrations";
+
 /// Whether `name` is one of the engine's ledger tables for a ledger called `ledger_table`, or
 /// SeaORM's own `seaql_migrations`.
 pub fn is_ledger_table(name: &str, ledger_table: &str) -> bool {
@@ -281,17 +278,6 @@ pub fn is_ledger_table(name: &str, ledger_table: &str) -> bool {
         || name
             .strip_prefix(ledger_table)
             .is_some_and(|rest| rest.starts_with('_'))
-}
-
-impl crate::exec::runner::Engine<'_> {
-    /// The schema as it stands, without the ledger's tables: what `migrate schema` prints and
-    /// `migrate verify` compares. Reads only.
-    ///
-    /// # Errors
-    /// A database error while reading the catalog.
-    pub async fn schema(&self) -> Result<SchemaSnapshot> {
-        read(self.connection(), self.ledger().table_name()).await
-    }
 }
 
 /// Reads the schema the connection works in (PostgreSQL: its current schema; MySQL/MariaDB: its
@@ -303,9 +289,9 @@ impl crate::exec::runner::Engine<'_> {
 pub async fn read<C: ConnectionTrait>(conn: &C, ledger_table: &str) -> Result<SchemaSnapshot> {
     let backend = conn.get_database_backend();
     let mut snapshot = match backend {
-        DbBackend::Postgres => postgres::read(conn).await,
-        DbBackend::MySql => mysql::read(conn).await,
-        _ => sqlite::read(conn).await,
+        DbBackend::Postgres => super::postgres::snapshot::read(conn).await,
+        DbBackend::MySql => super::mysql::snapshot::read(conn).await,
+        _ => super::sqlite::snapshot::read(conn).await,
     }
     .map_err(EngineError::db("reading the schema"))?;
     snapshot.backend = backend::name(backend).to_owned();

@@ -9,7 +9,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use super::{
+use crate::backend::snapshot::{
     CheckConstraint, Column, ForeignKey, Index, SchemaSnapshot, Table, UniqueConstraint,
     column_list, squash,
 };
@@ -681,8 +681,8 @@ fn index(object: &Object, b: &Index, a: &Index, out: &mut Vec<Change>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{PrimaryKey, Trigger, View};
     use super::*;
+    use crate::backend::snapshot::{PrimaryKey, Trigger, View};
 
     fn col(name: &str, ty: &str, nullable: bool) -> Column {
         Column {
@@ -805,7 +805,7 @@ mod tests {
         );
         after.functions.insert(
             "f_x()".to_owned(),
-            super::super::Function {
+            crate::backend::snapshot::Function {
                 kind: "function".to_owned(),
                 returns: Some("integer".to_owned()),
                 definition: None,
