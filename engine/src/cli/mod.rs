@@ -25,7 +25,6 @@ mod plans;
 mod seed;
 
 use sea_orm_migration::MigratorTrait;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -34,10 +33,10 @@ use std::time::Duration;
 use crate::authoring::create;
 use crate::backend::target::Target;
 use crate::error::EngineError;
-use crate::exec::operations::{BeforeDestructive, Destruction, Hooks, Operation, Operations};
-use crate::exec::report::{RunReport, Script};
+use crate::exec::operations::{Hooks, Operation, Operations};
+use crate::exec::report::RunReport;
 use crate::exec::runner::{Engine, RepairAction, RunOptions};
-use crate::exec::session::{Session, SessionOptions};
+use crate::exec::session::SessionOptions;
 use crate::model::project::{LoadedProject, Project};
 use crate::model::releases::{ReleaseError, Releases};
 use crate::model::set::MigrationId;
@@ -222,56 +221,13 @@ fn engine(
 /// (ahead of the project's, so nothing is done for a run the user declines), and the fresh
 /// summary printed before the step after `fresh`, as the run goes.
 fn command_hooks(cli: &Cli, target: &Target, project: Hooks) -> Hooks {
-    let hooks = project.before_destructive_first(Arc::new(Confirm {
-        target: target.clone(),
-        yes: cli.global.yes,
-    }));
+    let hooks = project.before_destructive_first(Arc::new(confirm::Confirmations::new(
+        target.clone(),
+        cli.global.yes,
+    )));
     match hooks.after_fresh_step().cloned() {
         Some(step) => hooks.after_fresh(Arc::new(seed::SummaryFirst::new(step, cli.global.format))),
         None => hooks,
-    }
-}
-
-/// The command line's confirmations: on a terminal a yes/no question, without one `--yes`.
-struct Confirm {
-    target: Target,
-    yes: bool,
-}
-
-#[async_trait::async_trait]
-impl BeforeDestructive for Confirm {
-    async fn destroying(
-        &self,
-        _session: &Session,
-        destruction: &Destruction<'_>,
-    ) -> Result<(), EngineError> {
-        match destruction.confirm {
-            Some(c) => confirm::confirm_listed(c.details, c.effect, &self.target, self.yes),
-            None => Ok(()),
-        }
-    }
-
-    /// On a terminal, shows the SQL that would revert the migrations missing from the code and
-    /// asks; without one the refusal stands, naming `--yes`.
-    async fn revert_missing(
-        &self,
-        _session: &Session,
-        versions: &[String],
-        script: &Script,
-    ) -> Result<bool, EngineError> {
-        if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
-            return Ok(false);
-        }
-        eprintln!("{script}");
-        confirm::confirm(
-            &format!(
-                "reverts {} migration(s) that are not in the code, with the SQL above",
-                versions.len()
-            ),
-            &self.target,
-            self.yes,
-        )?;
-        Ok(true)
     }
 }
 
