@@ -7,5 +7,5 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-cargo build --release -q -p migration -p seeds -p bench --bins
+cargo build --release -q -p migration -p bench --bins
 exec "${CARGO_TARGET_DIR:-target}/release/bench" "$@"

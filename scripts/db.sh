@@ -89,10 +89,5 @@ if [[ -f .env ]]; then
   set +a
 fi
 
-if [[ $command == seed || $command == reset ]]; then
-  # `migrate fresh --seed` runs the `seed` built beside `migrate`: build both.
-  cargo build -q -p migration -p seeds
-else
-  cargo build -q -p migration --bin migrate
-fi
+cargo build -q -p migration --bin "$program"
 exec "${CARGO_TARGET_DIR:-target}/debug/$program" "${args[@]}"

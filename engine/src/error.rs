@@ -285,6 +285,17 @@ pub enum EngineError {
         cleanup: String,
     },
 
+    /// A session's work failed, and releasing the session (its lock) afterwards failed too:
+    /// both are kept, the work's error first, as it is the one to act on.
+    #[error("{error}; releasing the migration lock failed too: {release}")]
+    ReleaseFailed {
+        /// What the work ended with.
+        #[source]
+        error: Box<EngineError>,
+        /// What releasing the session ended with.
+        release: Box<EngineError>,
+    },
+
     /// A releases file that does not fit the code, or a release that is not in it.
     #[error(transparent)]
     Release(#[from] crate::model::releases::ReleaseError),

@@ -52,7 +52,11 @@ pub use authoring::plans::{Plan, PlanStore};
 pub use backend::target::Target;
 pub use error::{EngineError, Result};
 pub use exec::guard::Guard;
+pub use exec::operations::{
+    AfterFresh, BeforeDestructive, FreshReport, Hooks, Operation, Operations,
+};
 pub use exec::report::{RunReport, StatusReport};
+pub use exec::session::{Session, SessionOptions};
 pub use exec::startup::{StartupOptions, run_pending};
 pub use exec::{Engine, RepairAction, RunOptions};
 pub use model::consolidated::Squash;

@@ -13,8 +13,8 @@ use super::*;
 
 /// Applies every pending migration at service start-up, safely from many replicas at once:
 /// the same lock, checks and ledger as `migrate up`, on a session of its own (the pool passed in
-/// is only read for its settings). Settings come from `MIGRATION_TABLE`, `MIGRATION_SCHEMA` and
-/// `MIGRATION_LOCK_TIMEOUT`, as for the command line.
+/// is only read for its settings). Settings come from `MIGRATION_TABLE`, `DATABASE_SCHEMA`,
+/// `MIGRATION_SCHEMA` and `MIGRATION_LOCK_TIMEOUT`, as for the command line.
 ///
 /// # Errors
 /// What `migrate up` would refuse or fail with, as a typed [`migration_engine::EngineError`].

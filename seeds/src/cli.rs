@@ -1,34 +1,36 @@
-//! The `seed` command line: `seed [PROFILE]`, `seed truncate`, `seed status`.
+//! The `seed` command line: `seed [PROFILE]`, `seed truncate`, `seed status`; and the same
+//! seeding run in process after `migrate fresh --seed PROFILE` ([`SeedAfterFresh`]).
 //!
 //! It reads its configuration as `migrate` does (flag, environment, `.env`, then the SQLite
-//! default) and uses the engine's target, guard and confirmation code, so URLs are redacted and
-//! refusals worded the same way. It shares `migrate`'s global options, main wrapper and error
-//! printer. Results go to stdout, progress and errors to stderr; every error is an `error:` line
-//! (and a `caused by:` line for each cause that adds to it) and one of the exit codes in
-//! [`EXIT_CODES`].
+//! default) and uses the engine's target, session (connection, migration lock, guard) and
+//! confirmation code, so URLs are redacted and refusals worded the same way. It shares
+//! `migrate`'s global options, main wrapper and error printer. Results go to stdout, progress and
+//! errors to stderr; every error is an `error:` line (and a `caused by:` line for each cause that
+//! adds to it) and one of the exit codes in [`EXIT_CODES`].
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
-use migration::MigratorTrait;
-use migration_engine::backend::lock::{Identity, MigrationLock};
 use migration_engine::backend::target::Target;
 use migration_engine::cli::args::{Format, GlobalArgs};
 use migration_engine::cli::confirm;
-use migration_engine::cli::exit::Failure;
+use migration_engine::cli::exit::{self, CliError, Failure};
 use migration_engine::cli::exit_code;
-use migration_engine::cli::seed::LOCK_HOLDER_PID_VAR;
 use migration_engine::exec::guard::Guard;
+use migration_engine::exec::operations::{AfterFresh, AfterFreshOutput, FreshReport};
+use migration_engine::exec::session::Session;
 use migration_engine::store::ledger::Ledger;
 use migration_engine::{EngineError, MigrationSet};
+use sea_orm_migration::MigratorTrait;
 use serde::Serialize;
 
 use crate::error::SeedError;
 use crate::profile::{DEFAULT_SEED, Params, Profile};
 use crate::progress::Progress;
-use crate::seeder::{Request, Seeder};
+use crate::report::SeedReport;
+use crate::seeder::{Plan, Request, Seeder};
 
 /// The exit codes, as `--help` and the README give them.
 pub const EXIT_CODES: &str = "\
@@ -134,54 +136,28 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// A seeder on a connection of its own, for reading.
     async fn connect(&self) -> Result<Seeder, SeedError> {
         let conn = self
             .target
             .connect(Duration::from_secs(self.cli.global.connect_timeout))
             .await?;
-        let ledger = Ledger::new(
-            self.target.backend(),
-            self.target
-                .migration_schema
-                .clone()
-                .or(self.target.database_schema.clone()),
-            self.target.migration_table.clone(),
-        );
-        Ok(Seeder::new(conn, ledger))
+        Ok(Seeder::new(conn, Ledger::of(self.target)))
     }
 
-    /// Takes the migration lock for `command`, unless the `migrate fresh --seed` that started
-    /// this process holds it for us.
-    async fn lock(
-        &self,
-        seeder: &Seeder,
-        command: &str,
-    ) -> Result<Option<MigrationLock>, SeedError> {
-        if lock_held_by_parent() {
-            return Ok(None);
-        }
-        let lock = MigrationLock::acquire(
-            seeder.connection(),
-            seeder.ledger(),
-            &Identity::current(command),
-            Duration::from_secs(self.cli.global.lock_timeout),
+    /// A session running `command`: its connection, under the migration lock.
+    async fn session(&self, command: &str) -> Result<Session, SeedError> {
+        Ok(Session::open(
+            self.target,
+            &self.cli.global.session_options(command),
             |holder| eprintln!("waiting for the migration lock, held by {holder}"),
         )
-        .await?;
-        Ok(Some(lock))
+        .await?)
     }
 
     /// The guard's verdict from what is known before connecting: `APP_ENV` and the URL.
     fn guard(&self, action: &str) -> Result<(), SeedError> {
         Ok(Guard::from_env(self.target, self.cli.global.force).check(action)?)
-    }
-
-    /// The guard's verdict once connected: also the environment the ledger recorded.
-    async fn guard_database(&self, seeder: &Seeder, action: &str) -> Result<(), SeedError> {
-        let stored = seeder.stored_environment(self.set).await?;
-        Ok(Guard::from_env(self.target, self.cli.global.force)
-            .with_stored_environment(stored)
-            .check(action)?)
     }
 
     /// Writes a result to stdout. A reader that went away (`seed status | head`) is not this
@@ -223,26 +199,15 @@ impl Ctx<'_> {
             reseed: args.reseed,
             today_given: args.today.is_some(),
         };
-        let action = format!("seed the `{}` profile", args.profile);
-        self.guard(&action)?;
-        let seeder = self.connect().await?;
-        let lock = self
-            .lock(&seeder, &format!("seed {}", args.profile))
-            .await?;
-        let seeded = self.seed_locked(&seeder, &request, &action).await;
-        released(lock, seeded).await
+        self.guard(&seed_action(args.profile))?;
+        let session = self.session(&format!("seed {}", args.profile)).await?;
+        let seeded = self.seed_in(&session, &request).await;
+        session.close(seeded).await
     }
 
-    async fn seed_locked(
-        &self,
-        seeder: &Seeder,
-        request: &Request,
-        action: &str,
-    ) -> Result<(), SeedError> {
+    async fn seed_in(&self, session: &Session, request: &Request) -> Result<(), SeedError> {
         let args = &self.cli.seed;
-        self.guard_database(seeder, action).await?;
-        seeder.check_migrated(self.set).await?;
-        let plan = seeder.plan(request).await?;
+        let (seeder, plan) = prepare(session, self.set, request).await?;
         if args.reseed && plan.replaces() > 0 {
             confirm::confirm(
                 &format!(
@@ -260,16 +225,15 @@ impl Ctx<'_> {
     }
 
     async fn truncate(&self) -> Result<(), SeedError> {
-        self.guard("empty the seeded tables")?;
-        let seeder = self.connect().await?;
-        let lock = self.lock(&seeder, "seed truncate").await?;
-        let truncated = self.truncate_locked(&seeder).await;
-        released(lock, truncated).await
+        self.guard(TRUNCATE_ACTION)?;
+        let session = self.session("seed truncate").await?;
+        let truncated = self.truncate_in(&session).await;
+        session.close(truncated).await
     }
 
-    async fn truncate_locked(&self, seeder: &Seeder) -> Result<(), SeedError> {
-        self.guard_database(seeder, "empty the seeded tables")
-            .await?;
+    async fn truncate_in(&self, session: &Session) -> Result<(), SeedError> {
+        session.guard(TRUNCATE_ACTION).await?;
+        let seeder = Seeder::new(session.connection().clone(), session.ledger().clone());
         seeder.check_migrated(self.set).await?;
         let rows: u64 = seeder.counts().await?.iter().map(|(_, n)| n).sum();
         if rows > 0 {
@@ -294,35 +258,102 @@ impl Ctx<'_> {
     }
 }
 
-/// Whether the process that started this one holds the migration lock for it (see
-/// [`LOCK_HOLDER_PID_VAR`]). Only the direct child of that process may skip the lock, so a
-/// variable leaked into another environment changes nothing.
-fn lock_held_by_parent() -> bool {
-    let Ok(pid) = std::env::var(LOCK_HOLDER_PID_VAR) else {
-        return false;
-    };
-    #[cfg(unix)]
-    {
-        std::os::unix::process::parent_id().to_string() == pid.trim()
-    }
-    #[cfg(not(unix))]
-    {
-        !pid.trim().is_empty()
+/// What the guard is asked about before seeding `profile`.
+fn seed_action(profile: Profile) -> String {
+    format!("seed the `{profile}` profile")
+}
+
+/// What the guard is asked about before `seed truncate`.
+const TRUNCATE_ACTION: &str = "empty the seeded tables";
+
+/// What every seeding does first in its session: the guard, judging also from the environment
+/// the ledger recorded; the check that every migration is applied; the plan.
+async fn prepare(
+    session: &Session,
+    set: &MigrationSet,
+    request: &Request,
+) -> Result<(Seeder, Plan), SeedError> {
+    session.guard(&seed_action(request.params.profile)).await?;
+    let seeder = Seeder::new(session.connection().clone(), session.ledger().clone());
+    seeder.check_migrated(set).await?;
+    let plan = seeder.plan(request).await?;
+    Ok((seeder, plan))
+}
+
+/// `migrate fresh --seed PROFILE`: `seed PROFILE` run in process once `fresh` rebuilt the
+/// schema, in the session `fresh` ran in, so under its lock; a project registers it with
+/// `migration_engine::cli::run_with`.
+///
+/// It seeds as `seed PROFILE` does with no other options (the default seed, scale 1, today),
+/// and reports a failure as `seed` does, on stderr, before `fresh` ends with
+/// [`EngineError::SeedFailed`] and `seed`'s exit code.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SeedAfterFresh;
+
+/// The refusal of a `fresh --seed` profile that does not exist.
+fn unknown_profile(request: &str) -> EngineError {
+    EngineError::Config {
+        message: format!("unknown seed profile `{request}`: use minimal, demo or load"),
     }
 }
 
-/// Releases the lock after the work, keeping the work's error first.
-async fn released<T>(
-    lock: Option<MigrationLock>,
-    result: Result<T, SeedError>,
-) -> Result<T, SeedError> {
-    let released = match lock {
-        Some(lock) => lock.release().await,
-        None => Ok(()),
-    };
-    let value = result?;
-    released?;
-    Ok(value)
+#[async_trait::async_trait]
+impl AfterFresh for SeedAfterFresh {
+    fn check(&self, request: &str) -> Result<(), EngineError> {
+        match Profile::parse(request) {
+            Some(_) => Ok(()),
+            None => Err(unknown_profile(request)),
+        }
+    }
+
+    fn effect(&self, request: &str) -> String {
+        format!("seeds `{request}`")
+    }
+
+    fn done(&self, request: &str) -> String {
+        format!("seeded `{request}`")
+    }
+
+    async fn run(
+        &self,
+        session: &Session,
+        set: &MigrationSet,
+        request: &str,
+        _fresh: &FreshReport,
+    ) -> Result<AfterFreshOutput, EngineError> {
+        let profile = Profile::parse(request).ok_or_else(|| unknown_profile(request))?;
+        let seeding = Request {
+            params: Params::new(profile, chrono::Utc::now().date_naive()),
+            reseed: false,
+            today_given: false,
+        };
+        match seed_after_fresh(session, set, &seeding).await {
+            Ok(report) => Ok(AfterFreshOutput {
+                text: report.to_string(),
+                json: serde_json::to_value(&report).map_err(|e| EngineError::Config {
+                    message: format!("cannot encode the seeding report as JSON: {e}"),
+                })?,
+            }),
+            Err(e) => {
+                exit::report(&e, session.target());
+                Err(EngineError::SeedFailed {
+                    profile: request.to_owned(),
+                    code: CliError::exit_code(&e),
+                })
+            }
+        }
+    }
+}
+
+/// The seeding of [`SeedAfterFresh`]: nothing to confirm, as `fresh` confirmed the rebuild
+/// and a freshly built schema holds no rows to replace.
+async fn seed_after_fresh(
+    session: &Session,
+    set: &MigrationSet,
+    request: &Request,
+) -> Result<SeedReport, SeedError> {
+    let (seeder, plan) = prepare(session, set, request).await?;
+    seeder.execute(request, plan, &Progress::auto()).await
 }
 
 #[cfg(test)]

@@ -64,6 +64,26 @@ pub enum SeedError {
         #[source]
         source: DbErr,
     },
+
+    /// Seeding failed, and releasing the migration lock afterwards failed too: both are kept,
+    /// seeding's error first, as it is the one to act on.
+    #[error("{error}; releasing the migration lock failed too: {release}")]
+    ReleaseFailed {
+        /// What seeding ended with.
+        #[source]
+        error: Box<SeedError>,
+        /// What releasing the lock ended with.
+        release: Box<EngineError>,
+    },
+}
+
+impl migration_engine::exec::session::WithRelease for SeedError {
+    fn with_release(self, release: EngineError) -> Self {
+        SeedError::ReleaseFailed {
+            error: Box::new(self),
+            release: Box::new(release),
+        }
+    }
 }
 
 impl From<EngineError> for SeedError {
@@ -87,6 +107,7 @@ impl SeedError {
             SeedError::Usage { .. } => USAGE,
             SeedError::NotMigrated { .. } | SeedError::ForeignRows { .. } => REFUSED,
             SeedError::Load { .. } | SeedError::Database { .. } => FAILED,
+            SeedError::ReleaseFailed { error, .. } => error.exit_code(),
         }
     }
 }
@@ -100,6 +121,10 @@ impl CliError for SeedError {
     fn message(&self) -> String {
         match self {
             SeedError::Engine(e) => e.message(),
+            SeedError::ReleaseFailed { error, release } => format!(
+                "{}; releasing the migration lock failed too: {release}",
+                CliError::message(error.as_ref())
+            ),
             other => other.to_string(),
         }
     }

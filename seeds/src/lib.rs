@@ -12,7 +12,9 @@
 //! - [`track`]: the `<ledger>_seeds` table recording each seeding and its [`hash`].
 //! - [`Seeder`]: refuses an unmigrated database, skips what is already seeded, replaces what
 //!   is not, [`Seeder::truncate`] empties the seeded tables.
-//! - [`cli`]: the `seed` command line, with the engine's guards, confirmations and exit codes.
+//! - [`cli`]: the `seed` command line, with the engine's session, guards, confirmations and exit
+//!   codes; and [`cli::SeedAfterFresh`], the same seeding run in process by
+//!   `migrate fresh --seed PROFILE`.
 
 pub mod cli;
 pub mod error;

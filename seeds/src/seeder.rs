@@ -185,17 +185,6 @@ impl Seeder {
         })
     }
 
-    /// The environment (`APP_ENV`) the database was first migrated in, as its ledger records
-    /// it, for the guard.
-    ///
-    /// # Errors
-    /// The engine's error while reading the ledger.
-    pub async fn stored_environment(&self, set: &MigrationSet) -> Result<Option<String>> {
-        Ok(Engine::new(self.db.clone(), set, self.ledger.clone())
-            .stored_environment()
-            .await?)
-    }
-
     /// What a run for `request` would do.
     ///
     /// # Errors

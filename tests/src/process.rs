@@ -10,14 +10,13 @@ use std::process::{Child, Command, Output};
 use std::time::Duration;
 
 /// The variables the binaries read; removed so the runner's environment does not leak in.
-pub const ENV_VARS: [&str; 11] = [
+pub const ENV_VARS: [&str; 10] = [
     "DATABASE_URL",
     "DATABASE_SCHEMA",
     "MIGRATION_TABLE",
     "MIGRATION_SCHEMA",
     "MIGRATION_PLANS_DIR",
     "MIGRATION_LOCK_TIMEOUT",
-    "MIGRATION_LOCK_HOLDER_PID",
     "MIGRATION_PROTECTED_URLS",
     "APP_ENV",
     "RUST_LOG",

@@ -8,12 +8,13 @@
 mod common;
 
 use common::state_words;
-use migration_engine::store::ledger::Ledger;
-use migration_engine::{Engine, EngineError, MigrationSet, RunOptions, StartupOptions, Target};
+use migration_engine::{
+    EngineError, MigrationSet, Operations, RunOptions, Session, SessionOptions, StartupOptions,
+    Target,
+};
 use sea_orm::{ConnectionTrait, Statement};
 use sea_orm_migration::prelude::*;
 use serde_json::Value;
-use std::time::Duration;
 use tempfile::TempDir;
 use tests::{Run, migrate_bin, run_in};
 use tests::{TestDb, backend_matrix};
@@ -268,14 +269,14 @@ impl MigrationTrait for CreateAlpha {
     }
 }
 
-async fn engine<'a>(db: &TestDb, set: &'a MigrationSet) -> Engine<'a> {
+/// The operations of `set` on `db`, in a session of their own (so under the migration lock
+/// until released).
+async fn engine<'a>(db: &TestDb, set: &'a MigrationSet) -> Operations<'a> {
     let target = Target::new(&db.url, None, None, None).unwrap();
-    let conn = target.connect(Duration::from_secs(10)).await.unwrap();
-    Engine::new(
-        conn,
-        set,
-        Ledger::new(target.backend(), None, "schema_migrations"),
-    )
+    let session = Session::open(&target, &SessionOptions::new("tests"), |_| {})
+        .await
+        .unwrap();
+    Operations::new(session, set)
 }
 
 async fn the_startup_api_refuses_a_schema_without_a_ledger(db: TestDb) {
@@ -299,6 +300,7 @@ async fn the_startup_api_refuses_a_schema_without_a_ledger(db: TestDb) {
     let e = engine(&db, &set).await;
     let report = e.baseline(None, &RunOptions::default()).await.unwrap();
     assert_eq!(report.baselined.len(), 1);
+    e.release().await.unwrap();
     let report = migration_engine::run_pending(&pool, &set, &StartupOptions::default())
         .await
         .unwrap();

@@ -27,7 +27,10 @@ use migration_engine::backend::{self, wipe};
 use migration_engine::plan::INTERRUPTED;
 use migration_engine::store::history;
 use migration_engine::store::ledger::{Ledger, LedgerRow, Rendered, RowState, encode_statements};
-use migration_engine::{Engine, EngineError, MigrationSet, RunOptions, State, Target, UpTarget};
+use migration_engine::{
+    Engine, EngineError, MigrationSet, Operations, RunOptions, Session, SessionOptions, State,
+    Target, UpTarget,
+};
 use sea_orm::sea_query::{Alias, Expr, MysqlQueryBuilder, PostgresQueryBuilder, Query, Table};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait, Value};
 use sea_orm_migration::prelude::*;
@@ -678,11 +681,18 @@ async fn a_running_row_whose_runner_is_gone_is_reported_failed_and_marked_interr
 
     // Under the lock no other runner can be at work: the row is marked interrupted, and the
     // run is refused until it is repaired.
-    let lock = acquire(&conn, &ledger, &holder()).await;
-    let up = engine
-        .up(&UpTarget::default(), &RunOptions::default())
-        .await;
-    lock.release().await.unwrap();
+    let options = SessionOptions {
+        lock_timeout: Duration::from_secs(5),
+        ..SessionOptions::new("conformance")
+    };
+    let session = Session::beside(&conn, None, ledger.clone(), &options, |holder| {
+        panic!("the lock should be free, but is held by {holder}")
+    })
+    .await
+    .unwrap();
+    let ops = Operations::new(session, &set);
+    let up = ops.up(&UpTarget::default(), &RunOptions::default()).await;
+    ops.release().await.unwrap();
     match &up {
         Err(EngineError::Dirty {
             version,

@@ -7,8 +7,8 @@
 use migration_engine::schema::verify;
 use migration_engine::store::ledger::{Ledger, RowState};
 use migration_engine::{
-    DownTarget, Engine, EngineError, MigrationSet, RunOptions, StartupOptions, State, Target,
-    UpTarget, VerifyOptions,
+    DownTarget, Engine, EngineError, MigrationSet, Operations, RunOptions, Session, SessionOptions,
+    StartupOptions, State, Target, UpTarget, VerifyOptions,
 };
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, QueryOrder, Statement};
 use sea_orm_migration::MigratorTrait;
@@ -26,7 +26,18 @@ fn set() -> MigrationSet {
     MigrationSet::new(data::migrations()).unwrap()
 }
 
-async fn engine<'a>(db: &TestDb, set: &'a MigrationSet) -> Engine<'a> {
+/// The operations of `set` on `db`, in a session of their own (so under the migration lock
+/// until dropped).
+async fn engine<'a>(db: &TestDb, set: &'a MigrationSet) -> Operations<'a> {
+    let target = Target::new(&db.url, None, None, None).unwrap();
+    let session = Session::open(&target, &SessionOptions::new("tests"), |_| {})
+        .await
+        .unwrap();
+    Operations::new(session, set)
+}
+
+/// An engine of `set` on `db` that only reads, taking no lock.
+async fn reader<'a>(db: &TestDb, set: &'a MigrationSet) -> Engine<'a> {
     let target = Target::new(&db.url, None, None, None).unwrap();
     let conn = target.connect(Duration::from_secs(10)).await.unwrap();
     Engine::new(conn, set, ledger(db))
@@ -445,7 +456,7 @@ impl sea_orm_migration::MigrationTrait for CountBetween {
 }
 
 async fn state_of(db: &TestDb, set: MigrationSet) -> State {
-    let e = engine(db, &set).await;
+    let e = reader(db, &set).await;
     e.status().await.unwrap().migrations[1].state
 }
 

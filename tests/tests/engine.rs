@@ -2,15 +2,17 @@
 //! dry-runs, failures, missing migrations and adoption of `seaql_migrations`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use migration_engine::exec::operations::Destruction;
+use migration_engine::exec::report::Script;
 use migration_engine::model::set::SetError;
 use migration_engine::store::ledger::Ledger;
 use migration_engine::{
-    DownTarget, Engine, EngineError, MigrationSet, RepairAction, RunOptions, State, Target,
-    UpTarget,
+    BeforeDestructive, DownTarget, Engine, EngineError, Hooks, MigrationSet, Operation, Operations,
+    RepairAction, RunOptions, Session, SessionOptions, State, Target, UpTarget,
 };
 use sea_orm::{ConnectionTrait, DbBackend};
 use sea_orm_migration::prelude::*;
-use std::time::Duration;
+use std::sync::Arc;
 use tests::{TestDb, backend_matrix};
 
 /// Creates table `table` with an id and a `label` column (or `label_v2` when `variant`).
@@ -136,11 +138,14 @@ fn three() -> MigrationSet {
     MigrationSet::new(vec![table(1, "alpha"), table(2, "beta"), table(3, "gamma")]).unwrap()
 }
 
-async fn engine<'a>(db: &TestDb, set: &'a MigrationSet) -> Engine<'a> {
+/// The operations of `set` on `db`, in a session of their own (so under the migration lock
+/// until dropped).
+async fn engine<'a>(db: &TestDb, set: &'a MigrationSet) -> Operations<'a> {
     let target = Target::new(&db.url, None, None, None).unwrap();
-    let conn = target.connect(Duration::from_secs(10)).await.unwrap();
-    let ledger = Ledger::new(target.backend(), None, "schema_migrations");
-    Engine::new(conn, set, ledger)
+    let session = Session::open(&target, &SessionOptions::new("tests"), |_| {})
+        .await
+        .unwrap();
+    Operations::new(session, set)
 }
 
 async fn states(engine: &Engine<'_>) -> Vec<(String, State)> {
@@ -490,6 +495,7 @@ async fn single_transaction_applies_all_or_none(db: TestDb) {
         history[0].outcome,
         migration_engine::store::history::Outcome::Failed
     );
+    drop(e);
 
     let set = three();
     let e = engine(&db, &set).await;
@@ -544,7 +550,117 @@ async fn a_ledger_from_an_earlier_version_is_read_and_upgraded_in_place(db: Test
     assert_eq!(db.table_names().await, LEDGER_TABLES);
 }
 
+/// A hook before destructive operations that records what it was shown and answers as told.
+#[derive(Default)]
+struct Recorder {
+    seen: std::sync::Mutex<Vec<(Operation, Option<String>)>>,
+    refuse: bool,
+    approve_missing: bool,
+}
+
+#[async_trait::async_trait]
+impl BeforeDestructive for Recorder {
+    async fn destroying(
+        &self,
+        _session: &Session,
+        destruction: &Destruction<'_>,
+    ) -> Result<(), EngineError> {
+        self.seen.lock().unwrap().push((
+            destruction.operation,
+            destruction.confirm.map(|c| c.effect.to_owned()),
+        ));
+        if self.refuse {
+            Err(EngineError::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn revert_missing(
+        &self,
+        _session: &Session,
+        versions: &[String],
+        script: &Script,
+    ) -> Result<bool, EngineError> {
+        assert_eq!(versions.len(), 1, "{versions:?}");
+        assert!(
+            script.to_string().to_lowercase().contains("drop table"),
+            "{script}"
+        );
+        Ok(self.approve_missing)
+    }
+}
+
+/// The operations of `set` on `db` with `hook` before destructive ones.
+async fn hooked<'a>(db: &TestDb, set: &'a MigrationSet, hook: Arc<Recorder>) -> Operations<'a> {
+    engine(db, set)
+        .await
+        .with_hooks(Hooks::new().before_destructive(hook))
+}
+
+async fn destructive_operations_ask_their_hooks_before_destroying_anything(db: TestDb) {
+    let set = three();
+    let refusing = Arc::new(Recorder {
+        refuse: true,
+        ..Recorder::default()
+    });
+    let e = hooked(&db, &set, refusing.clone()).await;
+    // Applying is not destructive: no hook is asked.
+    e.up(&UpTarget::default(), &opts()).await.unwrap();
+    assert!(refusing.seen.lock().unwrap().is_empty());
+    let before = db.dump().await;
+    for refused in [
+        e.reset(&opts()).await,
+        e.refresh(&opts()).await,
+        e.redo(1, &opts()).await,
+        e.down(&DownTarget::All, &opts()).await,
+        e.down(&DownTarget::Steps(1), &opts()).await,
+    ] {
+        assert!(
+            matches!(refused, Err(EngineError::Cancelled)),
+            "{refused:?}"
+        );
+    }
+    assert_eq!(db.dump().await, before, "a refusal changes nothing");
+    let everything = Some("reverts 3 migration(s); the schema will be empty".to_owned());
+    assert_eq!(
+        *refusing.seen.lock().unwrap(),
+        [
+            (Operation::Reset, everything.clone()),
+            (
+                Operation::Refresh,
+                Some("reverts 3 migration(s), then applies every migration".to_owned())
+            ),
+            (Operation::Redo, None),
+            (Operation::Down, everything),
+            (Operation::Down, None),
+        ],
+        "each is asked once, with what to confirm when it reverts everything"
+    );
+    drop(e);
+
+    // A migration that left the code is reverted from its stored SQL only once approved.
+    let branch = MigrationSet::new(vec![table(1, "alpha"), table(2, "beta")]).unwrap();
+    let declining = Arc::new(Recorder::default());
+    let e = hooked(&db, &branch, declining).await;
+    assert!(matches!(
+        e.down(&DownTarget::Steps(1), &opts()).await,
+        Err(EngineError::MissingNeedsConfirmation { .. })
+    ));
+    assert_eq!(db.dump().await, before);
+    drop(e);
+    let approving = Arc::new(Recorder {
+        approve_missing: true,
+        ..Recorder::default()
+    });
+    let e = hooked(&db, &branch, approving).await;
+    let report = e.down(&DownTarget::Steps(1), &opts()).await.unwrap();
+    assert_eq!(report.steps[0].source, "stored");
+    assert!(!db.table_names().await.contains(&"gamma".to_owned()));
+}
+
 backend_matrix!(
+    destructive_operations_ask_their_hooks_before_destroying_anything,
     a_ledger_from_an_earlier_version_is_read_and_upgraded_in_place,
     single_transaction_applies_all_or_none,
     up_down_steps_targets_and_all,

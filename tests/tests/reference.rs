@@ -3,8 +3,9 @@
 //! and entities read back what the tables hold.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use migration_engine::store::ledger::Ledger;
-use migration_engine::{Engine, MigrationSet, RunOptions, UpTarget};
+use migration_engine::{
+    MigrationSet, Operations, RunOptions, Session, SessionOptions, Target, UpTarget,
+};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryOrder, Schema, Statement,
 };
@@ -13,11 +14,13 @@ use tests::{TestDb, backend_matrix};
 /// Applies the whole reference schema and returns a connection to it.
 async fn migrated(db: &TestDb) -> DatabaseConnection {
     let set = MigrationSet::from_migrator::<migration::Migrator>().unwrap();
-    let ledger = Ledger::new(db.backend.db_backend(), None, "schema_migrations");
-    Engine::new(db.connect().await, &set, ledger)
-        .up(&UpTarget::default(), &RunOptions::default())
+    let target = Target::new(&db.url, None, None, None).unwrap();
+    let session = Session::open(&target, &SessionOptions::new("tests"), |_| {})
         .await
         .unwrap();
+    let ops = Operations::new(session, &set);
+    let applied = ops.up(&UpTarget::default(), &RunOptions::default()).await;
+    ops.close(applied).await.unwrap();
     db.connect().await
 }
 

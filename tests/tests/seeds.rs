@@ -14,7 +14,9 @@ use entity::{
     holidays, idempotency_keys, payments, resource_time_offs, tenants, timeslots, webhook_events,
 };
 use migration_engine::store::ledger::Ledger;
-use migration_engine::{Engine, MigrationSet, RunOptions, State, UpTarget};
+use migration_engine::{
+    Engine, MigrationSet, Operations, RunOptions, Session, SessionOptions, State, Target, UpTarget,
+};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter,
@@ -25,9 +27,9 @@ use seeds::{Params, Profile, Progress, Request, SeedError, Seeder};
 use tempfile::TempDir;
 use tests::{Run, TestDb, backend_matrix, migrate_bin, process, workspace_bin};
 
-/// The `seed` binary, built beside `migrate` as `migrate fresh --seed` needs.
+/// The `seed` binary, built beside `migrate` in the migration crate.
 fn seed_bin() -> &'static Path {
-    workspace_bin("seeds", "seed")
+    workspace_bin("migration", "seed")
 }
 
 /// The day every test seeds around.
@@ -62,9 +64,13 @@ fn ledger(db: &TestDb) -> Ledger {
 
 /// Connects and applies the first `steps` migrations (all of them with `None`).
 async fn migrated(db: &TestDb, steps: Option<u32>) -> DatabaseConnection {
-    let conn = db.connect().await;
     let set = set();
-    Engine::new(conn.clone(), &set, ledger(db))
+    let target = Target::new(&db.url, None, None, None).unwrap();
+    let session = Session::open(&target, &SessionOptions::new("tests"), |_| {})
+        .await
+        .unwrap();
+    let ops = Operations::new(session, &set);
+    let applied = ops
         .up(
             &UpTarget {
                 steps,
@@ -72,9 +78,9 @@ async fn migrated(db: &TestDb, steps: Option<u32>) -> DatabaseConnection {
             },
             &RunOptions::default(),
         )
-        .await
-        .unwrap();
-    conn
+        .await;
+    ops.close(applied).await.unwrap();
+    db.connect().await
 }
 
 fn seeder(db: &TestDb, conn: &DatabaseConnection) -> Seeder {
@@ -707,8 +713,9 @@ fn migrate_fresh_seed_rebuilds_and_seeds_in_one_command() {
     assert!(again["fresh"].is_object(), "{again}");
 }
 
+/// The seeder runs inside `migrate`: a `migrate` with no `seed` beside it seeds all the same.
 #[test]
-fn migrate_fresh_seed_without_the_seed_binary_changes_nothing() {
+fn migrate_fresh_seed_needs_no_seed_binary() {
     let dir = workdir();
     let dir = dir.path();
     let alone = dir.join("bin");
@@ -718,15 +725,24 @@ fn migrate_fresh_seed_without_the_seed_binary_changes_nothing() {
     let run = run_program(
         &migrate_copy,
         dir,
-        &["fresh", "--seed", "demo", "--yes"],
+        &["fresh", "--seed", "minimal", "--yes"],
         &[],
     )
-    .clean_failure(2);
-    assert!(run.stderr.contains("cargo build -p seeds"), "{run:?}");
-    assert!(
-        !dir.join("dev.db").exists(),
-        "fresh ran without a seed binary"
-    );
+    .code(0);
+    assert!(run.stdout.contains("Seeded `minimal`"), "{run:?}");
+}
+
+/// A `migrate` whose project registers no seeder refuses `fresh --seed` before touching
+/// anything, and says how to build one that has it.
+#[test]
+fn migrate_fresh_seed_without_a_seeder_changes_nothing() {
+    let dir = workdir();
+    let dir = dir.path();
+    let no_seeder = Path::new(env!("CARGO_BIN_EXE_migrate_data"));
+    let run =
+        run_program(no_seeder, dir, &["fresh", "--seed", "demo", "--yes"], &[]).clean_failure(2);
+    assert!(run.stderr.contains("cargo build -p migration"), "{run:?}");
+    assert!(!dir.join("dev.db").exists(), "fresh ran without a seeder");
 }
 
 #[test]

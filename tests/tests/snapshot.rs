@@ -4,8 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use migration_engine::schema::snapshot::{self, SchemaSnapshot};
-use migration_engine::store::ledger::Ledger;
-use migration_engine::{DownTarget, Engine, MigrationSet, RunOptions, UpTarget};
+use migration_engine::{
+    DownTarget, MigrationSet, Operations, RunOptions, Session, SessionOptions, Target, UpTarget,
+};
 use sea_orm::{ConnectionTrait, DbBackend};
 use sea_orm_migration::prelude::*;
 use tests::{Backend, TestDb, backend_matrix};
@@ -181,9 +182,14 @@ fn every_kind() -> MigrationSet {
     MigrationSet::new(vec![Box::new(EveryKind)]).unwrap()
 }
 
-async fn engine<'a>(db: &TestDb, set: &'a MigrationSet, ledger_table: &str) -> Engine<'a> {
-    let ledger = Ledger::new(db.backend.db_backend(), None, ledger_table);
-    Engine::new(db.connect().await, set, ledger)
+/// The operations of `set` on `db` with the ledger `ledger_table`, in a session of their own
+/// (so under the migration lock until dropped).
+async fn engine<'a>(db: &TestDb, set: &'a MigrationSet, ledger_table: &str) -> Operations<'a> {
+    let target = Target::new(&db.url, None, None, Some(ledger_table.to_owned())).unwrap();
+    let session = Session::open(&target, &SessionOptions::new("tests"), |_| {})
+        .await
+        .unwrap();
+    Operations::new(session, set)
 }
 
 async fn every_kind_of_object_is_read_and_reads_the_same_every_time(db: TestDb) {

@@ -218,22 +218,45 @@ pub(crate) fn without_tls(backend: DbBackend, options: &mut ConnectOptions) {
 
 /// A connection of the migration's own, with the settings of the application's pool `db`: a
 /// one-connection pool, so session settings and open transactions never leak into the
-/// application's pool. An in-memory SQLite database exists only inside the application's pool,
-/// so that one is shared (see [`is_shared`]).
+/// application's pool; on PostgreSQL with `database_schema`, when given, as its search path (as
+/// `--database-schema` sets it). An in-memory SQLite database exists only inside the
+/// application's pool, so that one is shared (see [`is_shared`]).
 ///
 /// # Errors
 /// [`EngineError::Database`] when the server refuses the connection;
 /// [`EngineError::Config`] for a backend this build has no driver for.
-pub async fn own_connection(db: &DatabaseConnection) -> Result<DatabaseConnection> {
+pub async fn own_connection(
+    db: &DatabaseConnection,
+    database_schema: Option<&str>,
+) -> Result<DatabaseConnection> {
+    // Only PostgreSQL has a search path to set.
+    #[cfg(not(feature = "postgres"))]
+    let _ = database_schema;
     match db.get_database_backend() {
         #[cfg(feature = "postgres")]
-        DbBackend::Postgres => postgres::own_connection(db).await,
+        DbBackend::Postgres => postgres::own_connection(db, database_schema).await,
         #[cfg(feature = "mysql")]
         DbBackend::MySql => mysql::own_connection(db).await,
         #[cfg(feature = "sqlite")]
         DbBackend::Sqlite => sqlite::own_connection(db).await,
         #[allow(unreachable_patterns)]
         other => Err(not_built(other)),
+    }
+}
+
+/// The URL `conn` connects to, without any password (a pool's settings hold none that can be
+/// read back): what the guard matches and messages show for a session opened beside an
+/// application's connection.
+pub fn url_of(conn: &DatabaseConnection) -> String {
+    match conn.get_database_backend() {
+        #[cfg(feature = "postgres")]
+        DbBackend::Postgres => postgres::url_of(conn),
+        #[cfg(feature = "mysql")]
+        DbBackend::MySql => mysql::url_of(conn),
+        #[cfg(feature = "sqlite")]
+        DbBackend::Sqlite => sqlite::url_of(conn),
+        #[allow(unreachable_patterns)]
+        other => format!("{}://", name(other)),
     }
 }
 

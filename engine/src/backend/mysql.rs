@@ -215,6 +215,19 @@ pub(crate) async fn own_connection(db: &DatabaseConnection) -> Result<DatabaseCo
 }
 
 #[cfg(feature = "mysql")]
+/// The URL of `conn`'s pool, without a password.
+pub(crate) fn url_of(conn: &DatabaseConnection) -> String {
+    let options = conn.get_mysql_connection_pool().connect_options();
+    format!(
+        "mysql://{}@{}:{}/{}",
+        options.get_username(),
+        options.get_host(),
+        options.get_port(),
+        options.get_database().unwrap_or_default()
+    )
+}
+
+#[cfg(feature = "mysql")]
 /// The session holding `GET_LOCK(name)`, from `IS_USED_LOCK` and the process list.
 async fn holder_of(conn: &mut MySqlConnection, name: &str) -> Option<Holder> {
     // The id is cast because its type differs: BIGINT UNSIGNED on MySQL, signed BIGINT on

@@ -212,16 +212,40 @@ impl Lock {
 }
 
 #[cfg(feature = "postgres")]
-/// A one-connection pool with the settings of the application's pool `db`.
-pub(crate) async fn own_connection(db: &DatabaseConnection) -> Result<DatabaseConnection> {
-    let options = db.get_postgres_connection_pool().connect_options();
+/// A one-connection pool with the settings of the application's pool `db`, searching
+/// `database_schema` first when given.
+pub(crate) async fn own_connection(
+    db: &DatabaseConnection,
+    database_schema: Option<&str>,
+) -> Result<DatabaseConnection> {
+    let mut options = db
+        .get_postgres_connection_pool()
+        .connect_options()
+        .as_ref()
+        .clone();
+    if let Some(schema) = database_schema {
+        options = options.options([("search_path", schema)]);
+    }
     let pool = super::one()
-        .connect_with(options.as_ref().clone())
+        .connect_with(options)
         .await
         .map_err(super::session_error)?;
     Ok(sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(
         pool,
     ))
+}
+
+#[cfg(feature = "postgres")]
+/// The URL of `conn`'s pool, without a password.
+pub(crate) fn url_of(conn: &DatabaseConnection) -> String {
+    let options = conn.get_postgres_connection_pool().connect_options();
+    format!(
+        "postgres://{}@{}:{}/{}",
+        options.get_username(),
+        options.get_host(),
+        options.get_port(),
+        options.get_database().unwrap_or_default()
+    )
 }
 
 #[cfg(feature = "postgres")]

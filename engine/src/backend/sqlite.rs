@@ -149,6 +149,13 @@ pub(crate) fn is_in_memory_pool(conn: &DatabaseConnection) -> bool {
 }
 
 #[cfg(feature = "sqlite")]
+/// The URL of `conn`'s pool.
+pub(crate) fn url_of(conn: &DatabaseConnection) -> String {
+    let options = conn.get_sqlite_connection_pool().connect_options();
+    format!("sqlite://{}", options.get_filename().display())
+}
+
+#[cfg(feature = "sqlite")]
 /// The holder line of a SQLite lock file: `command \t host \t pid \t since`.
 fn holder_of(file: &mut File) -> Option<Holder> {
     let mut text = String::new();

@@ -3,9 +3,11 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::backend::target::{DEFAULT_DATABASE_URL, Target};
 use crate::error::EngineError;
+use crate::exec::session::SessionOptions;
 
 /// Versioned, reversible SeaORM migrations with checksums, history and dry-runs.
 #[derive(Debug, Parser)]
@@ -101,6 +103,17 @@ pub struct GlobalArgs {
 }
 
 impl GlobalArgs {
+    /// The options of a session running `command` (`migrate up`, `seed demo`): these
+    /// timeouts and `--force`; no statement timeouts.
+    pub fn session_options(&self, command: impl Into<String>) -> SessionOptions {
+        SessionOptions {
+            connect_timeout: Duration::from_secs(self.connect_timeout),
+            lock_timeout: Duration::from_secs(self.lock_timeout),
+            force: self.force,
+            ..SessionOptions::new(command)
+        }
+    }
+
     /// The target these options name: the database URL (the SQLite default when none is given),
     /// its schema and the ledger's table and schema.
     ///

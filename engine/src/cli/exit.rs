@@ -73,6 +73,7 @@ pub fn code(error: &EngineError) -> u8 {
         | EngineError::Squash(_)
         | EngineError::NeedsSelection => USAGE,
         EngineError::SeedFailed { code, .. } => *code,
+        EngineError::ReleaseFailed { error, .. } => code(error),
         EngineError::Interrupted { signal, .. } => {
             if *signal == "SIGINT" {
                 SIGINT
@@ -90,6 +91,12 @@ impl CliError for EngineError {
 
     /// The message, and for a migration that failed, what this run completed before it.
     fn message(&self) -> String {
+        if let EngineError::ReleaseFailed { error, release } = self {
+            return format!(
+                "{}; releasing the migration lock failed too: {release}",
+                error.message()
+            );
+        }
         let mut message = self.to_string();
         if let EngineError::MigrationFailed { completed, .. }
         | EngineError::MigrationPanicked { completed, .. } = self
@@ -291,6 +298,33 @@ mod tests {
         );
         let printed = lines(&error, Some(&target)).join("\n");
         assert!(!printed.contains("s3cret"), "{printed}");
+    }
+
+    #[test]
+    fn a_release_that_fails_after_the_work_keeps_both_errors_and_the_works_code() {
+        use crate::exec::session::WithRelease;
+        let error = EngineError::MigrationFailed {
+            migration: "m2".to_owned(),
+            direction: "up",
+            source: sea_orm::DbErr::Custom("boom".to_owned()),
+            completed: vec!["m1".to_owned()],
+            rolled_back: true,
+            lock_wait: false,
+        }
+        .with_release(EngineError::Lock {
+            detail: "releasing the advisory lock: connection reset".to_owned(),
+        });
+        assert_eq!(code(&error), FAILED);
+        let printed = lines(&error, None);
+        assert_eq!(printed.len(), 1, "{printed:?}");
+        for part in [
+            "migration m2 failed",
+            "completed before it in this run: m1",
+            "releasing the migration lock failed too",
+            "connection reset",
+        ] {
+            assert!(printed[0].contains(part), "{part}: {printed:?}");
+        }
     }
 
     #[test]

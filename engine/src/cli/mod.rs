@@ -1,7 +1,12 @@
 //! The `migrate` command line. A project's `main` is one line:
 //! `fn main() -> ExitCode { migration_engine::cli::main::<Migrator>(env!("CARGO_MANIFEST_DIR")) }`,
 //! or, for a project that declares dependencies, releases or consolidated migrations, a
-//! [`Project`] handed to [`run`].
+//! [`Project`] handed to [`run`], or with hooks of its own (a seeder after `fresh`) to
+//! [`run_with`].
+//!
+//! Every command that changes the database runs the library's operations in a session
+//! ([`crate::exec::operations::Operations`]); the command line adds only its confirmations
+//! (a hook before destructive operations), signal handling and printing.
 //!
 //! Results go to stdout, logs and errors to stderr; every error becomes an `error:` line (and a
 //! `caused by:` line for each cause that adds to it) and one of the documented exit codes in
@@ -17,21 +22,20 @@ pub mod exit_code;
 mod output;
 mod picker;
 mod plans;
-pub mod seed;
+mod seed;
 
 use sea_orm_migration::MigratorTrait;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
-use tracing::info;
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::authoring::create;
-use crate::backend::lock::{Identity, MigrationLock};
 use crate::backend::target::Target;
 use crate::error::EngineError;
-use crate::exec::guard::Guard;
+use crate::exec::operations::{Hooks, Operation, Operations};
 use crate::exec::report::RunReport;
+use crate::exec::session::SessionOptions;
 use crate::exec::{Engine, RepairAction, RunOptions};
 use crate::model::project::{LoadedProject, Project};
 use crate::model::releases::{ReleaseError, Releases};
@@ -60,15 +64,21 @@ pub fn main<M: MigratorTrait>(crate_dir: &str) -> ExitCode {
 
 /// Parses the command line, runs the command for `project`, and returns the exit code.
 pub fn run(project: Project) -> ExitCode {
+    run_with(project, Hooks::new())
+}
+
+/// [`run`], with the project's `hooks`: a seeder after `fresh` (`fresh --seed PROFILE`), a
+/// step before destructive commands. The command line's confirmation comes before them.
+pub fn run_with(project: Project, hooks: Hooks) -> ExitCode {
     entry::main(|cli: Cli| {
         output::init_logging(cli.verbose);
-        async move { execute(cli, project).await.map(exit::success) }
+        async move { execute(cli, project, hooks).await.map(exit::success) }
     })
 }
 
 type Failure = exit::Failure<EngineError>;
 
-async fn execute(mut cli: Cli, project: Project) -> Result<Outcome, Failure> {
+async fn execute(mut cli: Cli, project: Project, hooks: Hooks) -> Result<Outcome, Failure> {
     let crate_dir = project.crate_dir().to_path_buf();
     let crate_dir = crate_dir.as_path();
     let command = cli.command.take().unwrap_or(Command::Up {
@@ -96,13 +106,15 @@ async fn execute(mut cli: Cli, project: Project) -> Result<Outcome, Failure> {
         output::created(cli.global.format, &file);
         return Ok(Outcome::Done);
     }
-    // `fresh --seed` refuses before anything is touched when there is no `seed` to run after it.
+    // `fresh --seed` refuses before anything is touched when there is nothing to seed with.
     if let Command::Fresh {
         seed: Some(profile),
         ..
     } = &command
     {
-        seed::SeedStep::locate(profile, cli.global.force).map_err(|e| Box::new((e, None)))?;
+        hooks
+            .check_after_fresh(profile)
+            .map_err(|e| Box::new((e, None)))?;
     }
     // The list and the project's declarations are checked before connecting: a duplicate or
     // misordered version, or a releases file that does not fit, never reaches the database.
@@ -144,85 +156,55 @@ async fn execute(mut cli: Cli, project: Project) -> Result<Outcome, Failure> {
         .connect(Duration::from_secs(cli.global.connect_timeout))
         .await
         .map_err(fail)?;
-    let ledger = Ledger::new(
-        target.backend(),
-        target
-            .migration_schema
-            .clone()
-            .or(target.database_schema.clone()),
-        target.migration_table.clone(),
-    );
-    if !takes_lock(&command) {
-        let engine = engine(conn, &project, ledger);
-        let ctx = Ctx {
-            cli: &cli,
-            engine: &engine,
-            target: &target,
-            project: &project,
-        };
-        return ctx.dispatch(command).await.map_err(fail);
-    }
-    let interrupted_ledger = ledger.clone();
-    let engine = engine(conn.clone(), &project, ledger.clone());
-    // Every service start runs `up`; when nothing is pending that costs one read, no lock.
+    let engine = engine(conn, &project, Ledger::of(&target));
     let ctx = Ctx {
         cli: &cli,
         engine: &engine,
+        ops: None,
         target: &target,
         project: &project,
     };
+    let Some(operation) = operation(&command) else {
+        return ctx.dispatch(command).await.map_err(fail);
+    };
+    // Every service start runs `up`; when nothing is pending that costs one read, no lock.
     if ctx.up_to_date(&command).await {
         output::run(cli.global.format, &RunReport::default());
         return Ok(Outcome::Done);
     }
-    let name = command_name(&command);
-    let me = Identity::current(format!("migrate {name}"));
-    let mut lock = MigrationLock::acquire(
-        &conn,
-        &ledger,
-        &me,
-        Duration::from_secs(cli.global.lock_timeout),
-        |holder| eprintln!("waiting for the migration lock, held by {holder}"),
-    )
-    .await
-    .map_err(fail)?;
-    for sql in crate::backend::session_timeouts(
-        target.backend(),
-        cli.lock_timeout_ddl.map(Duration::from_secs),
-        cli.statement_timeout.map(Duration::from_secs),
-    ) {
-        use sea_orm::ConnectionTrait;
-        if let Err(e) = conn.execute_unprepared(&sql).await {
-            let _ = lock.release().await;
-            return Err(fail(EngineError::Config {
-                message: format!("the server refused `{sql}`: {e}; drop the timeout option"),
-            }));
-        }
-    }
-    let session = session_id(&conn).await;
-    if let Some(action) = destructive_action(&command) {
-        let checked = match engine.stored_environment().await {
-            Ok(stored) => Guard::from_env(&target, cli.global.force)
-                .with_stored_environment(stored)
-                .check(action),
-            Err(e) => Err(e),
-        };
-        if let Err(e) = checked {
-            let _ = lock.release().await;
-            return Err(fail(e));
-        }
-    }
-    let outcome = tokio::select! {
-        outcome = ctx.dispatch(command) => outcome,
-        signal = signal() => Err(interrupt(&mut lock, session, &interrupted_ledger, signal).await),
+    let options = SessionOptions {
+        lock_timeout_ddl: cli.lock_timeout_ddl.map(Duration::from_secs),
+        statement_timeout: cli.statement_timeout.map(Duration::from_secs),
+        ..cli
+            .global
+            .session_options(format!("migrate {}", command_name(&command)))
     };
-    let released = lock.release().await;
-    let outcome = outcome.map_err(fail)?;
-    released.map_err(fail)?;
-    Ok(outcome)
+    let ops = Operations::on_engine(engine, &target, &options, |holder| {
+        eprintln!("waiting for the migration lock, held by {holder}");
+    })
+    .await
+    .map_err(fail)?
+    .with_hooks(command_hooks(&cli, &target, hooks));
+    let outcome = async {
+        if let Some(action) = operation.destructive() {
+            ops.session().guard(action).await?;
+        }
+        let ctx = Ctx {
+            cli: &cli,
+            engine: ops.engine(),
+            ops: Some(&ops),
+            target: &target,
+            project: &project,
+        };
+        ops.session()
+            .interruptible(ctx.dispatch(command), signal())
+            .await
+    }
+    .await;
+    ops.close(outcome).await.map_err(fail)
 }
 
-/// An engine for the project's migrations, dependencies and releases.
+/// An engine for the project's migrations, dependencies and releases, for reading.
 fn engine(
     conn: sea_orm::DatabaseConnection,
     project: &LoadedProject,
@@ -232,6 +214,20 @@ fn engine(
     match &project.releases {
         Some(releases) => engine.with_releases(releases),
         None => engine,
+    }
+}
+
+/// The project's hooks with the command line's own: the confirmation before destructive work
+/// (ahead of the project's, so nothing is done for a run the user declines), and the fresh
+/// summary printed before the step after `fresh`, as the run goes.
+fn command_hooks(cli: &Cli, target: &Target, project: Hooks) -> Hooks {
+    let hooks = project.before_destructive_first(Arc::new(confirm::Confirmations::new(
+        target.clone(),
+        cli.global.yes,
+    )));
+    match hooks.after_fresh_step().cloned() {
+        Some(step) => hooks.after_fresh(Arc::new(seed::SummaryFirst::new(step, cli.global.format))),
+        None => hooks,
     }
 }
 
@@ -288,46 +284,27 @@ fn plans_dir(given: Option<&Path>, crate_dir: &Path) -> PathBuf {
         .unwrap_or_else(|| crate_dir.join("plans"))
 }
 
-/// Whether a command changes the schema, the ledger or data, and so runs under the lock.
-fn takes_lock(command: &Command) -> bool {
+/// The operation a command performs, for the commands that change the schema, the ledger or
+/// data and so run in a session, under the lock; `None` for the others (dry-runs included).
+fn operation(command: &Command) -> Option<Operation> {
     match command {
-        Command::Up { dry_run, .. }
-        | Command::Down { dry_run, .. }
-        | Command::Fresh { dry_run, .. }
-        | Command::Baseline { dry_run, .. } => !dry_run,
-        Command::Plan(args::PlanArgs {
-            command:
-                args::PlanCommand::Run { dry_run, .. } | args::PlanCommand::Rollback { dry_run, .. },
+        Command::Up { dry_run: false, .. }
+        | Command::Plan(args::PlanArgs {
+            command: args::PlanCommand::Run { dry_run: false, .. },
             ..
-        }) => !dry_run,
-        Command::Reset { .. }
-        | Command::Refresh { .. }
-        | Command::Redo { .. }
-        | Command::Repair { .. }
-        | Command::Adopt => true,
-        _ => false,
-    }
-}
-
-/// What a destructive command does, for the guard's refusal; `None` for the others.
-///
-/// `baseline` writes the ledger but is not here: it changes no schema and no data, starts a
-/// ledger only where there is none, and exists to bring existing (often production) databases
-/// under the ledger; it asks for confirmation instead (see `Engine::baseline`).
-fn destructive_action(command: &Command) -> Option<&'static str> {
-    match command {
+        }) => Some(Operation::Up),
         Command::Down { dry_run: false, .. }
         | Command::Plan(args::PlanArgs {
             command: args::PlanCommand::Rollback { dry_run: false, .. },
             ..
-        }) => Some("revert migrations"),
-        Command::Reset { .. } => Some("revert every migration"),
-        Command::Refresh { .. } => Some("revert and re-apply every migration"),
-        Command::Fresh { dry_run: false, .. } => {
-            Some("drop every object and re-apply every migration")
-        }
-        Command::Redo { .. } => Some("revert and re-apply migrations"),
-        Command::Repair { .. } => Some("rewrite the ledger"),
+        }) => Some(Operation::Down),
+        Command::Fresh { dry_run: false, .. } => Some(Operation::Fresh),
+        Command::Baseline { dry_run: false, .. } => Some(Operation::Baseline),
+        Command::Reset { .. } => Some(Operation::Reset),
+        Command::Refresh { .. } => Some(Operation::Refresh),
+        Command::Redo { .. } => Some(Operation::Redo),
+        Command::Repair { .. } => Some(Operation::Repair),
+        Command::Adopt => Some(Operation::Adopt),
         _ => None,
     }
 }
@@ -353,60 +330,6 @@ fn command_name(command: &Command) -> &'static str {
             ..
         }) => "plan rollback",
         _ => "migrate",
-    }
-}
-
-/// The server's id for the migration connection, so an interrupt can cancel its statement.
-async fn session_id(conn: &sea_orm::DatabaseConnection) -> Option<i64> {
-    use sea_orm::{ConnectionTrait, DbBackend, Statement};
-    let backend = conn.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => "SELECT CAST(pg_backend_pid() AS bigint) AS id",
-        DbBackend::MySql => "SELECT CAST(CONNECTION_ID() AS SIGNED) AS id",
-        _ => return None,
-    };
-    conn.query_one_raw(Statement::from_string(backend, sql))
-        .await
-        .ok()
-        .flatten()
-        .and_then(|row| row.try_get::<i64>("", "id").ok())
-}
-
-/// Stops a run on SIGINT/SIGTERM: cancels the migration's statement from the lock's
-/// connection, so PostgreSQL rolls its transaction back at once (SQLite's goes with the
-/// process), and on MySQL/MariaDB marks the migration that was running as failed. The lock is
-/// released by the caller.
-async fn interrupt(
-    lock: &mut MigrationLock,
-    session: Option<i64>,
-    ledger: &Ledger,
-    signal: &'static str,
-) -> EngineError {
-    let mut cleanup = Vec::new();
-    if let Some(session) = session {
-        match lock.cancel(session).await {
-            Ok(()) => cleanup.push("the running statement was cancelled"),
-            Err(_) => cleanup.push("the running statement could not be cancelled"),
-        }
-    }
-    if ledger.backend() == sea_orm::DbBackend::MySql {
-        let mark = ledger
-            .fail_running(&format!("interrupted by {signal}"))
-            .to_string(sea_orm::sea_query::MysqlQueryBuilder);
-        if lock.execute(&mark).await.is_ok() {
-            cleanup.push(
-                "a migration that had started is marked failed: inspect the schema, then run `migrate repair`",
-            );
-        }
-    } else if ledger.backend() == sea_orm::DbBackend::Sqlite {
-        cleanup.push("this run's migrations were rolled back (on SQLite they commit together)");
-    } else {
-        cleanup.push("the migration in progress was rolled back");
-    }
-    cleanup.push("the lock is released");
-    EngineError::Interrupted {
-        signal,
-        cleanup: cleanup.join("; "),
     }
 }
 
@@ -436,9 +359,12 @@ async fn signal() -> &'static str {
     }
 }
 
+/// What a command runs with: the engine for reads, and for a command that changes the
+/// database, the operations of its session.
 struct Ctx<'a> {
     cli: &'a Cli,
     engine: &'a Engine<'a>,
+    ops: Option<&'a Operations<'a>>,
     target: &'a Target,
     project: &'a LoadedProject,
 }
@@ -449,7 +375,7 @@ fn version_arg(typed: &str) -> Result<String, EngineError> {
     })
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
     fn options(&self, change: &args::Change) -> RunOptions {
         RunOptions {
             reason: change.reason.clone(),
@@ -459,59 +385,21 @@ impl Ctx<'_> {
         }
     }
 
-    /// Asks before a destructive command; without a terminal, `--yes` is required.
-    fn confirm(&self, effect: &str) -> Result<(), EngineError> {
-        confirm::confirm(effect, self.target, self.cli.global.yes)
+    /// The operations, for a command that changes the database. [`operation`] decides which
+    /// commands run in a session, so a command that reaches here without one is a command
+    /// [`operation`] does not list.
+    fn ops(&self, command: &str) -> Result<&'a Operations<'a>, EngineError> {
+        self.ops.ok_or_else(|| EngineError::Config {
+            message: format!(
+                "`migrate {command}` changes the database and runs only in a migration session"
+            ),
+        })
     }
 
-    /// [`Self::confirm`], showing `details` on the terminal before the question.
+    /// Asks before a destructive command, showing `details` on the terminal before the
+    /// question; without a terminal, `--yes` is required.
     fn confirm_listed(&self, details: &str, effect: &str) -> Result<(), EngineError> {
         confirm::confirm_listed(details, effect, self.target, self.cli.global.yes)
-    }
-
-    async fn applied_count(&self) -> Result<usize, EngineError> {
-        let status = self.engine.status().await?;
-        Ok(status
-            .migrations
-            .iter()
-            .filter(|m| m.state != State::Pending)
-            .count())
-    }
-
-    /// Asks before a revert that leaves nothing applied, as `down --all` does.
-    async fn confirm_if_everything(&self, target: &DownTarget) -> Result<(), EngineError> {
-        let n = self.applied_count().await?;
-        if n > 0 && self.engine.planned_down(target).await?.len() >= n {
-            self.confirm(&format!(
-                "reverts {n} migration(s); the schema will be empty"
-            ))?;
-        }
-        Ok(())
-    }
-
-    pub(super) async fn down(
-        &self,
-        target: DownTarget,
-        options: RunOptions,
-    ) -> Result<RunReport, EngineError> {
-        match self.engine.down(&target, &options).await {
-            Err(EngineError::MissingNeedsConfirmation { versions })
-                if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() =>
-            {
-                let script = self.engine.dry_run_down(&target, &options).await?;
-                eprintln!("{script}");
-                self.confirm(&format!(
-                    "reverts {} migration(s) that are not in the code, with the SQL above",
-                    versions.len()
-                ))?;
-                let confirmed = RunOptions {
-                    confirmed_missing: true,
-                    ..options
-                };
-                self.engine.down(&target, &confirmed).await
-            }
-            other => other,
-        }
     }
 
     /// What `up` is asked to reach; `None` when `--to-release` names releases that hold no
@@ -604,7 +492,7 @@ impl Ctx<'_> {
                 if dry_run {
                     output::script(format, &self.engine.dry_run_up(&target, &options).await?);
                 } else {
-                    output::run(format, &self.engine.up(&target, &options).await?);
+                    output::run(format, &self.ops("up")?.up(&target, &options).await?);
                 }
             }
             Command::Down {
@@ -638,10 +526,11 @@ impl Ctx<'_> {
                             .await?,
                     );
                 } else {
-                    if !matches!(target, DownTarget::Steps(_)) {
-                        self.confirm_if_everything(&target).await?;
-                    }
-                    output::run(format, &self.down(target, self.options(&change)).await?);
+                    let report = self
+                        .ops("down")?
+                        .down(&target, &self.options(&change))
+                        .await?;
+                    output::run(format, &report);
                 }
             }
             Command::Status => output::status(format, &self.engine.status().await?),
@@ -666,114 +555,34 @@ impl Ctx<'_> {
                 dry_run,
                 change,
             } => {
-                let seed = seed
-                    .as_deref()
-                    .map(|profile| seed::SeedStep::locate(profile, self.cli.global.force))
-                    .transpose()?;
-                let listing = self.engine.fresh_listing().await?;
                 if dry_run {
+                    let listing = self.engine.fresh_listing().await?;
                     let applies: Vec<String> =
                         self.project.set.iter().map(|m| m.id.to_string()).collect();
-                    output::fresh_plan(
-                        format,
-                        &listing,
-                        &applies,
-                        seed.as_ref().map(seed::SeedStep::profile),
-                    );
+                    output::fresh_plan(format, &listing, &applies, seed.as_deref());
                     return Ok(Outcome::Done);
                 }
-                if !listing.is_empty() {
-                    let then = match &seed {
-                        Some(step) => format!(", then seeds `{}`", step.profile()),
-                        None => String::new(),
-                    };
-                    let details = format!(
-                        "fresh drops these {} object(s) from {}:\n{listing}",
-                        listing.len(),
-                        self.target.redacted()
-                    );
-                    self.confirm_listed(
-                        &details,
-                        &format!(
-                            "drops {}, and applies every migration{then}",
-                            listing.summary()
-                        ),
-                    )?;
-                }
-                let started = Instant::now();
-                let dropped = self.engine.drop_all().await?;
-                info!(
-                    "dropped {} object(s) in {:.2} s",
-                    dropped.len(),
-                    started.elapsed().as_secs_f64()
-                );
-                let started = Instant::now();
                 let report = self
-                    .engine
-                    .up(&UpTarget::default(), &self.options(&change))
+                    .ops("fresh")?
+                    .fresh(&self.options(&change), seed.as_deref())
                     .await?;
-                info!(
-                    "applied {} migration(s) in {:.2} s",
-                    report.steps.len(),
-                    started.elapsed().as_secs_f64()
-                );
-                let Some(step) = seed else {
-                    output::fresh(format, &listing, &report);
-                    return Ok(Outcome::Done);
-                };
-                if format != args::Format::Json {
-                    output::fresh(format, &listing, &report);
-                }
-                let started = Instant::now();
-                let seeded = step.run(self.target, format, self.cli.global.connect_timeout)?;
-                info!(
-                    "seeded `{}` in {:.2} s",
-                    step.profile(),
-                    started.elapsed().as_secs_f64()
-                );
-                if let Some(seeded) = seeded {
-                    output::fresh_seeded(&listing, &report, &seeded);
+                match &report.after {
+                    // The summary of the rebuild went out before the seeding (see
+                    // `seed::SummaryFirst`); JSON is one document with both.
+                    Some(after) => output::fresh_seeded(format, &report, after),
+                    None => output::fresh(format, &report.dropped, &report.applied),
                 }
             }
             Command::Reset { change } => {
-                let n = self.applied_count().await?;
-                if n > 0 {
-                    self.confirm(&format!(
-                        "reverts {n} migration(s); the schema will be empty"
-                    ))?;
-                }
-                output::run(
-                    format,
-                    &self.down(DownTarget::All, self.options(&change)).await?,
-                );
+                let report = self.ops("reset")?.reset(&self.options(&change)).await?;
+                output::run(format, &report);
             }
             Command::Refresh { change } => {
-                let n = self.applied_count().await?;
-                if n > 0 {
-                    self.confirm(&format!(
-                        "reverts {n} migration(s), then applies every migration"
-                    ))?;
-                }
-                let mut report = self.down(DownTarget::All, self.options(&change)).await?;
-                report.extend(
-                    self.engine
-                        .up(&UpTarget::default(), &self.options(&change))
-                        .await?,
-                );
+                let report = self.ops("refresh")?.refresh(&self.options(&change)).await?;
                 output::run(format, &report);
             }
             Command::Redo { num, change } => {
-                let mut report = self
-                    .down(DownTarget::Steps(num), self.options(&change))
-                    .await?;
-                // A run applied through a consolidated migration is reverted whole, so apply
-                // again as many migrations as went, not as many steps as were asked for.
-                let reverted: usize = report.steps.iter().map(|s| s.migrations()).sum();
-                let again = UpTarget {
-                    steps: Some(u32::try_from(reverted).unwrap_or(u32::MAX)),
-                    ..UpTarget::default()
-                };
-                report.extend(self.engine.up(&again, &self.options(&change)).await?);
+                let report = self.ops("redo")?.redo(num, &self.options(&change)).await?;
                 output::run(format, &report);
             }
             Command::Repair {
@@ -786,12 +595,13 @@ impl Ctx<'_> {
                     (None, Some(v)) => RepairAction::Remove(v),
                     (None, None) => RepairAction::Checksums,
                 };
-                output::repair(
-                    format,
-                    &self.engine.repair(&action, &self.options(&change)).await?,
-                );
+                let report = self
+                    .ops("repair")?
+                    .repair(&action, &self.options(&change))
+                    .await?;
+                output::repair(format, &report);
             }
-            Command::Adopt => output::run(format, &self.engine.adopt().await?),
+            Command::Adopt => output::run(format, &self.ops("adopt")?.adopt().await?),
             Command::Baseline {
                 to,
                 dry_run,
@@ -811,7 +621,7 @@ impl Ctx<'_> {
                 );
                 self.confirm_listed(&details, &planned.effect())?;
                 let report = self
-                    .engine
+                    .ops("baseline")?
                     .baseline(to.as_deref(), &self.options(&change))
                     .await?;
                 output::baseline(format, &report);

@@ -27,6 +27,7 @@ use super::plans::{PlanView, shown};
 use crate::authoring::squash::Generated;
 use crate::backend::wipe::Listing;
 use crate::exec::BaselineReport;
+use crate::exec::operations::{AfterFreshOutput, FreshReport};
 use crate::exec::releases::ReleasesReport;
 use crate::exec::report::{RepairReport, RunReport, Script, StatusReport};
 use crate::model::deps::DepsReport;
@@ -142,10 +143,16 @@ pub(crate) fn fresh_plan(format: Format, drops: &Listing, applies: &[String], se
     );
 }
 
-/// `fresh --seed --format json`: the run report with what was dropped, and the seed command's
-/// own document, as one.
-pub(crate) fn fresh_seeded(dropped: &Listing, report: &RunReport, seeded: &serde_json::Value) {
-    json(&serde_json::json!({ "fresh": Fresh { report, dropped }, "seed": seeded }));
+/// `fresh --seed`: on text, what the seeding printed (the rebuild's summary went out before it
+/// ran); on JSON, the run report with what was dropped and the seeding's own document, as one.
+pub(crate) fn fresh_seeded(format: Format, fresh: &FreshReport, seeded: &AfterFreshOutput) {
+    match format {
+        Format::Json => json(&serde_json::json!({
+            "fresh": Fresh { report: &fresh.applied, dropped: &fresh.dropped },
+            "seed": seeded.json,
+        })),
+        Format::Text => out!("{}", seeded.text),
+    }
 }
 
 pub(crate) fn baseline(format: Format, report: &BaselineReport) {

@@ -133,7 +133,7 @@ impl Ctx<'_> {
                 if dry_run {
                     output::script(format, &self.engine.dry_run_up(&target, &options).await?);
                 } else {
-                    output::run(format, &self.engine.up(&target, &options).await?);
+                    output::run(format, &self.ops("plan run")?.up(&target, &options).await?);
                 }
             }
             PlanCommand::Rollback {
@@ -147,8 +147,8 @@ impl Ctx<'_> {
                 if dry_run {
                     output::script(format, &self.engine.dry_run_down(&target, &options).await?);
                 } else {
-                    self.confirm_if_everything(&target).await?;
-                    output::run(format, &self.down(target, options).await?);
+                    let report = self.ops("plan rollback")?.down(&target, &options).await?;
+                    output::run(format, &report);
                 }
             }
         }

@@ -302,7 +302,11 @@ impl Engine<'_> {
     /// `seaql_migrations` is there to adopt, or when the schema is empty;
     /// [`EngineError::UnknownVersion`] for a `to` not in the code; a database error while
     /// writing, which leaves no row behind.
-    pub async fn baseline(&self, to: Option<&str>, options: &RunOptions) -> Result<BaselineReport> {
+    pub(crate) async fn baseline(
+        &self,
+        to: Option<&str>,
+        options: &RunOptions,
+    ) -> Result<BaselineReport> {
         let snap = self.locked_snapshot().await?;
         let picked = self.check_baseline(&snap, to).await?;
         let report = self.baseline_report(&snap, &picked, false);

@@ -128,17 +128,10 @@ impl<'a> Engine<'a> {
     /// # Errors
     /// A database error reading the ledger.
     pub async fn stored_environment(&self) -> Result<Option<String>> {
-        let rows = self
-            .ledger
-            .read(&self.conn)
+        self.ledger
+            .first_environment(&self.conn)
             .await
-            .map_err(EngineError::db("reading the ledger"))?
-            .unwrap_or_default();
-        Ok(rows
-            .into_iter()
-            .filter(|r| r.environment.is_some())
-            .min_by(|a, b| (a.applied_at, &a.version).cmp(&(b.applied_at, &b.version)))
-            .and_then(|r| r.environment))
+            .map_err(EngineError::db("reading the ledger"))
     }
 
     /// The connection, for callers that inspect the database after a run.
@@ -149,6 +142,11 @@ impl<'a> Engine<'a> {
     /// The ledger this engine reads and writes.
     pub fn ledger(&self) -> &Ledger {
         &self.ledger
+    }
+
+    /// The migrations it runs.
+    pub(crate) fn set(&self) -> &'a MigrationSet {
+        self.set
     }
 
     /// The backend of the connection and the ledger.
@@ -487,7 +485,7 @@ impl<'a> Engine<'a> {
     ///
     /// # Errors
     /// A database error; adopting when a ledger already exists adopts nothing.
-    pub async fn adopt(&self) -> Result<RunReport> {
+    pub(crate) async fn adopt(&self) -> Result<RunReport> {
         let snap = self.locked_snapshot().await?;
         Ok(RunReport {
             adopted: self.adopt_if_needed(&snap).await?,
@@ -607,7 +605,7 @@ impl<'a> Engine<'a> {
     ///
     /// # Errors
     /// A database error while dropping.
-    pub async fn drop_all(&self) -> Result<Vec<String>> {
+    pub(crate) async fn drop_all(&self) -> Result<Vec<String>> {
         let mut dropped: Vec<String> = wipe::drop_all(&self.conn)
             .await
             .map_err(EngineError::db("dropping the schema's objects"))?

@@ -145,7 +145,7 @@ impl<'a> Engine<'a> {
     /// Validation refusals before anything runs (for a selection, also a picked migration that
     /// needs one neither applied nor picked); [`EngineError::MigrationFailed`] when a migration
     /// fails, carrying what completed before it.
-    pub async fn up(&self, target: &UpTarget, options: &RunOptions) -> Result<RunReport> {
+    pub(crate) async fn up(&self, target: &UpTarget, options: &RunOptions) -> Result<RunReport> {
         let snap = self.locked_snapshot().await?;
         self.refuse_unledgered(&snap).await?;
         let run = self.prepare_up(&snap, target, options).await?;
@@ -191,7 +191,11 @@ impl<'a> Engine<'a> {
     /// Validation refusals before anything runs (including an irreversible migration anywhere in
     /// the range, and a migration staying applied that needs one to be reverted);
     /// [`EngineError::MigrationFailed`] when a `down` fails.
-    pub async fn down(&self, target: &DownTarget, options: &RunOptions) -> Result<RunReport> {
+    pub(crate) async fn down(
+        &self,
+        target: &DownTarget,
+        options: &RunOptions,
+    ) -> Result<RunReport> {
         let snap = self.locked_snapshot().await?;
         self.refuse_unledgered(&snap).await?;
         let recipes = self

@@ -48,9 +48,16 @@ pub struct Guard {
 impl Guard {
     /// A guard configured from `APP_ENV` and `MIGRATION_PROTECTED_URLS`.
     pub fn from_env(target: &Target, force: bool) -> Self {
+        Self::from_env_for_url(target.url(), force)
+    }
+
+    /// A guard for `url` configured from `APP_ENV` and `MIGRATION_PROTECTED_URLS`: for a
+    /// session opened beside an application's connection, which knows its URL only from the
+    /// connection's settings.
+    pub fn from_env_for_url(url: &str, force: bool) -> Self {
         let app_env = std::env::var(APP_ENV_VAR).unwrap_or_default();
         let patterns = std::env::var(PROTECTED_URLS_VAR).unwrap_or_default();
-        Self::new(target.url(), &app_env, &patterns, force)
+        Self::new(url, &app_env, &patterns, force)
     }
 
     /// A guard for `url` with the environment name and the comma-separated patterns given

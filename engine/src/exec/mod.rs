@@ -1,7 +1,8 @@
-//! Running migrations: the engine bound to a database and what it reads there, the executor that
-//! plans each command and runs its steps under the step protocol (or prints them for a dry run),
-//! repair, baseline and what `fresh` drops; the guard before destructive work, the start-up API,
-//! and the reports of what ran.
+//! Running migrations: the session that holds a target (connection, lock, timeouts, cancel,
+//! guard); the operations that change it, with their destructive hooks; the engine bound to a
+//! database and what it reads there; the executor that plans each command and runs its steps
+//! under the step protocol (or prints them for a dry run); repair, baseline and what `fresh`
+//! drops; the start-up API; and the reports of what ran.
 
 mod baseline;
 mod dry_run;
@@ -9,10 +10,12 @@ mod engine;
 mod executor;
 mod fresh;
 pub mod guard;
+pub mod operations;
 mod protocol;
 pub mod releases;
 mod repair;
 pub mod report;
+pub mod session;
 pub mod startup;
 
 pub use baseline::{BASELINE_APPLIED_BY, BaselineReport, Baselined};

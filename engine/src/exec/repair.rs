@@ -28,7 +28,7 @@ impl Engine<'_> {
     ///
     /// # Errors
     /// [`EngineError::Repair`] when the named version is not in a state this action handles.
-    pub async fn repair(
+    pub(crate) async fn repair(
         &self,
         action: &RepairAction,
         options: &RunOptions,

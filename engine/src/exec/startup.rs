@@ -8,14 +8,14 @@
 
 use std::time::Duration;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 
-use crate::backend;
-use crate::backend::lock::{Identity, MigrationLock};
 use crate::backend::target::validate_identifier;
 use crate::error::{EngineError, Result};
+use crate::exec::RunOptions;
+use crate::exec::operations::Operations;
 use crate::exec::report::RunReport;
-use crate::exec::{Engine, RunOptions};
+use crate::exec::session::{Session, SessionOptions};
 use crate::model::set::MigrationSet;
 use crate::plan::UpTarget;
 use crate::store::ledger::Ledger;
@@ -25,7 +25,11 @@ use crate::store::ledger::Ledger;
 pub struct StartupOptions {
     /// The ledger table (`MIGRATION_TABLE`, default `schema_migrations`).
     pub migration_table: String,
-    /// The ledger's PostgreSQL schema (`MIGRATION_SCHEMA`), else the connection's.
+    /// The PostgreSQL schema the migrations run in (`DATABASE_SCHEMA`), as `--database-schema`
+    /// sets it: the search path of the migration session; the connection's when `None`.
+    pub database_schema: Option<String>,
+    /// The ledger's PostgreSQL schema (`MIGRATION_SCHEMA`), else the database schema, else the
+    /// connection's.
     pub migration_schema: Option<String>,
     /// How long to wait for another runner (`MIGRATION_LOCK_TIMEOUT` seconds, default 60).
     pub lock_timeout: Duration,
@@ -41,6 +45,7 @@ impl Default for StartupOptions {
     fn default() -> Self {
         Self {
             migration_table: "schema_migrations".to_owned(),
+            database_schema: None,
             migration_schema: None,
             lock_timeout: Duration::from_secs(60),
             lock_timeout_ddl: None,
@@ -51,7 +56,7 @@ impl Default for StartupOptions {
 }
 
 impl StartupOptions {
-    /// The defaults, overridden by `MIGRATION_TABLE`, `MIGRATION_SCHEMA` and
+    /// The defaults, overridden by `MIGRATION_TABLE`, `DATABASE_SCHEMA`, `MIGRATION_SCHEMA` and
     /// `MIGRATION_LOCK_TIMEOUT` when they are set.
     ///
     /// # Errors
@@ -63,6 +68,10 @@ impl StartupOptions {
         if let Some(table) = var("MIGRATION_TABLE") {
             validate_identifier("MIGRATION_TABLE", &table)?;
             options.migration_table = table;
+        }
+        if let Some(schema) = var("DATABASE_SCHEMA") {
+            validate_identifier("DATABASE_SCHEMA", &schema)?;
+            options.database_schema = Some(schema);
         }
         if let Some(schema) = var("MIGRATION_SCHEMA") {
             validate_identifier("MIGRATION_SCHEMA", &schema)?;
@@ -95,40 +104,48 @@ pub async fn run_pending(
     set: &MigrationSet,
     options: &StartupOptions,
 ) -> Result<RunReport> {
-    let conn = backend::own_connection(db).await?;
-    let backend = conn.get_database_backend();
-    let ledger = Ledger::new(
-        backend,
-        options.migration_schema.clone(),
-        options.migration_table.clone(),
+    let ledger = Ledger::placed(
+        db.get_database_backend(),
+        options.database_schema.as_deref(),
+        options.migration_schema.as_deref(),
+        &options.migration_table,
     );
-    let me = Identity::current("run_pending");
-    let lock = MigrationLock::acquire(&conn, &ledger, &me, options.lock_timeout, |holder| {
-        tracing::info!("waiting for the migration lock, held by {holder}");
-    })
+    let session_options = SessionOptions {
+        lock_timeout: options.lock_timeout,
+        lock_timeout_ddl: options.lock_timeout_ddl,
+        statement_timeout: options.statement_timeout,
+        ..SessionOptions::new("run_pending")
+    };
+    let session = Session::beside(
+        db,
+        options.database_schema.as_deref(),
+        ledger,
+        &session_options,
+        |holder| tracing::info!("waiting for the migration lock, held by {holder}"),
+    )
     .await?;
-    let result = async {
-        for sql in
-            backend::session_timeouts(backend, options.lock_timeout_ddl, options.statement_timeout)
-        {
-            conn.execute_unprepared(&sql)
-                .await
-                .map_err(EngineError::db("setting the migration session's timeouts"))?;
+    let operations = Operations::new(session, set);
+    let run = RunOptions {
+        reason: options.reason.clone(),
+        ..RunOptions::default()
+    };
+    let applied = operations.up(&UpTarget::default(), &run).await;
+    operations.close(applied).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Services run the start-up migration on a multi-threaded runtime, often in a task of its
+    /// own: the call must be a `Send` future, hooks and session included.
+    #[test]
+    fn the_start_up_run_can_be_spawned() {
+        fn send<F: Send>(_: F) {}
+        // Type-checked, never run: only the future's type matters.
+        fn spawnable(db: &DatabaseConnection, set: &MigrationSet, options: &StartupOptions) {
+            send(run_pending(db, set, options));
         }
-        let run = RunOptions {
-            reason: options.reason.clone(),
-            ..RunOptions::default()
-        };
-        Engine::new(conn.clone(), set, ledger)
-            .up(&UpTarget::default(), &run)
-            .await
+        let _ = spawnable;
     }
-    .await;
-    let released = lock.release().await;
-    if !backend::is_shared(db, &conn) {
-        let _ = conn.close().await;
-    }
-    let report = result?;
-    released?;
-    Ok(report)
 }

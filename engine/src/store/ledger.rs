@@ -8,6 +8,7 @@ use sea_orm::sea_query::{
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult};
 
 use crate::backend;
+use crate::backend::target::Target;
 
 pub use crate::plan::applied::{LedgerRow, Rendered, RowState, encode_statements};
 
@@ -72,14 +73,12 @@ impl Ledger {
     /// The ledger of `target`: its migration table, in its migration schema, else its database
     /// schema, else the connection's. The one place a target's ledger is named, so every
     /// command, the start-up API and the seeder agree on it.
-    pub fn of(target: &crate::backend::target::Target) -> Self {
-        Self::new(
+    pub fn of(target: &Target) -> Self {
+        Self::placed(
             target.backend(),
-            target
-                .migration_schema
-                .clone()
-                .or(target.database_schema.clone()),
-            target.migration_table.clone(),
+            target.database_schema.as_deref(),
+            target.migration_schema.as_deref(),
+            &target.migration_table,
         )
     }
 
@@ -92,6 +91,23 @@ impl Ledger {
             schema,
             table: table.into(),
         }
+    }
+
+    /// A ledger named `table` in `migration_schema`, else in `database_schema`: the rule
+    /// [`Ledger::of`] places a target's ledger by, for a runner that has settings rather than a
+    /// target (the start-up API). Runners must agree on it, as the migration lock is keyed by
+    /// the ledger's schema and name.
+    pub fn placed(
+        backend: DbBackend,
+        database_schema: Option<&str>,
+        migration_schema: Option<&str>,
+        table: &str,
+    ) -> Self {
+        Self::new(
+            backend,
+            migration_schema.or(database_schema).map(str::to_owned),
+            table,
+        )
     }
 
     /// The backend the statements are built for.
@@ -224,6 +240,26 @@ impl Ledger {
             .map(|r| self.decode(r))
             .collect::<Result<_, _>>()
             .map(Some)
+    }
+
+    /// The environment the database was first migrated in: that of its oldest row that records
+    /// one, or `None` for a database without a ledger (or with rows from before environments
+    /// were kept). The guard refuses destructive work on a database of another environment.
+    ///
+    /// # Errors
+    /// A database error other than a missing ledger.
+    pub async fn first_environment<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+    ) -> Result<Option<String>, DbErr> {
+        Ok(self
+            .read(conn)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.environment.is_some())
+            .min_by(|a, b| (a.applied_at, &a.version).cmp(&(b.applied_at, &b.version)))
+            .and_then(|r| r.environment))
     }
 
     fn decode(&self, row: &QueryResult) -> Result<LedgerRow, DbErr> {
