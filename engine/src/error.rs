@@ -300,14 +300,6 @@ pub enum EngineError {
     #[error(transparent)]
     Release(#[from] crate::model::releases::ReleaseError),
 
-    /// A selection typed for `plan create` that cannot be read.
-    #[error("invalid selection: {0}")]
-    Selection(#[from] crate::authoring::selection::SelectionError),
-
-    /// A plan that cannot be named, found, read or written.
-    #[error(transparent)]
-    Plan(#[from] crate::authoring::plans::PlanError),
-
     /// A consolidated migration that does not fit the list, or cannot be generated.
     #[error(transparent)]
     Squash(#[from] crate::model::consolidated::SquashError),
@@ -355,23 +347,6 @@ pub enum EngineError {
         /// What to do instead.
         fix: String,
     },
-
-    /// A plan names a migration that the code does not have.
-    #[error(
-        "plan `{plan}` names {migration}, which is not a migration in the code; check out the branch that has it, or create the plan again"
-    )]
-    PlanUnknownMigration {
-        /// The plan's name.
-        plan: String,
-        /// `version_name` as the plan records it.
-        migration: String,
-    },
-
-    /// `plan create` was run without `--select` and without a terminal for its picker.
-    #[error(
-        "`plan create` picks migrations on a terminal; without one, pass --select (e.g. --select 1,3-7,9; numbers as `migrate status` shows them)"
-    )]
-    NeedsSelection,
 
     /// A database error outside any migration (reading or writing the ledger).
     #[error("database error while {context}: {source}")]

@@ -65,6 +65,24 @@ pub enum PlanError {
         /// What went wrong.
         reason: String,
     },
+    /// A plan names a migration that the code does not have.
+    #[error(
+        "plan `{plan}` names {migration}, which is not a migration in the code; check out the branch that has it, or create the plan again"
+    )]
+    UnknownMigration {
+        /// The plan's name.
+        plan: String,
+        /// `version_name` as the plan records it.
+        migration: String,
+    },
+    /// `plan create` was run without `--select` and without a terminal for its picker.
+    #[error(
+        "`plan create` picks migrations on a terminal; without one, pass --select (e.g. --select 1,3-7,9; numbers as `migrate status` shows them)"
+    )]
+    NeedsSelection,
+    /// A selection typed for `plan create` that cannot be read.
+    #[error("invalid selection: {0}")]
+    Selection(#[from] crate::authoring::selection::SelectionError),
 }
 
 /// One migration of a plan.

@@ -5,8 +5,10 @@ use super::Outcome;
 use super::exit_code::{
     FAILED, GUARDED, LOCK_TIMEOUT, PENDING, REFUSED, SIGINT, SIGTERM, SUCCESS, USAGE,
 };
+use crate::authoring::plans::PlanError;
 use crate::backend::target::{Target, redact_url};
 use crate::error::EngineError;
+use crate::exec::session::WithRelease;
 
 /// An error a command line built on the engine can end with: what it prints and the documented
 /// exit code it ends with.
@@ -66,12 +68,8 @@ pub fn code(error: &EngineError) -> u8 {
         | EngineError::Dependency(_)
         | EngineError::UnmetDependencies { .. }
         | EngineError::DependentsApplied { .. }
-        | EngineError::SplitsSquash { .. }
-        | EngineError::PlanUnknownMigration { .. } => REFUSED,
-        EngineError::Selection(_)
-        | EngineError::Plan(_)
-        | EngineError::Squash(_)
-        | EngineError::NeedsSelection => USAGE,
+        | EngineError::SplitsSquash { .. } => REFUSED,
+        EngineError::Squash(_) => USAGE,
         EngineError::SeedFailed { code, .. } => *code,
         EngineError::ReleaseFailed { error, .. } => code(error),
         EngineError::Interrupted { signal, .. } => {
@@ -80,6 +78,68 @@ pub fn code(error: &EngineError) -> u8 {
             } else {
                 SIGTERM
             }
+        }
+    }
+}
+
+/// What `migrate` itself can end with: the engine's errors, and those of saved plans, which the
+/// engine (below the authoring layer) does not know.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The engine refused or failed (boxed: the engine's errors are large, plans' small).
+    #[error(transparent)]
+    Engine(Box<EngineError>),
+    /// A saved plan could not be named, found, read, written or picked.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// The command failed, and so did releasing its session.
+    #[error("{error}; releasing the migration session failed too: {release}")]
+    ReleaseFailed {
+        /// What the command ended with.
+        error: Box<CommandError>,
+        /// Why the release failed.
+        release: Box<EngineError>,
+    },
+}
+
+impl From<EngineError> for CommandError {
+    fn from(e: EngineError) -> Self {
+        CommandError::Engine(Box::new(e))
+    }
+}
+
+impl From<crate::authoring::selection::SelectionError> for CommandError {
+    fn from(e: crate::authoring::selection::SelectionError) -> Self {
+        CommandError::Plan(e.into())
+    }
+}
+
+impl WithRelease for CommandError {
+    fn with_release(self, release: EngineError) -> Self {
+        match self {
+            CommandError::Engine(e) => CommandError::Engine(Box::new(e.with_release(release))),
+            other => CommandError::ReleaseFailed {
+                error: Box::new(other),
+                release: Box::new(release),
+            },
+        }
+    }
+}
+
+impl CliError for CommandError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            CommandError::Engine(e) => code(e),
+            CommandError::Plan(PlanError::UnknownMigration { .. }) => REFUSED,
+            CommandError::Plan(_) => USAGE,
+            CommandError::ReleaseFailed { error, .. } => error.exit_code(),
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            CommandError::Engine(e) => e.message(),
+            other => other.to_string(),
         }
     }
 }

@@ -45,6 +45,7 @@ use crate::schema::verify::{self, VerifyOptions};
 use crate::store::ledger::Ledger;
 use args::{Cli, Command};
 pub use entry::read_dotenv;
+use exit::CommandError;
 
 /// What a command ended with, before it becomes an exit code.
 pub(crate) enum Outcome {
@@ -76,7 +77,7 @@ pub fn run_with(project: Project, hooks: Hooks) -> ExitCode {
     })
 }
 
-type Failure = exit::Failure<EngineError>;
+type Failure = exit::Failure<CommandError>;
 
 async fn execute(mut cli: Cli, project: Project, hooks: Hooks) -> Result<Outcome, Failure> {
     let crate_dir = project.crate_dir().to_path_buf();
@@ -101,8 +102,9 @@ async fn execute(mut cli: Cli, project: Project, hooks: Hooks) -> Result<Outcome
     } = &command
     {
         let dir = create::locate(migration_dir.as_deref(), Some(crate_dir))
-            .map_err(|e| Box::new((e, None)))?;
-        let file = create::create(&dir, name, create::now()).map_err(|e| Box::new((e, None)))?;
+            .map_err(|e| Box::new((e.into(), None)))?;
+        let file =
+            create::create(&dir, name, create::now()).map_err(|e| Box::new((e.into(), None)))?;
         output::created(cli.global.format, &file);
         return Ok(Outcome::Done);
     }
@@ -114,27 +116,32 @@ async fn execute(mut cli: Cli, project: Project, hooks: Hooks) -> Result<Outcome
     {
         hooks
             .check_after_fresh(profile)
-            .map_err(|e| Box::new((e, None)))?;
+            .map_err(|e| Box::new((e.into(), None)))?;
     }
     // The list and the project's declarations are checked before connecting: a duplicate or
     // misordered version, or a releases file that does not fit, never reaches the database.
-    let project = project.load().map_err(|e| Box::new((e.into(), None)))?;
+    let project = project
+        .load()
+        .map_err(|e| Box::new((EngineError::from(e).into(), None)))?;
     // A releases file with `require_listed = true` wants every migration placed on purpose; the
     // commands that answer "is this ready to ship" say so, the others treat the rest as unreleased.
     if let (Command::Check | Command::Releases, Some(releases)) = (&command, &project.releases) {
         releases
             .check_listed()
-            .map_err(|e| Box::new((EngineError::Release(e), None)))?;
+            .map_err(|e| Box::new((EngineError::Release(e).into(), None)))?;
     }
     let set = &project.set;
     if let Some(outcome) = offline(&cli, &command, &project)
         .await
-        .map_err(|e| Box::new((e, None)))?
+        .map_err(|e| Box::new((e.into(), None)))?
     {
         return Ok(outcome);
     }
-    let target = cli.global.target().map_err(|e| Box::new((e, None)))?;
-    let fail = |e: EngineError| Box::new((e, Some(target.clone())));
+    let target = cli
+        .global
+        .target()
+        .map_err(|e| Box::new((e.into(), None)))?;
+    let fail = |e: CommandError| Box::new((e, Some(target.clone())));
     // verify works on a scratch database of its own: the target is never connected to as a
     // migration target, and a SQLite target is never even opened.
     if let Command::Verify { from } = &command {
@@ -144,7 +151,7 @@ async fn execute(mut cli: Cli, project: Project, hooks: Hooks) -> Result<Outcome
         };
         let report = verify::verify_until(&target, set, &options, signal())
             .await
-            .map_err(fail)?;
+            .map_err(|e| fail(e.into()))?;
         output::verify(cli.global.format, &report);
         return Ok(if report.is_clean() {
             Outcome::Done
@@ -155,7 +162,7 @@ async fn execute(mut cli: Cli, project: Project, hooks: Hooks) -> Result<Outcome
     let conn = target
         .connect(Duration::from_secs(cli.global.connect_timeout))
         .await
-        .map_err(fail)?;
+        .map_err(|e| fail(e.into()))?;
     let engine = engine(conn, &project, Ledger::of(&target));
     let ctx = Ctx {
         cli: &cli,
@@ -183,7 +190,7 @@ async fn execute(mut cli: Cli, project: Project, hooks: Hooks) -> Result<Outcome
         eprintln!("waiting for the migration lock, held by {holder}");
     })
     .await
-    .map_err(fail)?
+    .map_err(|e| fail(e.into()))?
     .with_hooks(command_hooks(&cli, &target, hooks));
     let outcome = async {
         if let Some(action) = operation.destructive() {
@@ -463,7 +470,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    async fn dispatch(&self, command: Command) -> Result<Outcome, EngineError> {
+    async fn dispatch(&self, command: Command) -> Result<Outcome, CommandError> {
         let format = self.cli.global.format;
         match command {
             Command::Up {
@@ -509,7 +516,9 @@ impl<'a> Ctx<'a> {
                     (_, Some(v), _, _, _) => DownTarget::To(version_arg(&v)?),
                     (_, _, Some(typed), _, _) => {
                         let releases = releases(self.project)?;
-                        match releases.last_migration_through(releases.get(&typed)?) {
+                        match releases.last_migration_through(
+                            releases.get(&typed).map_err(EngineError::from)?,
+                        ) {
                             Some(keep) => DownTarget::To(keep.to_owned()),
                             None => DownTarget::All,
                         }

@@ -7,8 +7,8 @@ use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use inquire::validator::Validation;
 
 use super::confirm::render_config;
+use super::exit::CommandError;
 use crate::authoring::selection::{self, Selection};
-use crate::error::EngineError;
 use crate::plan::State;
 
 /// One line of the list.
@@ -34,7 +34,7 @@ pub(super) fn pick(
     choices: &[Choice],
     plan: &str,
     description: Option<String>,
-) -> Result<Option<(Vec<usize>, String)>, EngineError> {
+) -> Result<Option<(Vec<usize>, String)>, CommandError> {
     let mut table = Table::new();
     table
         .load_preset(UTF8_FULL_CONDENSED)

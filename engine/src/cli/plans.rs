@@ -8,6 +8,7 @@ use std::path::Path;
 use tracing::info;
 
 use super::args::{Change, PlanCommand};
+use super::exit::CommandError;
 use super::picker::{self, Choice};
 use super::{Ctx, output};
 use crate::authoring::plans::{Plan, PlanError, PlanStore, PlannedMigration};
@@ -94,7 +95,7 @@ impl Ctx<'_> {
         &self,
         command: PlanCommand,
         store: &PlanStore,
-    ) -> Result<(), EngineError> {
+    ) -> Result<(), CommandError> {
         let format = self.cli.global.format;
         match command {
             PlanCommand::Create {
@@ -119,10 +120,11 @@ impl Ctx<'_> {
                 let plan = store.load(&name)?;
                 for m in &plan.migrations {
                     if self.project.set.get(&m.version).is_none() {
-                        return Err(EngineError::PlanUnknownMigration {
+                        return Err(PlanError::UnknownMigration {
                             plan: name,
                             migration: format!("{}_{}", m.version, m.name),
-                        });
+                        }
+                        .into());
                     }
                 }
                 let target = UpTarget {
@@ -161,7 +163,7 @@ impl Ctx<'_> {
         name: &str,
         select: Option<String>,
         description: Option<String>,
-    ) -> Result<(), EngineError> {
+    ) -> Result<(), CommandError> {
         let path = store.path(name)?;
         if path.exists() {
             return Err(PlanError::Exists {
@@ -190,10 +192,10 @@ impl Ctx<'_> {
                 Selection::Picked(picked) => Some((picked, description.unwrap_or_default())),
             },
             None if interactive() => picker::pick(&choices, name, description)?,
-            None => return Err(EngineError::NeedsSelection),
+            None => return Err(PlanError::NeedsSelection.into()),
         };
         let Some((picked, description)) = picked.filter(|(p, _)| !p.is_empty()) else {
-            return Err(EngineError::Cancelled);
+            return Err(EngineError::Cancelled.into());
         };
         let migrations: Vec<PlannedMigration> = picked
             .iter()

@@ -327,14 +327,14 @@ impl Session {
     /// # Errors
     /// What `work` ends with; [`EngineError::Interrupted`], saying what was cleaned up, when
     /// `stop` comes first.
-    pub async fn interruptible<T>(
+    pub async fn interruptible<T, E: From<EngineError>>(
         &self,
-        work: impl Future<Output = Result<T>>,
+        work: impl Future<Output = std::result::Result<T, E>>,
         stop: impl Future<Output = &'static str>,
-    ) -> Result<T> {
+    ) -> std::result::Result<T, E> {
         tokio::select! {
             outcome = work => outcome,
-            signal = stop => Err(self.interrupt(signal).await),
+            signal = stop => Err(self.interrupt(signal).await.into()),
         }
     }
 
