@@ -4,11 +4,29 @@
 //! around them: a ledger with checksums, batches and the `down` SQL of every applied migration;
 //! an append-only history; dry-runs; adoption of `seaql_migrations`; and a `migrate` command line.
 //!
-//! ## The model
-//! A project lists its migrations in order ([`source::MigrationSet`]). Each command reads the
-//! ledger, classifies every migration as applied, pending, modified, missing or failed
-//! ([`plan::State`]), plans what to do with a pure function ([`plan`]), then runs each step and
-//! records it ([`exec::Engine`]).
+//! ## The layers
+//! Each folder uses only those before it; nothing uses the command line
+//! (`tests/layers.rs` reads the sources to keep it so):
+//! - [`model`]: the ordered set of migrations ([`model::set::MigrationSet`]), consolidated
+//!   migrations as data, dependencies, releases, and the project that carries them;
+//! - [`error`]: [`EngineError`], wrapping the model's errors;
+//! - [`backend`]: a module per backend (lock, cancel, session id and timeouts, its own
+//!   connection, catalog queries, scratch databases) and [`backend::Capabilities`], the one
+//!   description of what a backend can do;
+//! - [`plan`]: the pure planner, from ledger rows and the set to [`plan::Step`]s;
+//! - [`store`]: the ledger and its history, adoption, checksums, rendering without a database
+//!   ([`store::render`]) and the capture of what a run sent ([`store::capture`]);
+//! - [`exec`]: the [`Session`] (connection, lock, timeouts, cancel, guard), the
+//!   [`Operations`] that change a schema with their destructive hooks, the executor and the
+//!   step protocol it shares with dry runs, repair, baseline, [`run_pending`], reports;
+//! - [`schema`]: schema snapshots, their worded diff, and [`schema::verify`];
+//! - [`authoring`]: `create`, the consolidated-migration generator, releases editing, saved
+//!   plans;
+//! - `cli` (cargo feature `cli`): the `migrate` command line and what `seed` shares with it.
+//!
+//! A schema-changing command opens a [`Session`] on its target, reads the ledger, plans, runs
+//! each step under the backend's protocol and records it, reports, and releases the session.
+//! Read-only commands (status, history, dry runs, schema) use an [`Engine`] without a lock.
 //!
 //! ## What each backend guarantees
 //! - **PostgreSQL and SQLite** run DDL inside transactions: each migration commits together with
@@ -19,23 +37,17 @@
 //!   `failed` row that blocks later commands until `migrate repair` resolves it.
 //!
 //! ## Rendering
-//! [`render`] runs a migration against an in-memory connection of the target backend and keeps
-//! the SQL it would send. Checksums, dry-runs and the stored `down` SQL come from it. Rendering is
-//! best effort and never a precondition of running: a migration that reads data is rendered up to
-//! its first read that only the database can answer, and is marked partly rendered. What a run
-//! actually sent is read off the real connection ([`capture`]) and kept in the history.
+//! [`store::render`] runs a migration against an in-memory connection of the target backend and
+//! keeps the SQL it would send. Checksums, dry-runs and the stored `down` SQL come from it.
+//! Rendering is best effort and never a precondition of running: a migration that reads data is
+//! rendered up to its first read that only the database can answer, and is marked partly
+//! rendered. What a run actually sent is read off the real connection ([`store::capture`]) and
+//! kept in the history.
 //!
-//! ## Releases, plans and consolidated migrations
-//! A project may say which release shipped each migration ([`release`]), what each migration
-//! needs ([`deps`]), and which consolidated migrations stand in for runs of the list on fresh
-//! databases ([`squash`]); [`project::Project`] carries all of it to the command line. Plans
-//! ([`plans`]) are hand-picked sets of migrations applied and reverted as one batch, checked
-//! against the dependency graph.
-//!
-//! ## Reversibility
-//! [`snapshot`] reads a schema into a value two of which compare with `==` and differ in typed,
-//! worded changes ([`snapshot::diff`]). [`verify`] uses it on a scratch database to show that
-//! every migration's `down` returns the schema to what it was before its `up`.
+//! ## Cargo features
+//! `cli` (the command line: clap, prompts, tables, `.env`, the log subscriber) and the drivers
+//! `postgres`, `mysql`, `sqlite`, all on by default. A service that only runs [`run_pending`]
+//! needs `default-features = false` and its one driver.
 
 pub mod authoring;
 pub mod backend;

@@ -1,5 +1,5 @@
 //! Asking before a destructive command: a yes/no prompt on a terminal, `--yes` without one.
-//! The library refuses and reports; only the command line asks, through [`Confirmations`], its
+//! The library refuses and reports; only the command line asks, through `Confirmations`, its
 //! hook before the library's destructive operations.
 
 use std::io::IsTerminal;

@@ -274,10 +274,10 @@ impl Engine<'_> {
         }
     }
 
-    /// What [`Engine::baseline`] would record, after the same checks; reads only.
+    /// What [`Operations::baseline`](crate::exec::operations::Operations::baseline) would record, after the same checks; reads only.
     ///
     /// # Errors
-    /// As [`Engine::baseline`], before anything is written.
+    /// As [`Operations::baseline`](crate::exec::operations::Operations::baseline), before anything is written.
     pub async fn baseline_plan(&self, to: Option<&str>) -> Result<BaselineReport> {
         let snap = self.locked_snapshot().await?;
         let picked = self.check_baseline(&snap, to).await?;

@@ -15,7 +15,7 @@ impl<'a> Engine<'a> {
     /// The SQL `up` would run, with transaction boundaries and ledger writes; changes nothing.
     ///
     /// # Errors
-    /// The same validation refusals as [`Engine::up`].
+    /// The same validation refusals as [`Operations::up`](super::operations::Operations::up).
     pub async fn dry_run_up(&self, target: &UpTarget, options: &RunOptions) -> Result<Script> {
         let snap = self.snapshot().await?;
         self.refuse_unledgered(&snap).await?;
@@ -48,7 +48,7 @@ impl<'a> Engine<'a> {
     /// The SQL `down` would run, with transaction boundaries and ledger writes; changes nothing.
     ///
     /// # Errors
-    /// The same validation refusals as [`Engine::down`], except that migrations missing from the
+    /// The same validation refusals as [`Operations::down`](super::operations::Operations::down), except that migrations missing from the
     /// code are shown rather than refused.
     pub async fn dry_run_down(&self, target: &DownTarget, options: &RunOptions) -> Result<Script> {
         let snap = self.snapshot().await?;

@@ -8,7 +8,7 @@
 //!   `*prod*,*.internal:5432/*`. Patterns are matched against the whole URL with its password
 //!   removed, ignoring ASCII case; `*` matches any run of characters, everything else itself.
 //!
-//! Separately, [`confirm`] asks before a destructive run on a terminal and requires `--yes`
+//! Separately, the command line asks before a destructive run on a terminal and requires `--yes`
 //! without one, so a script never destroys data by accident either.
 
 use url::Url;

@@ -4,7 +4,7 @@
 //! snapshot and compare with the schema before it was applied, then apply it again and compare
 //! with the first application. It also checks that the `down` SQL stored in the ledger when the
 //! migration was applied (what `down` would run once the migration's code is gone) is what the
-//! code renders now. Applying and reverting go through [`Engine::up`] and [`Engine::down`] with
+//! code renders now. Applying and reverting go through the same executor (`up` and `down`) with
 //! a count of one, exactly as `migrate up -n 1` and `migrate down` would.
 //!
 //! The scratch database is made for the run and dropped after it on every path, errors and
