@@ -54,6 +54,11 @@ pub struct Capabilities {
     pub drop_cascades: bool,
     /// The identifier quote character.
     pub quote: char,
+    /// A statement that lets the current transaction commit without waiting for its log flush,
+    /// for a step of a run that is not its last: the last step's commit flushes them all, the
+    /// log being written in order, and a crash in between loses the newest steps whole, schema
+    /// and ledger row together. `None` where commits have no such setting.
+    pub deferred_flush: Option<&'static str>,
 }
 
 /// The [`Capabilities`] of `backend`.

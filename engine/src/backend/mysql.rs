@@ -41,6 +41,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     objects_quoted: false,
     foreign_key_checks: Some(("SET FOREIGN_KEY_CHECKS = 0", "SET FOREIGN_KEY_CHECKS = 1")),
     drop_cascades: false,
+    deferred_flush: None,
     quote: '`',
 };
 

@@ -73,6 +73,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     // CASCADE takes dependents already dropped by an earlier step in its stride; the engine's
     // `DROP ... IF EXISTS` keeps that from failing.
     drop_cascades: true,
+    deferred_flush: Some("SET LOCAL synchronous_commit = off"),
     quote: '"',
 };
 

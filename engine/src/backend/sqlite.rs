@@ -34,6 +34,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     objects_quoted: false,
     foreign_key_checks: Some(("PRAGMA foreign_keys = OFF", "PRAGMA foreign_keys = ON")),
     drop_cascades: false,
+    deferred_flush: None,
     quote: '"',
 };
 

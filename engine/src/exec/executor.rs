@@ -5,7 +5,7 @@
 //! re-implements the loop.
 
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseExecutor, DatabaseTransaction, DbBackend, DbErr,
+    ConnectionTrait, DatabaseConnection, DatabaseExecutor, DatabaseTransaction, DbErr,
     TransactionTrait,
 };
 use sea_orm_migration::MigrationTrait;
@@ -699,16 +699,14 @@ impl<'a> Engine<'a> {
         })
     }
 
-    /// Begins the transaction of one step of a run. On PostgreSQL a step that is not the run's
-    /// `last` commits without waiting for its WAL flush (`synchronous_commit = off`, for that
-    /// transaction alone): the last step's commit flushes them all, the WAL being written in
-    /// order. A server crash in between loses the newest such steps whole, schema and ledger
-    /// row together, never one without the other.
+    /// Begins the transaction of one step of a run. A step that is not the run's `last`
+    /// commits without waiting for its log flush where the backend allows it
+    /// ([`backend::Capabilities::deferred_flush`]: PostgreSQL's `synchronous_commit = off`,
+    /// for that transaction alone).
     async fn begin_step(&self, last: bool) -> std::result::Result<DatabaseTransaction, DbErr> {
         let txn = self.conn.begin().await?;
-        if !last && self.backend() == DbBackend::Postgres {
-            txn.execute_unprepared("SET LOCAL synchronous_commit = off")
-                .await?;
+        if let (false, Some(sql)) = (last, backend::capabilities(self.backend()).deferred_flush) {
+            txn.execute_unprepared(sql).await?;
         }
         Ok(txn)
     }
