@@ -308,6 +308,42 @@ pub enum EngineError {
     #[error(transparent)]
     Dependency(#[from] crate::model::deps::DependencyError),
 
+    /// The sets of a project of several that do not fit together.
+    #[error(transparent)]
+    Sets(#[from] crate::model::sets::SetsError),
+
+    /// A set would be applied before something of another set that it needs.
+    #[error(
+        "cannot apply set `{set}`: it needs {needed}, and {missing} is not applied; run `migrate up --set {needed_set}` first, or `migrate up` for every set"
+    )]
+    SetNeedsUnapplied {
+        /// The set that was to be applied.
+        set: String,
+        /// What it needs, in words.
+        needed: String,
+        /// The needed set's name.
+        needed_set: String,
+        /// The first needed migration that is not applied.
+        missing: String,
+    },
+
+    /// A set's migration would be reverted while an applied migration of another set needs it.
+    #[error(
+        "cannot revert {migration} of set `{set}`: set `{dependent}` needs it and has {applied} applied (newest {newest}); revert set `{dependent}` first (`migrate down --all --set {dependent}`), or include it"
+    )]
+    NeededBySet {
+        /// The set to be reverted.
+        set: String,
+        /// The first of its migrations that would go.
+        migration: String,
+        /// The set that needs it.
+        dependent: String,
+        /// How many of the dependent's migrations are applied.
+        applied: usize,
+        /// The newest of them.
+        newest: String,
+    },
+
     /// A plan run would apply a migration before one it needs.
     #[error(
         "plan `{plan}` cannot run: {}; add what is needed to the plan, or apply it first",
@@ -439,6 +475,7 @@ impl From<crate::model::ModelError> for EngineError {
             ModelError::Dependency(e) => e.into(),
             ModelError::Release(e) => e.into(),
             ModelError::Squash(e) => e.into(),
+            ModelError::Sets(e) => e.into(),
         }
     }
 }

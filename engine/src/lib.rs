@@ -76,6 +76,7 @@ pub use model::deps::DependencyGraph;
 pub use model::project::{LoadedProject, Project};
 pub use model::releases::Releases;
 pub use model::set::MigrationSet;
+pub use model::sets::{SetDatabase, Sets, database_of};
 pub use plan::{DownTarget, State, UpTarget};
 pub use schema::snapshot::SchemaSnapshot;
 pub use schema::verify::{Difference, VerifyOptions, VerifyReport};

@@ -130,8 +130,21 @@ pub fn locate(given: Option<&Path>, fallback: Option<&Path>) -> Result<PathBuf> 
 /// [`EngineError::Scaffold`] for a bad name, an unreadable `lib.rs` or one without the `vec![...]`
 /// list of migrations.
 pub fn create(dir: &Path, typed_name: &str, now: NaiveDateTime) -> Result<PathBuf> {
+    create_listed(dir, "lib.rs", typed_name, now)
+}
+
+/// [`create`] for a migration list kept in `dir/list` (`lib.rs`, or a set's `mod.rs`).
+///
+/// # Errors
+/// As [`create`].
+pub fn create_listed(
+    dir: &Path,
+    list: &str,
+    typed_name: &str,
+    now: NaiveDateTime,
+) -> Result<PathBuf> {
     let name = normalise_name(typed_name)?;
-    let lib_path = dir.join("lib.rs");
+    let lib_path = dir.join(list);
     let lib = read_lib(&lib_path)?;
     let module = next_module(dir, &lib, &name, now);
     let table = name.strip_prefix("create_").unwrap_or(&name);

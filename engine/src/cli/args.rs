@@ -36,6 +36,11 @@ pub struct Cli {
     #[arg(short, long, global = true)]
     pub verbose: bool,
 
+    /// In a project of several migration sets: work on this set only (repeatable; every set,
+    /// in their order, when omitted). Set NAME runs on NAME_DATABASE_URL when that is set
+    #[arg(long = "set", value_name = "NAME", global = true)]
+    pub sets: Vec<String>,
+
     /// What to do; `up` when omitted, as with SeaORM's migrator
     #[command(subcommand)]
     pub command: Option<Command>,

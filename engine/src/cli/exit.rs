@@ -66,6 +66,9 @@ pub fn code(error: &EngineError) -> u8 {
         }
         EngineError::Squash(crate::model::consolidated::SquashError::Declaration { .. })
         | EngineError::Dependency(_)
+        | EngineError::Sets(_)
+        | EngineError::SetNeedsUnapplied { .. }
+        | EngineError::NeededBySet { .. }
         | EngineError::UnmetDependencies { .. }
         | EngineError::DependentsApplied { .. }
         | EngineError::SplitsSquash { .. } => REFUSED,

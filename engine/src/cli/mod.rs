@@ -23,6 +23,7 @@ mod output;
 mod picker;
 mod plans;
 mod seed;
+mod sets;
 
 use sea_orm_migration::MigratorTrait;
 use std::path::{Path, PathBuf};
@@ -40,6 +41,7 @@ use crate::exec::{Engine, RepairAction, RunOptions};
 use crate::model::project::{LoadedProject, Project};
 use crate::model::releases::{ReleaseError, Releases};
 use crate::model::set::MigrationId;
+use crate::model::sets::{LoadedSets, Sets};
 use crate::plan::{DownTarget, State, UpTarget};
 use crate::schema::verify::{self, VerifyOptions};
 use crate::store::ledger::Ledger;
@@ -71,17 +73,30 @@ pub fn run(project: Project) -> ExitCode {
 /// [`run`], with the project's `hooks`: a seeder after `fresh` (`fresh --seed PROFILE`), a
 /// step before destructive commands. The command line's confirmation comes before them.
 pub fn run_with(project: Project, hooks: Hooks) -> ExitCode {
+    run_sets_with(vec![project], hooks)
+}
+
+/// [`run`] for a project of several named sets ([`crate::model::sets`]), in any order: they
+/// run in the order their needs give.
+pub fn run_sets(sets: Vec<Project>) -> ExitCode {
+    run_sets_with(sets, Hooks::new())
+}
+
+/// [`run_sets`], with the project's `hooks` (see [`run_with`]).
+pub fn run_sets_with(sets: Vec<Project>, hooks: Hooks) -> ExitCode {
     entry::main(|cli: Cli| {
         output::init_logging(cli.verbose);
-        async move { execute(cli, project, hooks).await.map(exit::success) }
+        async move { execute(cli, sets, hooks).await.map(exit::success) }
     })
 }
 
 type Failure = exit::Failure<CommandError>;
 
-async fn execute(mut cli: Cli, project: Project, hooks: Hooks) -> Result<Outcome, Failure> {
-    let crate_dir = project.crate_dir().to_path_buf();
-    let crate_dir = crate_dir.as_path();
+fn usage(message: String) -> Failure {
+    Box::new((EngineError::Config { message }.into(), None))
+}
+
+async fn execute(mut cli: Cli, projects: Vec<Project>, hooks: Hooks) -> Result<Outcome, Failure> {
     let command = cli.command.take().unwrap_or(Command::Up {
         num: None,
         to: None,
@@ -95,16 +110,21 @@ async fn execute(mut cli: Cli, project: Project, hooks: Hooks) -> Result<Outcome
         output::completions(*shell);
         return Ok(Outcome::Done);
     }
+    let unnamed = projects.len() == 1 && projects[0].set_name().is_none();
+    if unnamed && !cli.sets.is_empty() {
+        return Err(usage(format!(
+            "unknown set `{}` in --set: this project has one list of migrations and no named sets; drop --set",
+            cli.sets[0]
+        )));
+    }
     if let Command::Create {
         name,
         migration_dir,
         ..
     } = &command
     {
-        let dir = create::locate(migration_dir.as_deref(), Some(crate_dir))
+        let file = create_in(&cli, &projects, name, migration_dir.as_deref())
             .map_err(|e| Box::new((e.into(), None)))?;
-        let file =
-            create::create(&dir, name, create::now()).map_err(|e| Box::new((e.into(), None)))?;
         output::created(cli.global.format, &file);
         return Ok(Outcome::Done);
     }
@@ -118,11 +138,113 @@ async fn execute(mut cli: Cli, project: Project, hooks: Hooks) -> Result<Outcome
             .check_after_fresh(profile)
             .map_err(|e| Box::new((e.into(), None)))?;
     }
-    // The list and the project's declarations are checked before connecting: a duplicate or
-    // misordered version, or a releases file that does not fit, never reaches the database.
-    let project = project
+    // The lists, the sets and the project's declarations are checked before connecting: a
+    // duplicate or misordered version, a cycle between sets, or a releases file that does not
+    // fit, never reaches the database.
+    let loaded = Sets::new(projects)
         .load()
         .map_err(|e| Box::new((EngineError::from(e).into(), None)))?;
+    let target = cli
+        .global
+        .target()
+        .map_err(|e| Box::new((e.into(), None)))?;
+    let sets = match loaded {
+        LoadedSets::Single(project) => {
+            return execute_project(&cli, command, &project, target, Vec::new(), hooks).await;
+        }
+        LoadedSets::Named(sets) => sets,
+    };
+    let chosen = sets::selected(&cli, &sets)?;
+    let related = |i: usize| {
+        chosen.contains(&i)
+            || chosen.iter().any(|&c| {
+                sets[c].needs.iter().any(|n| n.set == sets[i].name)
+                    || sets[i].needs.iter().any(|n| n.set == sets[c].name)
+            })
+    };
+    let mut targets = Vec::with_capacity(sets.len());
+    for (i, set) in sets.iter().enumerate() {
+        match crate::exec::sets::resolve(set, &target, |v| std::env::var(v).ok()) {
+            Ok(t) => targets.push(t),
+            // A set this command never touches may lack its URL.
+            Err(_) if !related(i) => targets.push(target.clone()),
+            Err(e) => return Err(Box::new((e.into(), None))),
+        }
+    }
+    crate::exec::sets::publish(sets.iter().zip(&targets));
+    if sets::across_sets(&command) {
+        return sets::AcrossSets {
+            cli: &cli,
+            sets: &sets,
+            targets: &targets,
+            selected: chosen,
+            hooks,
+        }
+        .run(command)
+        .await;
+    }
+    let index = sets::single(&cli, command_name(&command), &sets)?;
+    sets::check_single(&cli, &command, &sets, &targets, index).await?;
+    let target = targets[index].clone();
+    let siblings = sets::ledgers(&targets);
+    execute_project(&cli, command, &sets[index].project, target, siblings, hooks).await
+}
+
+/// `migrate create`: the module goes into the set `--set` names (its `source_dir`, listed in
+/// its `mod.rs`), or, for a project of one list, beside `lib.rs`.
+fn create_in(
+    cli: &Cli,
+    projects: &[Project],
+    name: &str,
+    migration_dir: Option<&Path>,
+) -> Result<PathBuf, EngineError> {
+    let first = projects.first().map(|p| p.crate_dir().to_path_buf());
+    let crate_dir = first.as_deref();
+    if projects.len() == 1 && projects[0].set_name().is_none() {
+        let dir = create::locate(migration_dir, crate_dir)?;
+        return create::create(&dir, name, create::now());
+    }
+    let names: Vec<&str> = projects.iter().filter_map(Project::set_name).collect();
+    let chosen = match cli.sets.as_slice() {
+        [one] => projects.iter().find(|p| p.set_name() == Some(one.as_str())),
+        _ => None,
+    };
+    let Some(project) = chosen else {
+        return Err(EngineError::Config {
+            message: match cli.sets.as_slice() {
+                [one] => format!(
+                    "unknown set `{one}` in --set: this project's sets are {}",
+                    names.join(", ")
+                ),
+                _ => format!(
+                    "`migrate create` writes into one set: add `--set NAME` (one of {})",
+                    names.join(", ")
+                ),
+            },
+        });
+    };
+    let dir = match (migration_dir, project.set_source_dir()) {
+        (Some(dir), _) => dir.to_path_buf(),
+        (None, Some(dir)) => project.crate_dir().join(dir),
+        (None, None) => create::locate(None, Some(project.crate_dir()))?,
+    };
+    let list = if dir.join("mod.rs").is_file() {
+        "mod.rs"
+    } else {
+        "lib.rs"
+    };
+    create::create_listed(&dir, list, name, create::now())
+}
+
+/// Runs `command` on one project (a project of one list, or one set of several) on `target`.
+async fn execute_project(
+    cli: &Cli,
+    command: Command,
+    project: &LoadedProject,
+    target: Target,
+    siblings: Vec<String>,
+    hooks: Hooks,
+) -> Result<Outcome, Failure> {
     // A releases file with `require_listed = true` wants every migration placed on purpose; the
     // commands that answer "is this ready to ship" say so, the others treat the rest as unreleased.
     if let (Command::Check | Command::Releases, Some(releases)) = (&command, &project.releases) {
@@ -131,16 +253,12 @@ async fn execute(mut cli: Cli, project: Project, hooks: Hooks) -> Result<Outcome
             .map_err(|e| Box::new((EngineError::Release(e).into(), None)))?;
     }
     let set = &project.set;
-    if let Some(outcome) = offline(&cli, &command, &project)
+    if let Some(outcome) = offline(cli, &command, project)
         .await
         .map_err(|e| Box::new((e.into(), None)))?
     {
         return Ok(outcome);
     }
-    let target = cli
-        .global
-        .target()
-        .map_err(|e| Box::new((e.into(), None)))?;
     let fail = |e: CommandError| Box::new((e, Some(target.clone())));
     // verify works on a scratch database of its own: the target is never connected to as a
     // migration target, and a SQLite target is never even opened.
@@ -163,13 +281,13 @@ async fn execute(mut cli: Cli, project: Project, hooks: Hooks) -> Result<Outcome
         .connect(Duration::from_secs(cli.global.connect_timeout))
         .await
         .map_err(|e| fail(e.into()))?;
-    let engine = engine(conn, &project, Ledger::of(&target));
+    let engine = engine(conn, project, Ledger::of(&target).with_siblings(siblings));
     let ctx = Ctx {
-        cli: &cli,
+        cli,
         engine: &engine,
         ops: None,
         target: &target,
-        project: &project,
+        project,
     };
     let Some(operation) = operation(&command) else {
         return ctx.dispatch(command).await.map_err(fail);
@@ -191,17 +309,17 @@ async fn execute(mut cli: Cli, project: Project, hooks: Hooks) -> Result<Outcome
     })
     .await
     .map_err(|e| fail(e.into()))?
-    .with_hooks(command_hooks(&cli, &target, hooks));
+    .with_hooks(command_hooks(cli, &target, hooks));
     let outcome = async {
         if let Some(action) = operation.destructive() {
             ops.session().guard(action).await?;
         }
         let ctx = Ctx {
-            cli: &cli,
+            cli,
             engine: ops.engine(),
             ops: Some(&ops),
             target: &target,
-            project: &project,
+            project,
         };
         ops.session()
             .interruptible(ctx.dispatch(command), signal())

@@ -538,3 +538,56 @@ pub(crate) fn plan_created(format: Format, file: &Path, plan: &PlanView) {
         ),
     }
 }
+
+/// One set's part of a result across sets.
+#[derive(Serialize)]
+pub(crate) struct SetPart<'r, T> {
+    /// The set's name.
+    pub set: String,
+    /// Where it runs, password redacted.
+    pub database: String,
+    /// Its result.
+    #[serde(flatten)]
+    pub report: &'r T,
+}
+
+/// A result across sets: on text each set's part under a line naming the set and its
+/// database, printed by `text`; as JSON one document, `{"sets": [{"set", "database", ...}]}`.
+pub(crate) fn per_set<T: Serialize>(format: Format, parts: &[SetPart<'_, T>], text: impl Fn(&T)) {
+    if format == Format::Json {
+        return json(&serde_json::json!({ "sets": parts }));
+    }
+    for (n, part) in parts.iter().enumerate() {
+        if n > 0 {
+            outln!();
+        }
+        outln!("Set {} on {}:", part.set, part.database);
+        text(part.report);
+    }
+}
+
+/// A set's history, as one JSON field.
+#[derive(Serialize)]
+pub(crate) struct History {
+    /// Newest first.
+    pub history: Vec<HistoryEntry>,
+}
+
+/// What `fresh --dry-run` would do on one set.
+#[derive(Serialize)]
+pub(crate) struct FreshPlan {
+    /// What it would drop (nothing for a set whose database an earlier set wipes).
+    pub drops: Listing,
+    /// What it would apply.
+    pub applies: Vec<String>,
+}
+
+/// What `fresh` did on one set.
+#[derive(Serialize)]
+pub(crate) struct FreshDone {
+    /// What it applied.
+    #[serde(flatten)]
+    pub report: RunReport,
+    /// What it dropped (nothing for a set whose database an earlier set wiped).
+    pub dropped: Listing,
+}

@@ -212,7 +212,13 @@ impl Engine<'_> {
             return Ok(());
         }
         let objects = self.built_objects().await?;
-        if objects.is_empty() {
+        let siblings = self.ledger.siblings();
+        // Another set of the project keeps its ledger here: what is beside it is the sets' work.
+        if objects.is_empty()
+            || objects.iter().any(|o| {
+                o.kind == ObjectKind::Table && siblings.iter().any(|t| *t == o.identifier())
+            })
+        {
             return Ok(());
         }
         Err(EngineError::Unledgered {

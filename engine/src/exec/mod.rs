@@ -16,6 +16,7 @@ pub mod releases;
 mod repair;
 pub mod report;
 pub mod session;
+pub mod sets;
 pub mod startup;
 
 pub use baseline::{BASELINE_APPLIED_BY, BaselineReport, Baselined};

@@ -7,6 +7,7 @@ pub mod deps;
 pub mod project;
 pub mod releases;
 pub mod set;
+pub mod sets;
 
 /// Why a project's declarations were refused: the first problem found, before any database is
 /// contacted.
@@ -25,4 +26,7 @@ pub enum ModelError {
     /// A consolidated migration's declaration.
     #[error(transparent)]
     Squash(#[from] consolidated::SquashError),
+    /// The sets of a project of several.
+    #[error(transparent)]
+    Sets(#[from] sets::SetsError),
 }

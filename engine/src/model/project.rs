@@ -27,6 +27,7 @@ use crate::model::consolidated::Squash;
 use crate::model::deps::DependencyGraph;
 use crate::model::releases::Releases;
 use crate::model::set::MigrationSet;
+use crate::model::sets::SetDatabase;
 
 /// Declared dependencies: each migration's module name with the module names it needs.
 pub type Dependencies = Vec<(&'static str, &'static [&'static str])>;
@@ -38,6 +39,10 @@ pub struct Project {
     releases: Option<String>,
     squashes: Vec<Squash>,
     crate_dir: PathBuf,
+    name: Option<String>,
+    needs: Vec<(String, Option<String>)>,
+    database: SetDatabase,
+    source_dir: Option<PathBuf>,
 }
 
 impl fmt::Debug for Project {
@@ -48,6 +53,9 @@ impl fmt::Debug for Project {
             .field("releases", &self.releases.is_some())
             .field("squashes", &self.squashes)
             .field("crate_dir", &self.crate_dir)
+            .field("name", &self.name)
+            .field("needs", &self.needs)
+            .field("database", &self.database)
             .finish()
     }
 }
@@ -63,6 +71,9 @@ pub struct LoadedProject {
     pub releases: Option<Releases>,
     /// The migration crate's directory.
     pub crate_dir: PathBuf,
+    /// Where `migrate create` writes this set's modules (the directory of its list), when the
+    /// project says; otherwise the crate's `src/` with `lib.rs`.
+    pub source_dir: Option<PathBuf>,
 }
 
 impl Project {
@@ -74,7 +85,67 @@ impl Project {
             releases: None,
             squashes: Vec::new(),
             crate_dir: crate_dir.into(),
+            name: None,
+            needs: Vec::new(),
+            database: SetDatabase::Default,
+            source_dir: None,
         }
+    }
+
+    /// Names this list of migrations as one set of a project of several
+    /// ([`crate::model::sets`]): `migrate --set NAME` picks it, its ledger is
+    /// `NAME_schema_migrations`, and `NAME_DATABASE_URL` (in capitals) may say where it runs.
+    pub fn named(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// This set needs every migration of set `set` applied before any of its own, and keeps
+    /// them from being reverted while any of its own is applied.
+    pub fn needs(mut self, set: impl Into<String>) -> Self {
+        self.needs.push((set.into(), None));
+        self
+    }
+
+    /// This set needs the migration `migration` (its module name or version) of set `set`
+    /// applied before any of its own, and keeps it from being reverted while any of its own is
+    /// applied.
+    pub fn needs_migration(mut self, set: impl Into<String>, migration: impl Into<String>) -> Self {
+        self.needs.push((set.into(), Some(migration.into())));
+        self
+    }
+
+    /// Where this set runs, when not on the project's database.
+    pub fn database(mut self, database: SetDatabase) -> Self {
+        self.database = database;
+        self
+    }
+
+    /// The directory, relative to the crate, that holds this set's modules and the `mod.rs`
+    /// listing them, where `migrate create --set NAME` writes.
+    pub fn source_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.source_dir = Some(dir.into());
+        self
+    }
+
+    /// The set's name, when it is one of several.
+    pub fn set_name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// What the set needs from other sets, as declared: set names with a migration or `None`.
+    pub fn set_needs(&self) -> &[(String, Option<String>)] {
+        &self.needs
+    }
+
+    /// Where the set runs.
+    pub fn set_database(&self) -> SetDatabase {
+        self.database
+    }
+
+    /// The set's source directory, relative to the crate, when declared.
+    pub fn set_source_dir(&self) -> Option<&Path> {
+        self.source_dir.as_deref()
     }
 
     /// What each migration needs, by module name. A migration left out needs every earlier one.
@@ -116,6 +187,7 @@ impl Project {
             set,
             graph,
             releases,
+            source_dir: self.source_dir.map(|dir| self.crate_dir.join(dir)),
             crate_dir: self.crate_dir,
         })
     }

@@ -450,8 +450,9 @@ pub async fn verify_until(
         data: Vec::new(),
     };
     info!("verifying on the scratch database {}", report.scratch);
+    let ledger = scratch_ledger(&scratch);
     let outcome = tokio::select! {
-        result = check_all(&scratch, set, start, &mut report) => result.map_err(Stop::Failed),
+        result = check_all(&scratch, set, &ledger, &[], start, &mut report) => result.map_err(Stop::Failed),
         signal = &mut stop => Err(Stop::Signal(signal)),
     };
     let dropped = scratch.destroy().await;
@@ -468,6 +469,134 @@ pub async fn verify_until(
         (Err(Stop::Failed(e)), dropped) => {
             // The run's own error is what the user must act on first; the rest goes to the log.
             for d in &report.differences {
+                warn!("{d}");
+            }
+            if let Err(drop_error) = dropped {
+                warn!("{drop_error}");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// One set to verify across sets: its migrations and where it runs.
+#[derive(Debug, Clone, Copy)]
+pub struct SetToVerify<'a> {
+    /// Where the set runs; its scratch database is made beside it.
+    pub target: &'a Target,
+    /// Its migrations.
+    pub set: &'a MigrationSet,
+}
+
+/// [`verify_until`] for several sets in run order: one scratch database per database they run
+/// on, each set checked there after the sets before it on the same database are applied, as
+/// they are when the sets are migrated. One report per set, in order; every scratch database is
+/// dropped, whatever happens.
+///
+/// # Errors
+/// As [`verify_until`]; `options.from` counts in the first set.
+pub async fn verify_sets_until(
+    sets: &[SetToVerify<'_>],
+    options: &VerifyOptions,
+    stop: impl Future<Output = &'static str>,
+) -> Result<Vec<VerifyReport>> {
+    let start = match (&options.from, sets.first()) {
+        (Some(typed), Some(first)) => {
+            let unknown = || EngineError::UnknownVersion {
+                version: typed.clone(),
+            };
+            let version = MigrationId::normalise_version(typed).ok_or_else(unknown)?;
+            first
+                .set
+                .iter()
+                .position(|m| m.id.version == version)
+                .ok_or_else(unknown)?
+        }
+        _ => 0,
+    };
+    tokio::pin!(stop);
+    let mut scratches: Vec<(&Target, Scratch)> = Vec::new();
+    let mut reports: Vec<VerifyReport> = Vec::with_capacity(sets.len());
+    let work = async {
+        for (n, chosen) in sets.iter().enumerate() {
+            let shared = |t: &Target| {
+                t.url() == chosen.target.url() && t.database_schema == chosen.target.database_schema
+            };
+            if !scratches.iter().any(|(t, _)| shared(t)) {
+                let scratch = Scratch::create(chosen.target, options.connect_timeout).await?;
+                scratches.push((chosen.target, scratch));
+            }
+            let Some((_, scratch)) = scratches.iter().find(|(t, _)| shared(t)) else {
+                continue;
+            };
+            let siblings: Vec<String> = sets
+                .iter()
+                .map(|s| s.target.migration_table.clone())
+                .collect();
+            let on_scratch = |t: &Target| {
+                Ledger::placed(
+                    scratch.target.backend(),
+                    scratch.target.database_schema.as_deref(),
+                    scratch.target.migration_schema.as_deref(),
+                    &t.migration_table,
+                )
+                .with_siblings(siblings.clone())
+            };
+            let prelude: Vec<(&MigrationSet, Ledger)> = sets[..n]
+                .iter()
+                .filter(|p| shared(p.target))
+                .map(|p| (p.set, on_scratch(p.target)))
+                .collect();
+            let first = if n == 0 { start } else { 0 };
+            let mut report = VerifyReport {
+                backend: backend::name(chosen.target.backend()),
+                scratch: scratch.target.redacted(),
+                from: (first > 0)
+                    .then(|| chosen.set.iter().nth(first).map(|m| m.id.version.clone()))
+                    .flatten(),
+                verified: Vec::new(),
+                squashes: Vec::new(),
+                differences: Vec::new(),
+                data: Vec::new(),
+            };
+            info!("verifying on the scratch database {}", report.scratch);
+            let outcome = check_all(
+                scratch,
+                chosen.set,
+                &on_scratch(chosen.target),
+                &prelude,
+                first,
+                &mut report,
+            )
+            .await;
+            reports.push(report);
+            outcome?;
+        }
+        Ok::<(), EngineError>(())
+    };
+    let outcome = tokio::select! {
+        result = work => result.map_err(Stop::Failed),
+        signal = &mut stop => Err(Stop::Signal(signal)),
+    };
+    let mut dropped = Ok(());
+    let names: Vec<String> = scratches.iter().map(|(_, s)| s.target.redacted()).collect();
+    for (_, scratch) in scratches {
+        if let Err(e) = scratch.destroy().await {
+            dropped = Err(e);
+        }
+    }
+    match (outcome, dropped) {
+        (Ok(()), Ok(())) => Ok(reports),
+        (Ok(()), Err(e)) => Err(e),
+        (Err(Stop::Signal(signal)), dropped) => Err(EngineError::Interrupted {
+            signal,
+            cleanup: match dropped {
+                Ok(()) => format!("the scratch databases {} were dropped", names.join(", ")),
+                Err(e) => e.to_string(),
+            },
+        }),
+        (Err(Stop::Failed(e)), dropped) => {
+            for d in reports.iter().flat_map(|r| &r.differences) {
                 warn!("{d}");
             }
             if let Err(drop_error) = dropped {
@@ -559,21 +688,37 @@ fn one_step() -> UpTarget {
     }
 }
 
+/// The sets applied before the one checked, on the same scratch database, each with its ledger.
+type Prelude<'p> = [(&'p MigrationSet, Ledger)];
+
+/// Applies every set of `prelude` whole, in order.
+async fn apply_prelude(conn: &DatabaseConnection, prelude: &Prelude<'_>) -> Result<()> {
+    for (set, ledger) in prelude {
+        apply_first(conn, set, ledger, set.len()).await?;
+    }
+    Ok(())
+}
+
 async fn check_all(
     scratch: &Scratch,
     set: &MigrationSet,
+    ledger: &Ledger,
+    prelude: &Prelude<'_>,
     start: usize,
     report: &mut VerifyReport,
 ) -> Result<()> {
-    let ledger = scratch_ledger(scratch);
+    if !prelude.is_empty() {
+        scratch.reset().await?;
+    }
     let mut conn = scratch.connect().await?;
+    apply_prelude(&conn, prelude).await?;
     if start > 0 {
-        apply_first(&conn, set, &ledger, start).await?;
+        apply_first(&conn, set, ledger, start).await?;
     }
     for (index, migration) in set.iter().enumerate().skip(start) {
         let label = migration.id.module_name();
         let found = report.differences.len();
-        let next = check_one(&conn, set, &ledger, migration, report).await?;
+        let next = check_one(&conn, set, ledger, migration, report).await?;
         report.verified.push(label.clone());
         match report.differences.len() - found {
             0 => info!("{label}: its down undoes its up"),
@@ -583,13 +728,14 @@ async fn check_all(
             let _ = conn.close_by_ref().await;
             scratch.reset().await?;
             conn = scratch.connect().await?;
-            apply_first(&conn, set, &ledger, index + 1).await?;
+            apply_prelude(&conn, prelude).await?;
+            apply_first(&conn, set, ledger, index + 1).await?;
         }
     }
     let _ = conn.close_by_ref().await;
     for group in set.squashes().iter().filter(|g| g.last >= start) {
         scratch.reset().await?;
-        check_squash(scratch, set, &ledger, group, report).await?;
+        check_squash(scratch, set, ledger, prelude, group, report).await?;
         report.squashes.push(group.name());
     }
     Ok(())
@@ -601,6 +747,7 @@ async fn check_squash(
     scratch: &Scratch,
     set: &MigrationSet,
     ledger: &Ledger,
+    prelude: &Prelude<'_>,
     group: &SquashGroup,
     report: &mut VerifyReport,
 ) -> Result<()> {
@@ -619,6 +766,7 @@ async fn check_squash(
 
     let conn = scratch.connect().await?;
     let read = || snapshot::read(&conn, table);
+    apply_prelude(&conn, prelude).await?;
     apply_first(&conn, set, ledger, group.first).await?;
     let before = read().await?;
     let engine = Engine::new(conn.clone(), set, ledger.clone());
@@ -666,6 +814,7 @@ async fn check_squash(
 
     scratch.reset().await?;
     let conn = scratch.connect().await?;
+    apply_prelude(&conn, prelude).await?;
     apply_first(&conn, set, ledger, group.last + 1).await?;
     let individual = snapshot::read(&conn, table).await?;
     let _ = conn.close_by_ref().await;

@@ -27,6 +27,7 @@ pub struct Ledger {
     backend: DbBackend,
     schema: Option<String>,
     table: String,
+    siblings: Vec<String>,
 }
 
 mod col {
@@ -90,6 +91,7 @@ impl Ledger {
             backend,
             schema,
             table: table.into(),
+            siblings: Vec::new(),
         }
     }
 
@@ -108,6 +110,19 @@ impl Ledger {
             migration_schema.or(database_schema).map(str::to_owned),
             table,
         )
+    }
+
+    /// This ledger with the ledger tables of the other sets of its project: on a database that
+    /// holds one of them, the objects beside it are those sets' work, not a schema to baseline.
+    #[must_use]
+    pub fn with_siblings(mut self, tables: Vec<String>) -> Self {
+        self.siblings = tables.into_iter().filter(|t| *t != self.table).collect();
+        self
+    }
+
+    /// The ledger tables of the other sets of the project.
+    pub fn siblings(&self) -> &[String] {
+        &self.siblings
     }
 
     /// The backend the statements are built for.

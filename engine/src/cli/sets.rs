@@ -1,0 +1,714 @@
+//! `migrate` on a project of several sets: `up`, `down`, `status`, `check`, `history`,
+//! `verify` and `fresh` go through the selected sets (`--set`, every set by default) in run
+//! order, `down` in reverse; every other command works on one set, named with `--set`.
+
+use std::time::Duration;
+
+use super::args::{self, Cli, Command};
+use super::exit::CommandError;
+use super::{Failure, Outcome, confirm, output, signal};
+use crate::backend::target::Target;
+use crate::error::EngineError;
+use crate::exec::RunOptions;
+use crate::exec::operations::{Hooks, Operations};
+use crate::exec::report::{RunReport, StatusReport};
+use crate::exec::session::SessionOptions;
+use crate::exec::sets::{self, Connections};
+use crate::model::sets::LoadedSet;
+use crate::plan::{DownTarget, State, UpTarget};
+use crate::schema::verify::{self, VerifyOptions};
+use std::sync::Arc;
+
+/// The commands that go through several sets; the others need one.
+pub(super) fn across_sets(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Up { .. }
+            | Command::Down { .. }
+            | Command::Status
+            | Command::Check
+            | Command::History { .. }
+            | Command::Verify { .. }
+            | Command::Fresh { .. }
+    )
+}
+
+fn usage(message: String) -> Failure {
+    Box::new((EngineError::Config { message }.into(), None))
+}
+
+/// The indices of the sets `--set` names, in run order; every set when it names none.
+///
+/// # Errors
+/// A usage error naming an unknown set and the known ones.
+pub(super) fn selected(cli: &Cli, sets: &[LoadedSet]) -> Result<Vec<usize>, Failure> {
+    for name in &cli.sets {
+        if !sets.iter().any(|s| &s.name == name) {
+            let known: Vec<&str> = sets.iter().map(|s| s.name.as_str()).collect();
+            return Err(usage(format!(
+                "unknown set `{name}` in --set: this project's sets are {}",
+                known.join(", ")
+            )));
+        }
+    }
+    Ok((0..sets.len())
+        .filter(|&i| cli.sets.is_empty() || cli.sets.contains(&sets[i].name))
+        .collect())
+}
+
+/// The one set a single-set command works on: the one `--set` names, or the project's only set.
+///
+/// # Errors
+/// A usage error when `--set` names none or several of several sets.
+pub(super) fn single(cli: &Cli, command: &str, sets: &[LoadedSet]) -> Result<usize, Failure> {
+    let chosen = selected(cli, sets)?;
+    match chosen.as_slice() {
+        [one] => Ok(*one),
+        _ => Err(usage(format!(
+            "`migrate {command}` works on one set at a time: add `--set NAME` (one of {})",
+            sets.iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+/// Before a single-set command that reverts (`reset`, `refresh`, `redo`) on set `index`:
+/// refuses, as `down` would, while another set that needs what it reverts has anything
+/// applied.
+pub(super) async fn check_single(
+    cli: &Cli,
+    command: &Command,
+    sets: &[LoadedSet],
+    targets: &[Target],
+    index: usize,
+) -> Result<(), Failure> {
+    let down = match command {
+        Command::Reset { .. } | Command::Refresh { .. } => DownTarget::All,
+        Command::Redo { num, .. } => DownTarget::Steps(*num),
+        _ => return Ok(()),
+    };
+    let timeout = Duration::from_secs(cli.global.connect_timeout);
+    let mut conns = Connections::new();
+    let checked = async {
+        let siblings = ledgers(targets);
+        let engine = conns
+            .engine(&sets[index], &targets[index], &siblings, timeout)
+            .await?;
+        let versions = engine.planned_down(&down).await?;
+        let mut statuses: Vec<Option<StatusReport>> = vec![None; sets.len()];
+        for (j, other) in sets.iter().enumerate() {
+            if j != index && other.needs.iter().any(|n| n.set == sets[index].name) {
+                let engine = conns.engine(other, &targets[j], &siblings, timeout).await?;
+                statuses[j] = Some(engine.status().await?);
+            }
+        }
+        sets::check_down(sets, &statuses, index, &versions, &[])
+    }
+    .await;
+    conns.close().await;
+    checked.map_err(|e| Box::new((e.into(), Some(targets[index].clone()))))
+}
+
+/// What a command across sets runs with.
+pub(super) struct AcrossSets<'a> {
+    pub cli: &'a Cli,
+    pub sets: &'a [LoadedSet],
+    pub targets: &'a [Target],
+    pub selected: Vec<usize>,
+    pub hooks: Hooks,
+}
+
+/// Every set's ledger table, for [`crate::store::ledger::Ledger::with_siblings`].
+pub(super) fn ledgers(targets: &[Target]) -> Vec<String> {
+    targets.iter().map(|t| t.migration_table.clone()).collect()
+}
+
+impl AcrossSets<'_> {
+    fn ledgers(&self) -> Vec<String> {
+        ledgers(self.targets)
+    }
+
+    fn timeout(&self) -> Duration {
+        Duration::from_secs(self.cli.global.connect_timeout)
+    }
+
+    fn fail(&self, index: usize) -> impl Fn(CommandError) -> Failure + '_ {
+        move |e| Box::new((e, Some(self.targets[index].clone())))
+    }
+
+    fn part<'r, T>(&self, index: usize, report: &'r T) -> output::SetPart<'r, T>
+    where
+        Self: 'r,
+    {
+        output::SetPart {
+            set: self.sets[index].name.clone(),
+            database: self.targets[index].redacted(),
+            report,
+        }
+    }
+
+    /// Every set's status where `wanted` says, read without a lock; `None` for the others.
+    async fn statuses(
+        &self,
+        conns: &mut Connections,
+        wanted: impl Fn(usize) -> bool,
+    ) -> Result<Vec<Option<StatusReport>>, Failure> {
+        let mut statuses = Vec::with_capacity(self.sets.len());
+        for i in 0..self.sets.len() {
+            if !wanted(i) {
+                statuses.push(None);
+                continue;
+            }
+            let engine = conns
+                .engine(
+                    &self.sets[i],
+                    &self.targets[i],
+                    &self.ledgers(),
+                    self.timeout(),
+                )
+                .await
+                .map_err(|e| self.fail(i)(e.into()))?;
+            let status = engine.status().await.map_err(|e| self.fail(i)(e.into()))?;
+            statuses.push(Some(status));
+        }
+        Ok(statuses)
+    }
+
+    /// The sets related to the selection through needs, in either direction, and the selection.
+    fn related(&self, i: usize) -> bool {
+        let set = &self.sets[i];
+        self.selected.contains(&i)
+            || self.selected.iter().any(|&s| {
+                let chosen = &self.sets[s];
+                chosen.needs.iter().any(|n| n.set == set.name)
+                    || set.needs.iter().any(|n| n.set == chosen.name)
+            })
+    }
+
+    pub(super) async fn run(self, command: Command) -> Result<Outcome, Failure> {
+        let mut conns = Connections::new();
+        let outcome = self.dispatch(command, &mut conns).await;
+        conns.close().await;
+        outcome
+    }
+
+    async fn dispatch(
+        &self,
+        command: Command,
+        conns: &mut Connections,
+    ) -> Result<Outcome, Failure> {
+        let format = self.cli.global.format;
+        match command {
+            Command::Status | Command::Check => {
+                let statuses = self.statuses(conns, |i| self.selected.contains(&i)).await?;
+                let parts: Vec<_> = self
+                    .selected
+                    .iter()
+                    .filter_map(|&i| statuses[i].as_ref().map(|s| self.part(i, s)))
+                    .collect();
+                output::per_set(format, &parts, |s| output::status(args::Format::Text, s));
+                if matches!(command, Command::Check) {
+                    let count = |state| parts.iter().map(|p| p.report.count(state)).sum::<usize>();
+                    if count(State::Modified) + count(State::Missing) + count(State::Failed) > 0 {
+                        return Ok(Outcome::Invalid);
+                    }
+                    if count(State::Pending) > 0 {
+                        return Ok(Outcome::Pending);
+                    }
+                }
+                Ok(Outcome::Done)
+            }
+            Command::History { limit } => {
+                let mut histories = Vec::with_capacity(self.selected.len());
+                for &i in &self.selected {
+                    let engine = conns
+                        .engine(
+                            &self.sets[i],
+                            &self.targets[i],
+                            &self.ledgers(),
+                            self.timeout(),
+                        )
+                        .await
+                        .map_err(|e| self.fail(i)(e.into()))?;
+                    let entries = engine
+                        .history(limit)
+                        .await
+                        .map_err(|e| self.fail(i)(e.into()))?;
+                    histories.push((i, output::History { history: entries }));
+                }
+                let parts: Vec<_> = histories.iter().map(|(i, h)| self.part(*i, h)).collect();
+                let verbose = self.cli.verbose;
+                output::per_set(format, &parts, |h| {
+                    output::history(args::Format::Text, &h.history, verbose);
+                });
+                Ok(Outcome::Done)
+            }
+            Command::Verify { from } => self.verify(from.as_deref()).await,
+            Command::Up {
+                num,
+                to,
+                to_release,
+                dry_run,
+                allow_out_of_order,
+                single_transaction,
+                change,
+            } => {
+                if self.selected.len() > 1
+                    && (num.is_some() || to.is_some() || to_release.is_some())
+                {
+                    return Err(usage(
+                        "--num, --to and --to-release count the migrations of one set: add `--set NAME`"
+                            .to_owned(),
+                    ));
+                }
+                let target = UpTarget {
+                    steps: num,
+                    to: to
+                        .as_deref()
+                        .map(super::version_arg)
+                        .transpose()
+                        .map_err(|e| usage(e.to_string()))?,
+                    allow_out_of_order,
+                    only: None,
+                };
+                if to_release.is_some() {
+                    return Err(usage(
+                        "--to-release on a project of several sets: name the set with `--set NAME` and use --to VERSION"
+                            .to_owned(),
+                    ));
+                }
+                let options = RunOptions {
+                    reason: change.reason,
+                    confirmed_missing: self.cli.global.yes,
+                    single_transaction,
+                    ..RunOptions::default()
+                };
+                self.up(conns, &target, &options, dry_run).await
+            }
+            Command::Down {
+                num,
+                to,
+                to_release,
+                batch,
+                all,
+                dry_run,
+                change,
+            } => {
+                let target = match (num, to, to_release, batch, all) {
+                    (_, _, _, _, true) => DownTarget::All,
+                    _ if self.selected.len() > 1 => {
+                        return Err(usage(
+                            "`migrate down` reverts the newest migrations of one set: add `--set NAME`, or use `--all` for every selected set"
+                                .to_owned(),
+                        ));
+                    }
+                    (_, Some(v), _, _, _) => {
+                        DownTarget::To(super::version_arg(&v).map_err(|e| usage(e.to_string()))?)
+                    }
+                    (_, _, Some(_), _, _) => {
+                        return Err(usage(
+                            "--to-release on a project of several sets: use --to VERSION"
+                                .to_owned(),
+                        ));
+                    }
+                    (_, _, _, Some(n), _) => DownTarget::Batch(n),
+                    (n, None, None, None, false) => DownTarget::Steps(n.unwrap_or(1)),
+                };
+                let options = RunOptions {
+                    reason: change.reason,
+                    confirmed_missing: self.cli.global.yes,
+                    ..RunOptions::default()
+                };
+                self.down(conns, &target, &options, dry_run).await
+            }
+            Command::Fresh {
+                seed,
+                dry_run,
+                change,
+            } => {
+                if seed.is_some() {
+                    return Err(usage(
+                        "`fresh --seed` seeds one set: add `--set NAME`".to_owned(),
+                    ));
+                }
+                let options = RunOptions {
+                    reason: change.reason,
+                    confirmed_missing: self.cli.global.yes,
+                    ..RunOptions::default()
+                };
+                self.fresh(conns, &options, dry_run).await
+            }
+            _ => Ok(Outcome::Done),
+        }
+    }
+
+    /// The options of a session on set `index` running `command`.
+    fn session_options(&self, command: &str) -> SessionOptions {
+        SessionOptions {
+            lock_timeout_ddl: self.cli.lock_timeout_ddl.map(Duration::from_secs),
+            statement_timeout: self.cli.statement_timeout.map(Duration::from_secs),
+            ..self
+                .cli
+                .global
+                .session_options(format!("migrate {command}"))
+        }
+    }
+
+    /// Opens the session of set `index` on a connection of its own (the session closes it),
+    /// with the confirmations.
+    async fn operations(&self, index: usize, command: &str) -> Result<Operations<'_>, Failure> {
+        let target = &self.targets[index];
+        let conn = target
+            .connect(self.timeout())
+            .await
+            .map_err(|e| self.fail(index)(e.into()))?;
+        let engine = sets::engine_on(conn, &self.sets[index], target, &self.ledgers());
+        let ops = Operations::on_engine(engine, target, &self.session_options(command), |holder| {
+            eprintln!(
+                "waiting for the migration lock of set `{}`, held by {holder}",
+                self.sets[index].name
+            );
+        })
+        .await
+        .map_err(|e| self.fail(index)(e.into()))?;
+        let confirm = Arc::new(confirm::Confirmations::new(
+            target.clone(),
+            self.cli.global.yes,
+        ));
+        Ok(ops.with_hooks(self.hooks.clone().before_destructive_first(confirm)))
+    }
+
+    /// Runs `work` in the session of set `index`, guarded for `action` when given, interruptible
+    /// by a signal, and releases the session.
+    async fn in_session<'s, T>(
+        &'s self,
+        index: usize,
+        command: &str,
+        action: Option<&str>,
+        work: impl AsyncFnOnce(&Operations<'s>) -> Result<T, EngineError>,
+    ) -> Result<T, Failure> {
+        let ops = self.operations(index, command).await?;
+        let outcome = async {
+            if let Some(action) = action {
+                ops.session().guard(action).await?;
+            }
+            ops.session()
+                .interruptible(
+                    async { work(&ops).await.map_err(CommandError::from) },
+                    signal(),
+                )
+                .await
+        }
+        .await;
+        ops.close(outcome).await.map_err(self.fail(index))
+    }
+
+    async fn up(
+        &self,
+        conns: &mut Connections,
+        target: &UpTarget,
+        options: &RunOptions,
+        dry_run: bool,
+    ) -> Result<Outcome, Failure> {
+        let format = self.cli.global.format;
+        // Refused before anything runs: a set whose needs are neither applied nor applied by
+        // this command first.
+        let statuses = self.statuses(conns, |i| self.related(i)).await?;
+        let mut pending = Vec::new();
+        for &i in &self.selected {
+            let engine = conns
+                .engine(
+                    &self.sets[i],
+                    &self.targets[i],
+                    &self.ledgers(),
+                    self.timeout(),
+                )
+                .await
+                .map_err(|e| self.fail(i)(e.into()))?;
+            if !engine.up_to_date(target, options).await {
+                pending.push(i);
+            }
+        }
+        for (n, &i) in pending.iter().enumerate() {
+            let before: Vec<usize> = pending[..n].to_vec();
+            sets::check_up(self.sets, &statuses, i, &before).map_err(|e| self.fail(i)(e.into()))?;
+        }
+        if dry_run {
+            let mut scripts = Vec::new();
+            for &i in &self.selected {
+                let engine = conns
+                    .engine(
+                        &self.sets[i],
+                        &self.targets[i],
+                        &self.ledgers(),
+                        self.timeout(),
+                    )
+                    .await
+                    .map_err(|e| self.fail(i)(e.into()))?;
+                let script = engine
+                    .dry_run_up(target, options)
+                    .await
+                    .map_err(|e| self.fail(i)(e.into()))?;
+                scripts.push((i, script));
+            }
+            let parts: Vec<_> = scripts.iter().map(|(i, s)| self.part(*i, s)).collect();
+            output::per_set(format, &parts, |s| output::script(args::Format::Text, s));
+            return Ok(Outcome::Done);
+        }
+        let mut reports: Vec<(usize, RunReport)> = Vec::with_capacity(self.selected.len());
+        for &i in &self.selected {
+            if !pending.contains(&i) {
+                reports.push((i, RunReport::default()));
+                continue;
+            }
+            let before: Vec<usize> = reports.iter().map(|(j, _)| *j).collect();
+            let sets = self.sets;
+            let report = self
+                .in_session(i, "up", None, async |ops| {
+                    // Under this set's lock, what it needs is read again: another runner may
+                    // have reverted it since the first read.
+                    let mut fresh = statuses.clone();
+                    for need in &sets[i].needs {
+                        if let Some(j) = sets.iter().position(|s| s.name == need.set)
+                            && !before.contains(&j)
+                        {
+                            let engine = Connections::new()
+                                .engine(&sets[j], &self.targets[j], &self.ledgers(), self.timeout())
+                                .await?;
+                            fresh[j] = Some(engine.status().await?);
+                            let _ = engine.connection().clone().close().await;
+                        }
+                    }
+                    sets::check_up(sets, &fresh, i, &before)?;
+                    ops.up(target, options).await
+                })
+                .await?;
+            reports.push((i, report));
+        }
+        let parts: Vec<_> = reports.iter().map(|(i, r)| self.part(*i, r)).collect();
+        output::per_set(format, &parts, |r| output::run(args::Format::Text, r));
+        Ok(Outcome::Done)
+    }
+
+    async fn down(
+        &self,
+        conns: &mut Connections,
+        target: &DownTarget,
+        options: &RunOptions,
+        dry_run: bool,
+    ) -> Result<Outcome, Failure> {
+        let format = self.cli.global.format;
+        let order: Vec<usize> = self.selected.iter().rev().copied().collect();
+        let statuses = self.statuses(conns, |i| self.related(i)).await?;
+        let whole = matches!(target, DownTarget::All);
+        for (n, &i) in order.iter().enumerate() {
+            let engine = conns
+                .engine(
+                    &self.sets[i],
+                    &self.targets[i],
+                    &self.ledgers(),
+                    self.timeout(),
+                )
+                .await
+                .map_err(|e| self.fail(i)(e.into()))?;
+            let versions = engine
+                .planned_down(target)
+                .await
+                .map_err(|e| self.fail(i)(e.into()))?;
+            let before: Vec<usize> = if whole {
+                order[..n].to_vec()
+            } else {
+                Vec::new()
+            };
+            sets::check_down(self.sets, &statuses, i, &versions, &before)
+                .map_err(|e| self.fail(i)(e.into()))?;
+        }
+        if dry_run {
+            let mut scripts = Vec::new();
+            for &i in &order {
+                let engine = conns
+                    .engine(
+                        &self.sets[i],
+                        &self.targets[i],
+                        &self.ledgers(),
+                        self.timeout(),
+                    )
+                    .await
+                    .map_err(|e| self.fail(i)(e.into()))?;
+                let script = engine
+                    .dry_run_down(target, options)
+                    .await
+                    .map_err(|e| self.fail(i)(e.into()))?;
+                scripts.push((i, script));
+            }
+            let parts: Vec<_> = scripts.iter().map(|(i, s)| self.part(*i, s)).collect();
+            output::per_set(format, &parts, |s| output::script(args::Format::Text, s));
+            return Ok(Outcome::Done);
+        }
+        let mut reports = Vec::with_capacity(order.len());
+        for (n, &i) in order.iter().enumerate() {
+            let before: Vec<usize> = if whole {
+                order[..n].to_vec()
+            } else {
+                Vec::new()
+            };
+            let sets = self.sets;
+            let related: Vec<usize> = (0..sets.len()).filter(|&j| self.related(j)).collect();
+            let report = self
+                .in_session(i, "down", Some("down"), async |ops| {
+                    // Under this set's lock, the sets that need it are read again.
+                    let mut fresh: Vec<Option<StatusReport>> = vec![None; sets.len()];
+                    for &j in related.iter().filter(|&&j| j != i) {
+                        let engine = Connections::new()
+                            .engine(&sets[j], &self.targets[j], &self.ledgers(), self.timeout())
+                            .await?;
+                        fresh[j] = Some(engine.status().await?);
+                        let _ = engine.connection().clone().close().await;
+                    }
+                    let versions = ops.planned_down(target).await?;
+                    sets::check_down(sets, &fresh, i, &versions, &before)?;
+                    ops.down(target, options).await
+                })
+                .await?;
+            reports.push((i, report));
+        }
+        let parts: Vec<_> = reports.iter().map(|(i, r)| self.part(*i, r)).collect();
+        output::per_set(format, &parts, |r| output::run(args::Format::Text, r));
+        Ok(Outcome::Done)
+    }
+
+    /// `fresh` across sets: each database is wiped when the first set on it comes, then that
+    /// set and the later ones on it are applied; a set left out may not share a database with
+    /// one that is wiped.
+    async fn fresh(
+        &self,
+        conns: &mut Connections,
+        options: &RunOptions,
+        dry_run: bool,
+    ) -> Result<Outcome, Failure> {
+        let format = self.cli.global.format;
+        for &i in &self.selected {
+            if let Some(j) = (0..self.sets.len()).find(|&j| {
+                !self.selected.contains(&j)
+                    && sets::same_database(&self.targets[i], &self.targets[j])
+            }) {
+                return Err(usage(format!(
+                    "`fresh` drops everything in the database of set `{}`, which set `{}` uses too: add `--set {}`, or run `migrate fresh` for every set",
+                    self.sets[i].name, self.sets[j].name, self.sets[j].name
+                )));
+            }
+        }
+        let first_on_database = |n: usize| {
+            let i = self.selected[n];
+            !self.selected[..n]
+                .iter()
+                .any(|&j| sets::same_database(&self.targets[i], &self.targets[j]))
+        };
+        if dry_run {
+            let mut plans = Vec::new();
+            for (n, &i) in self.selected.iter().enumerate() {
+                let engine = conns
+                    .engine(
+                        &self.sets[i],
+                        &self.targets[i],
+                        &self.ledgers(),
+                        self.timeout(),
+                    )
+                    .await
+                    .map_err(|e| self.fail(i)(e.into()))?;
+                let drops = if first_on_database(n) {
+                    engine
+                        .fresh_listing()
+                        .await
+                        .map_err(|e| self.fail(i)(e.into()))?
+                } else {
+                    Default::default()
+                };
+                let applies: Vec<String> = self.sets[i]
+                    .project
+                    .set
+                    .iter()
+                    .map(|m| m.id.to_string())
+                    .collect();
+                plans.push((i, output::FreshPlan { drops, applies }));
+            }
+            let parts: Vec<_> = plans.iter().map(|(i, p)| self.part(*i, p)).collect();
+            output::per_set(format, &parts, |p| {
+                output::fresh_plan(args::Format::Text, &p.drops, &p.applies, None);
+            });
+            return Ok(Outcome::Done);
+        }
+        let mut reports = Vec::with_capacity(self.selected.len());
+        for (n, &i) in self.selected.iter().enumerate() {
+            let report = if first_on_database(n) {
+                let fresh = self
+                    .in_session(i, "fresh", Some("fresh"), async |ops| {
+                        ops.fresh(options, None).await
+                    })
+                    .await?;
+                output::FreshDone {
+                    report: fresh.applied,
+                    dropped: fresh.dropped,
+                }
+            } else {
+                let applied = self
+                    .in_session(i, "fresh", None, async |ops| {
+                        ops.up(&UpTarget::default(), options).await
+                    })
+                    .await?;
+                output::FreshDone {
+                    report: applied,
+                    dropped: Default::default(),
+                }
+            };
+            reports.push((i, report));
+        }
+        let parts: Vec<_> = reports.iter().map(|(i, r)| self.part(*i, r)).collect();
+        output::per_set(format, &parts, |r| {
+            output::fresh(args::Format::Text, &r.dropped, &r.report);
+        });
+        Ok(Outcome::Done)
+    }
+
+    /// `verify` across sets: one scratch database per database the sets run on, each set
+    /// checked on it after the sets before it on the same database are applied.
+    async fn verify(&self, from: Option<&str>) -> Result<Outcome, Failure> {
+        if from.is_some() && self.selected.len() > 1 {
+            return Err(usage(
+                "`verify --from` names a version of one set: add `--set NAME`".to_owned(),
+            ));
+        }
+        let options = VerifyOptions {
+            from: from.map(str::to_owned),
+            connect_timeout: Duration::from_secs(self.cli.global.connect_timeout),
+        };
+        let chosen: Vec<verify::SetToVerify<'_>> = self
+            .selected
+            .iter()
+            .map(|&i| verify::SetToVerify {
+                target: &self.targets[i],
+                set: &self.sets[i].project.set,
+            })
+            .collect();
+        let reports = verify::verify_sets_until(&chosen, &options, signal())
+            .await
+            .map_err(|e| self.fail(self.selected[0])(e.into()))?;
+        let clean = reports.iter().all(|r| r.is_clean());
+        let parts: Vec<_> = self
+            .selected
+            .iter()
+            .zip(&reports)
+            .map(|(&i, r)| self.part(i, r))
+            .collect();
+        output::per_set(self.cli.global.format, &parts, |r| {
+            output::verify(args::Format::Text, r);
+        });
+        Ok(if clean {
+            Outcome::Done
+        } else {
+            Outcome::Invalid
+        })
+    }
+}
