@@ -225,7 +225,7 @@ pub enum Command {
     /// extensions), marking what no migration of this project creates, in its confirmation, its
     /// dry run and its output.
     Fresh {
-        /// Then run the `seed` binary built beside this one with this profile
+        /// Then seed the database with this profile of the project's seeder, in the same session
         #[arg(long, value_name = "PROFILE")]
         seed: Option<String>,
         /// Print what would be dropped and applied; change nothing
