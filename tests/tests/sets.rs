@@ -461,3 +461,17 @@ fn a_project_of_one_list_refuses_set() {
     )
     .refused(2, &["unknown set `core`", "no named sets"]);
 }
+
+/// The JSON shape of `status` across sets is part of its contract: a `sets` array, in run
+/// order, each a set's name, its database and the status of one set.
+#[tokio::test]
+async fn status_across_sets_has_a_stable_json_shape() {
+    let dbs = Databases::create(TestDb::create(tests::Backend::Sqlite).await.unwrap()).await;
+    let json = dbs
+        .migrate(&["status", "--format", "json"])
+        .code(0)
+        .stdout
+        .replace(&tests::redact(&dbs.main.url), "[main]")
+        .replace(&tests::redact(&dbs.jobs.url), "[jobs]");
+    insta::assert_snapshot!("status_across_sets", json);
+}
