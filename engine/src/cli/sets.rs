@@ -9,11 +9,11 @@ use super::exit::CommandError;
 use super::{Failure, Outcome, confirm, output, signal};
 use crate::backend::target::Target;
 use crate::error::EngineError;
-use crate::exec::RunOptions;
 use crate::exec::operations::{Hooks, Operations};
 use crate::exec::report::{RunReport, StatusReport};
 use crate::exec::session::SessionOptions;
 use crate::exec::sets::{self, Connections};
+use crate::exec::{Engine, RunOptions};
 use crate::model::sets::LoadedSet;
 use crate::plan::{DownTarget, State, UpTarget};
 use crate::schema::verify::{self, VerifyOptions};
@@ -125,7 +125,7 @@ pub(super) fn ledgers(targets: &[Target]) -> Vec<String> {
     targets.iter().map(|t| t.migration_table.clone()).collect()
 }
 
-impl AcrossSets<'_> {
+impl<'x> AcrossSets<'x> {
     fn ledgers(&self) -> Vec<String> {
         ledgers(self.targets)
     }
@@ -134,46 +134,78 @@ impl AcrossSets<'_> {
         Duration::from_secs(self.cli.global.connect_timeout)
     }
 
+    /// An error of set `index`, with its target for the printer's scrubbing.
     fn fail(&self, index: usize) -> impl Fn(CommandError) -> Failure + '_ {
         move |e| Box::new((e, Some(self.targets[index].clone())))
     }
 
-    fn part<'r, T>(&self, index: usize, report: &'r T) -> output::SetPart<'r, T>
-    where
-        Self: 'r,
-    {
-        output::SetPart {
-            set: self.sets[index].name.clone(),
-            database: self.targets[index].redacted(),
-            report,
-        }
+    /// A reading engine for set `i`, on the connection its database shares.
+    async fn reader(&self, conns: &mut Connections, i: usize) -> Result<Engine<'x>, Failure> {
+        conns
+            .engine(
+                &self.sets[i],
+                &self.targets[i],
+                &self.ledgers(),
+                self.timeout(),
+            )
+            .await
+            .map_err(|e| self.fail(i)(e.into()))
     }
 
-    /// Every set's status where `wanted` says, read without a lock; `None` for the others.
+    /// `read` on each set of `order`, with its reading engine: each set's index and result.
+    async fn each<T>(
+        &self,
+        conns: &mut Connections,
+        order: &[usize],
+        read: impl AsyncFn(&Engine<'x>) -> Result<T, EngineError>,
+    ) -> Result<Vec<(usize, T)>, Failure> {
+        let mut results = Vec::with_capacity(order.len());
+        for &i in order {
+            let engine = self.reader(conns, i).await?;
+            let result = read(&engine).await.map_err(|e| self.fail(i)(e.into()))?;
+            results.push((i, result));
+        }
+        Ok(results)
+    }
+
+    /// Prints one result per set, in the order given (see [`output::per_set`]).
+    fn print<T: serde::Serialize>(&self, results: &[(usize, T)], text: impl Fn(&T)) {
+        let parts: Vec<_> = results
+            .iter()
+            .map(|(i, report)| output::SetPart {
+                set: self.sets[*i].name.clone(),
+                database: self.targets[*i].redacted(),
+                report,
+            })
+            .collect();
+        output::per_set(self.cli.global.format, &parts, text);
+    }
+
+    /// The status of each set `wanted` names, by index; `None` for the others.
     async fn statuses(
         &self,
         conns: &mut Connections,
         wanted: impl Fn(usize) -> bool,
     ) -> Result<Vec<Option<StatusReport>>, Failure> {
-        let mut statuses = Vec::with_capacity(self.sets.len());
-        for i in 0..self.sets.len() {
-            if !wanted(i) {
-                statuses.push(None);
-                continue;
-            }
-            let engine = conns
-                .engine(
-                    &self.sets[i],
-                    &self.targets[i],
-                    &self.ledgers(),
-                    self.timeout(),
-                )
-                .await
-                .map_err(|e| self.fail(i)(e.into()))?;
-            let status = engine.status().await.map_err(|e| self.fail(i)(e.into()))?;
-            statuses.push(Some(status));
+        let order: Vec<usize> = (0..self.sets.len()).filter(|&i| wanted(i)).collect();
+        let read = self.each(conns, &order, async |e| e.status().await).await?;
+        let mut statuses = vec![None; self.sets.len()];
+        for (i, status) in read {
+            statuses[i] = Some(status);
         }
         Ok(statuses)
+    }
+
+    /// [`AcrossSets::statuses`] on connections opened for it and closed after: what a caller
+    /// holding a set's lock reads of the others now.
+    async fn statuses_now(
+        &self,
+        wanted: impl Fn(usize) -> bool,
+    ) -> Result<Vec<Option<StatusReport>>, CommandError> {
+        let mut conns = Connections::new();
+        let now = self.statuses(&mut conns, wanted).await;
+        conns.close().await;
+        now.map_err(|failure| failure.0)
     }
 
     /// The sets related to the selection through needs, in either direction, and the selection.
@@ -199,18 +231,15 @@ impl AcrossSets<'_> {
         command: Command,
         conns: &mut Connections,
     ) -> Result<Outcome, Failure> {
-        let format = self.cli.global.format;
+        let text = args::Format::Text;
         match command {
             Command::Status | Command::Check => {
-                let statuses = self.statuses(conns, |i| self.selected.contains(&i)).await?;
-                let parts: Vec<_> = self
-                    .selected
-                    .iter()
-                    .filter_map(|&i| statuses[i].as_ref().map(|s| self.part(i, s)))
-                    .collect();
-                output::per_set(format, &parts, |s| output::status(args::Format::Text, s));
+                let statuses = self
+                    .each(conns, &self.selected, async |e| e.status().await)
+                    .await?;
+                self.print(&statuses, |s| output::status(text, s));
                 if matches!(command, Command::Check) {
-                    let count = |state| parts.iter().map(|p| p.report.count(state)).sum::<usize>();
+                    let count = |state| statuses.iter().map(|(_, s)| s.count(state)).sum::<usize>();
                     if count(State::Modified) + count(State::Missing) + count(State::Failed) > 0 {
                         return Ok(Outcome::Invalid);
                     }
@@ -221,28 +250,15 @@ impl AcrossSets<'_> {
                 Ok(Outcome::Done)
             }
             Command::History { limit } => {
-                let mut histories = Vec::with_capacity(self.selected.len());
-                for &i in &self.selected {
-                    let engine = conns
-                        .engine(
-                            &self.sets[i],
-                            &self.targets[i],
-                            &self.ledgers(),
-                            self.timeout(),
-                        )
-                        .await
-                        .map_err(|e| self.fail(i)(e.into()))?;
-                    let entries = engine
-                        .history(limit)
-                        .await
-                        .map_err(|e| self.fail(i)(e.into()))?;
-                    histories.push((i, output::History { history: entries }));
-                }
-                let parts: Vec<_> = histories.iter().map(|(i, h)| self.part(*i, h)).collect();
+                let histories = self
+                    .each(conns, &self.selected, async |e| {
+                        Ok(output::History {
+                            history: e.history(limit).await?,
+                        })
+                    })
+                    .await?;
                 let verbose = self.cli.verbose;
-                output::per_set(format, &parts, |h| {
-                    output::history(args::Format::Text, &h.history, verbose);
-                });
+                self.print(&histories, |h| output::history(text, &h.history, verbose));
                 Ok(Outcome::Done)
             }
             Command::Verify { from } => self.verify(from.as_deref()).await,
@@ -255,11 +271,15 @@ impl AcrossSets<'_> {
                 single_transaction,
                 change,
             } => {
-                if self.selected.len() > 1
-                    && (num.is_some() || to.is_some() || to_release.is_some())
-                {
+                if to_release.is_some() {
                     return Err(usage(
-                        "--num, --to and --to-release count the migrations of one set: add `--set NAME`"
+                        "--to-release on a project of several sets: name the set with `--set NAME` and use --to VERSION"
+                            .to_owned(),
+                    ));
+                }
+                if self.selected.len() > 1 && (num.is_some() || to.is_some()) {
+                    return Err(usage(
+                        "--num and --to count the migrations of one set: add `--set NAME`"
                             .to_owned(),
                     ));
                 }
@@ -273,17 +293,9 @@ impl AcrossSets<'_> {
                     allow_out_of_order,
                     only: None,
                 };
-                if to_release.is_some() {
-                    return Err(usage(
-                        "--to-release on a project of several sets: name the set with `--set NAME` and use --to VERSION"
-                            .to_owned(),
-                    ));
-                }
                 let options = RunOptions {
-                    reason: change.reason,
-                    confirmed_missing: self.cli.global.yes,
                     single_transaction,
-                    ..RunOptions::default()
+                    ..self.options(change)
                 };
                 self.up(conns, &target, &options, dry_run).await
             }
@@ -316,12 +328,8 @@ impl AcrossSets<'_> {
                     (_, _, _, Some(n), _) => DownTarget::Batch(n),
                     (n, None, None, None, false) => DownTarget::Steps(n.unwrap_or(1)),
                 };
-                let options = RunOptions {
-                    reason: change.reason,
-                    confirmed_missing: self.cli.global.yes,
-                    ..RunOptions::default()
-                };
-                self.down(conns, &target, &options, dry_run).await
+                self.down(conns, &target, &self.options(change), dry_run)
+                    .await
             }
             Command::Fresh {
                 seed,
@@ -333,18 +341,21 @@ impl AcrossSets<'_> {
                         "`fresh --seed` seeds one set: add `--set NAME`".to_owned(),
                     ));
                 }
-                let options = RunOptions {
-                    reason: change.reason,
-                    confirmed_missing: self.cli.global.yes,
-                    ..RunOptions::default()
-                };
-                self.fresh(conns, &options, dry_run).await
+                self.fresh(conns, &self.options(change), dry_run).await
             }
             _ => Ok(Outcome::Done),
         }
     }
 
-    /// The options of a session on set `index` running `command`.
+    fn options(&self, change: args::Change) -> RunOptions {
+        RunOptions {
+            reason: change.reason,
+            confirmed_missing: self.cli.global.yes,
+            ..RunOptions::default()
+        }
+    }
+
+    /// The options of a session running `command`.
     fn session_options(&self, command: &str) -> SessionOptions {
         SessionOptions {
             lock_timeout_ddl: self.cli.lock_timeout_ddl.map(Duration::from_secs),
@@ -356,9 +367,16 @@ impl AcrossSets<'_> {
         }
     }
 
-    /// Opens the session of set `index` on a connection of its own (the session closes it),
-    /// with the confirmations.
-    async fn operations(&self, index: usize, command: &str) -> Result<Operations<'_>, Failure> {
+    /// Runs `work` in a session on set `index` (a connection of its own, which the session
+    /// closes, and the set's lock), with the confirmations, guarded for `action` when given,
+    /// interruptible by a signal; then releases the session.
+    async fn in_session<T>(
+        &self,
+        index: usize,
+        command: &str,
+        action: Option<&str>,
+        work: impl AsyncFnOnce(&Operations<'x>) -> Result<T, CommandError>,
+    ) -> Result<T, Failure> {
         let target = &self.targets[index];
         let conn = target
             .connect(self.timeout())
@@ -377,34 +395,20 @@ impl AcrossSets<'_> {
             target.clone(),
             self.cli.global.yes,
         ));
-        Ok(ops.with_hooks(self.hooks.clone().before_destructive_first(confirm)))
-    }
-
-    /// Runs `work` in the session of set `index`, guarded for `action` when given, interruptible
-    /// by a signal, and releases the session.
-    async fn in_session<'s, T>(
-        &'s self,
-        index: usize,
-        command: &str,
-        action: Option<&str>,
-        work: impl AsyncFnOnce(&Operations<'s>) -> Result<T, EngineError>,
-    ) -> Result<T, Failure> {
-        let ops = self.operations(index, command).await?;
+        let ops = ops.with_hooks(self.hooks.clone().before_destructive_first(confirm));
         let outcome = async {
             if let Some(action) = action {
                 ops.session().guard(action).await?;
             }
-            ops.session()
-                .interruptible(
-                    async { work(&ops).await.map_err(CommandError::from) },
-                    signal(),
-                )
-                .await
+            ops.session().interruptible(work(&ops), signal()).await
         }
         .await;
         ops.close(outcome).await.map_err(self.fail(index))
     }
 
+    /// `up` on each selected set in order. Refused before anything runs when a set with
+    /// something to apply needs what is neither applied nor applied by this command first; under
+    /// each set's lock, what it needs is read again (another runner may have reverted it since).
     async fn up(
         &self,
         conns: &mut Connections,
@@ -412,49 +416,26 @@ impl AcrossSets<'_> {
         options: &RunOptions,
         dry_run: bool,
     ) -> Result<Outcome, Failure> {
-        let format = self.cli.global.format;
-        // Refused before anything runs: a set whose needs are neither applied nor applied by
-        // this command first.
         let statuses = self.statuses(conns, |i| self.related(i)).await?;
-        let mut pending = Vec::new();
-        for &i in &self.selected {
-            let engine = conns
-                .engine(
-                    &self.sets[i],
-                    &self.targets[i],
-                    &self.ledgers(),
-                    self.timeout(),
-                )
-                .await
-                .map_err(|e| self.fail(i)(e.into()))?;
-            if !engine.up_to_date(target, options).await {
-                pending.push(i);
-            }
-        }
+        let pending: Vec<usize> = self
+            .each(conns, &self.selected, async |e| {
+                Ok(!e.up_to_date(target, options).await)
+            })
+            .await?
+            .into_iter()
+            .filter_map(|(i, pending)| pending.then_some(i))
+            .collect();
         for (n, &i) in pending.iter().enumerate() {
-            let before: Vec<usize> = pending[..n].to_vec();
-            sets::check_up(self.sets, &statuses, i, &before).map_err(|e| self.fail(i)(e.into()))?;
+            sets::check_up(self.sets, &statuses, i, &pending[..n])
+                .map_err(|e| self.fail(i)(e.into()))?;
         }
         if dry_run {
-            let mut scripts = Vec::new();
-            for &i in &self.selected {
-                let engine = conns
-                    .engine(
-                        &self.sets[i],
-                        &self.targets[i],
-                        &self.ledgers(),
-                        self.timeout(),
-                    )
-                    .await
-                    .map_err(|e| self.fail(i)(e.into()))?;
-                let script = engine
-                    .dry_run_up(target, options)
-                    .await
-                    .map_err(|e| self.fail(i)(e.into()))?;
-                scripts.push((i, script));
-            }
-            let parts: Vec<_> = scripts.iter().map(|(i, s)| self.part(*i, s)).collect();
-            output::per_set(format, &parts, |s| output::script(args::Format::Text, s));
+            let scripts = self
+                .each(conns, &self.selected, async |e| {
+                    e.dry_run_up(target, options).await
+                })
+                .await?;
+            self.print(&scripts, |s| output::script(args::Format::Text, s));
             return Ok(Outcome::Done);
         }
         let mut reports: Vec<(usize, RunReport)> = Vec::with_capacity(self.selected.len());
@@ -464,34 +445,28 @@ impl AcrossSets<'_> {
                 continue;
             }
             let before: Vec<usize> = reports.iter().map(|(j, _)| *j).collect();
-            let sets = self.sets;
+            let needed = |j: usize| {
+                !before.contains(&j)
+                    && self.sets[i]
+                        .needs
+                        .iter()
+                        .any(|n| n.set == self.sets[j].name)
+            };
             let report = self
                 .in_session(i, "up", None, async |ops| {
-                    // Under this set's lock, what it needs is read again: another runner may
-                    // have reverted it since the first read.
-                    let mut fresh = statuses.clone();
-                    for need in &sets[i].needs {
-                        if let Some(j) = sets.iter().position(|s| s.name == need.set)
-                            && !before.contains(&j)
-                        {
-                            let engine = Connections::new()
-                                .engine(&sets[j], &self.targets[j], &self.ledgers(), self.timeout())
-                                .await?;
-                            fresh[j] = Some(engine.status().await?);
-                            let _ = engine.connection().clone().close().await;
-                        }
-                    }
-                    sets::check_up(sets, &fresh, i, &before)?;
-                    ops.up(target, options).await
+                    let now = self.statuses_now(needed).await?;
+                    sets::check_up(self.sets, &now, i, &before)?;
+                    Ok(ops.up(target, options).await?)
                 })
                 .await?;
             reports.push((i, report));
         }
-        let parts: Vec<_> = reports.iter().map(|(i, r)| self.part(*i, r)).collect();
-        output::per_set(format, &parts, |r| output::run(args::Format::Text, r));
+        self.print(&reports, |r| output::run(args::Format::Text, r));
         Ok(Outcome::Done)
     }
 
+    /// `down` on each selected set in reverse order, refused as [`AcrossSets::up`] is while a
+    /// set that needs what would go keeps anything applied.
     async fn down(
         &self,
         conns: &mut Connections,
@@ -499,83 +474,46 @@ impl AcrossSets<'_> {
         options: &RunOptions,
         dry_run: bool,
     ) -> Result<Outcome, Failure> {
-        let format = self.cli.global.format;
         let order: Vec<usize> = self.selected.iter().rev().copied().collect();
-        let statuses = self.statuses(conns, |i| self.related(i)).await?;
-        let whole = matches!(target, DownTarget::All);
-        for (n, &i) in order.iter().enumerate() {
-            let engine = conns
-                .engine(
-                    &self.sets[i],
-                    &self.targets[i],
-                    &self.ledgers(),
-                    self.timeout(),
-                )
-                .await
-                .map_err(|e| self.fail(i)(e.into()))?;
-            let versions = engine
-                .planned_down(target)
-                .await
-                .map_err(|e| self.fail(i)(e.into()))?;
-            let before: Vec<usize> = if whole {
+        // Only `--all` takes a set whole, so only then are the sets reverted before it gone.
+        let before = |n: usize| {
+            if matches!(target, DownTarget::All) {
                 order[..n].to_vec()
             } else {
                 Vec::new()
-            };
-            sets::check_down(self.sets, &statuses, i, &versions, &before)
-                .map_err(|e| self.fail(i)(e.into()))?;
+            }
+        };
+        let statuses = self.statuses(conns, |i| self.related(i)).await?;
+        let planned = self
+            .each(conns, &order, async |e| e.planned_down(target).await)
+            .await?;
+        for (n, (i, versions)) in planned.iter().enumerate() {
+            sets::check_down(self.sets, &statuses, *i, versions, &before(n))
+                .map_err(|e| self.fail(*i)(e.into()))?;
         }
         if dry_run {
-            let mut scripts = Vec::new();
-            for &i in &order {
-                let engine = conns
-                    .engine(
-                        &self.sets[i],
-                        &self.targets[i],
-                        &self.ledgers(),
-                        self.timeout(),
-                    )
-                    .await
-                    .map_err(|e| self.fail(i)(e.into()))?;
-                let script = engine
-                    .dry_run_down(target, options)
-                    .await
-                    .map_err(|e| self.fail(i)(e.into()))?;
-                scripts.push((i, script));
-            }
-            let parts: Vec<_> = scripts.iter().map(|(i, s)| self.part(*i, s)).collect();
-            output::per_set(format, &parts, |s| output::script(args::Format::Text, s));
+            let scripts = self
+                .each(conns, &order, async |e| {
+                    e.dry_run_down(target, options).await
+                })
+                .await?;
+            self.print(&scripts, |s| output::script(args::Format::Text, s));
             return Ok(Outcome::Done);
         }
         let mut reports = Vec::with_capacity(order.len());
         for (n, &i) in order.iter().enumerate() {
-            let before: Vec<usize> = if whole {
-                order[..n].to_vec()
-            } else {
-                Vec::new()
-            };
-            let sets = self.sets;
-            let related: Vec<usize> = (0..sets.len()).filter(|&j| self.related(j)).collect();
+            let before = before(n);
             let report = self
                 .in_session(i, "down", Some("down"), async |ops| {
-                    // Under this set's lock, the sets that need it are read again.
-                    let mut fresh: Vec<Option<StatusReport>> = vec![None; sets.len()];
-                    for &j in related.iter().filter(|&&j| j != i) {
-                        let engine = Connections::new()
-                            .engine(&sets[j], &self.targets[j], &self.ledgers(), self.timeout())
-                            .await?;
-                        fresh[j] = Some(engine.status().await?);
-                        let _ = engine.connection().clone().close().await;
-                    }
+                    let now = self.statuses_now(|j| j != i && self.related(j)).await?;
                     let versions = ops.planned_down(target).await?;
-                    sets::check_down(sets, &fresh, i, &versions, &before)?;
-                    ops.down(target, options).await
+                    sets::check_down(self.sets, &now, i, &versions, &before)?;
+                    Ok(ops.down(target, options).await?)
                 })
                 .await?;
             reports.push((i, report));
         }
-        let parts: Vec<_> = reports.iter().map(|(i, r)| self.part(*i, r)).collect();
-        output::per_set(format, &parts, |r| output::run(args::Format::Text, r));
+        self.print(&reports, |r| output::run(args::Format::Text, r));
         Ok(Outcome::Done)
     }
 
@@ -588,64 +526,51 @@ impl AcrossSets<'_> {
         options: &RunOptions,
         dry_run: bool,
     ) -> Result<Outcome, Failure> {
-        let format = self.cli.global.format;
+        let shares = |i: usize, j: usize| sets::same_database(&self.targets[i], &self.targets[j]);
         for &i in &self.selected {
-            if let Some(j) = (0..self.sets.len()).find(|&j| {
-                !self.selected.contains(&j)
-                    && sets::same_database(&self.targets[i], &self.targets[j])
-            }) {
+            if let Some(j) =
+                (0..self.sets.len()).find(|&j| !self.selected.contains(&j) && shares(i, j))
+            {
                 return Err(usage(format!(
                     "`fresh` drops everything in the database of set `{}`, which set `{}` uses too: add `--set {}`, or run `migrate fresh` for every set",
                     self.sets[i].name, self.sets[j].name, self.sets[j].name
                 )));
             }
         }
-        let first_on_database = |n: usize| {
-            let i = self.selected[n];
-            !self.selected[..n]
-                .iter()
-                .any(|&j| sets::same_database(&self.targets[i], &self.targets[j]))
-        };
+        let first: Vec<usize> = self
+            .selected
+            .iter()
+            .enumerate()
+            .filter(|&(n, &i)| !self.selected[..n].iter().any(|&j| shares(i, j)))
+            .map(|(_, &i)| i)
+            .collect();
         if dry_run {
-            let mut plans = Vec::new();
-            for (n, &i) in self.selected.iter().enumerate() {
-                let engine = conns
-                    .engine(
-                        &self.sets[i],
-                        &self.targets[i],
-                        &self.ledgers(),
-                        self.timeout(),
-                    )
-                    .await
-                    .map_err(|e| self.fail(i)(e.into()))?;
-                let drops = if first_on_database(n) {
-                    engine
-                        .fresh_listing()
-                        .await
-                        .map_err(|e| self.fail(i)(e.into()))?
-                } else {
-                    Default::default()
-                };
-                let applies: Vec<String> = self.sets[i]
-                    .project
-                    .set
-                    .iter()
-                    .map(|m| m.id.to_string())
-                    .collect();
-                plans.push((i, output::FreshPlan { drops, applies }));
-            }
-            let parts: Vec<_> = plans.iter().map(|(i, p)| self.part(*i, p)).collect();
-            output::per_set(format, &parts, |p| {
+            let plans = self
+                .each(conns, &self.selected, async |e| {
+                    let wiped = first
+                        .iter()
+                        .any(|&i| std::ptr::eq(e.set(), &self.sets[i].project.set));
+                    Ok(output::FreshPlan {
+                        drops: if wiped {
+                            e.fresh_listing().await?
+                        } else {
+                            Default::default()
+                        },
+                        applies: e.set().iter().map(|m| m.id.to_string()).collect(),
+                    })
+                })
+                .await?;
+            self.print(&plans, |p| {
                 output::fresh_plan(args::Format::Text, &p.drops, &p.applies, None);
             });
             return Ok(Outcome::Done);
         }
         let mut reports = Vec::with_capacity(self.selected.len());
-        for (n, &i) in self.selected.iter().enumerate() {
-            let report = if first_on_database(n) {
+        for &i in &self.selected {
+            let report = if first.contains(&i) {
                 let fresh = self
                     .in_session(i, "fresh", Some("fresh"), async |ops| {
-                        ops.fresh(options, None).await
+                        Ok(ops.fresh(options, None).await?)
                     })
                     .await?;
                 output::FreshDone {
@@ -655,7 +580,7 @@ impl AcrossSets<'_> {
             } else {
                 let applied = self
                     .in_session(i, "fresh", None, async |ops| {
-                        ops.up(&UpTarget::default(), options).await
+                        Ok(ops.up(&UpTarget::default(), options).await?)
                     })
                     .await?;
                 output::FreshDone {
@@ -665,9 +590,8 @@ impl AcrossSets<'_> {
             };
             reports.push((i, report));
         }
-        let parts: Vec<_> = reports.iter().map(|(i, r)| self.part(*i, r)).collect();
-        output::per_set(format, &parts, |r| {
-            output::fresh(args::Format::Text, &r.dropped, &r.report);
+        self.print(&reports, |r| {
+            output::fresh(args::Format::Text, &r.dropped, &r.report)
         });
         Ok(Outcome::Done)
     }
@@ -682,7 +606,7 @@ impl AcrossSets<'_> {
         }
         let options = VerifyOptions {
             from: from.map(str::to_owned),
-            connect_timeout: Duration::from_secs(self.cli.global.connect_timeout),
+            connect_timeout: self.timeout(),
         };
         let chosen: Vec<verify::SetToVerify<'_>> = self
             .selected
@@ -696,15 +620,8 @@ impl AcrossSets<'_> {
             .await
             .map_err(|e| self.fail(self.selected[0])(e.into()))?;
         let clean = reports.iter().all(|r| r.is_clean());
-        let parts: Vec<_> = self
-            .selected
-            .iter()
-            .zip(&reports)
-            .map(|(&i, r)| self.part(i, r))
-            .collect();
-        output::per_set(self.cli.global.format, &parts, |r| {
-            output::verify(args::Format::Text, r);
-        });
+        let results: Vec<(usize, _)> = self.selected.iter().copied().zip(reports).collect();
+        self.print(&results, |r| output::verify(args::Format::Text, r));
         Ok(if clean {
             Outcome::Done
         } else {
