@@ -8,7 +8,8 @@
 //! Each folder uses only those before it; nothing uses the command line
 //! (`tests/layers.rs` reads the sources to keep it so):
 //! - [`model`]: the ordered set of migrations ([`model::set::MigrationSet`]), consolidated
-//!   migrations as data, dependencies, releases, and the project that carries them;
+//!   migrations as data, dependencies, releases, the project that carries them, and a
+//!   project's several sets with their needs and run order ([`model::sets`]);
 //! - [`error`]: [`EngineError`], wrapping the model's errors;
 //! - [`backend`]: a module per backend (lock, cancel, session id and timeouts, its own
 //!   connection, catalog queries, scratch databases) and [`backend::Capabilities`], the one
@@ -18,7 +19,8 @@
 //!   ([`store::render`]) and the capture of what a run sent ([`store::capture`]);
 //! - [`exec`]: the [`Session`] (connection, lock, timeouts, cancel, guard), the
 //!   [`Operations`] that change a schema with their destructive hooks, the executor and the
-//!   step protocol it shares with dry runs, repair, baseline, [`run_pending`], reports;
+//!   step protocol it shares with dry runs, repair, baseline, [`run_pending`], reports, and
+//!   what commands across sets share ([`exec::sets`]: where each set runs, their needs checked);
 //! - [`schema`]: schema snapshots, their worded diff, and [`schema::verify`];
 //! - [`authoring`]: `create`, the consolidated-migration generator, releases editing, saved
 //!   plans;
