@@ -123,9 +123,9 @@ async fn execute(mut cli: Cli, projects: Vec<Project>, hooks: Hooks) -> Result<O
         ..
     } = &command
     {
-        let file = create_in(&cli, &projects, name, migration_dir.as_deref())
+        let (file, list) = create_in(&cli, &projects, name, migration_dir.as_deref())
             .map_err(|e| Box::new((e.into(), None)))?;
-        output::created(cli.global.format, &file);
+        output::created(cli.global.format, &file, list);
         return Ok(Outcome::Done);
     }
     // `fresh --seed` refuses before anything is touched when there is nothing to seed with.
@@ -197,12 +197,12 @@ fn create_in(
     projects: &[Project],
     name: &str,
     migration_dir: Option<&Path>,
-) -> Result<PathBuf, EngineError> {
+) -> Result<(PathBuf, &'static str), EngineError> {
     let first = projects.first().map(|p| p.crate_dir().to_path_buf());
     let crate_dir = first.as_deref();
     if projects.len() == 1 && projects[0].set_name().is_none() {
         let dir = create::locate(migration_dir, crate_dir)?;
-        return create::create(&dir, name, create::now());
+        return Ok((create::create(&dir, name, create::now())?, "lib.rs"));
     }
     let names: Vec<&str> = projects.iter().filter_map(Project::set_name).collect();
     let chosen = match cli.sets.as_slice() {
@@ -233,7 +233,10 @@ fn create_in(
     } else {
         "lib.rs"
     };
-    create::create_listed(&dir, list, name, create::now())
+    Ok((
+        create::create_listed(&dir, list, name, create::now())?,
+        list,
+    ))
 }
 
 /// Runs `command` on one project (a project of one list, or one set of several) on `target`.

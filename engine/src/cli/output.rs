@@ -162,11 +162,12 @@ pub(crate) fn baseline(format: Format, report: &BaselineReport) {
     }
 }
 
-pub(crate) fn created(format: Format, file: &Path) {
+/// `create`: the new module's file, and the file that lists it (`lib.rs`, or a set's `mod.rs`).
+pub(crate) fn created(format: Format, file: &Path, list: &str) {
     match format {
         Format::Json => json(&serde_json::json!({ "created": file.display().to_string() })),
         Format::Text => outln!(
-            "Created {}; it is registered in lib.rs. Edit its up and down, then run `migrate up`.",
+            "Created {}; it is registered in {list}. Edit its up and down, then run `migrate up`.",
             file.display()
         ),
     }

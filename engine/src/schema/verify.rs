@@ -455,6 +455,9 @@ pub async fn verify_until(
         result = check_all(&scratch, set, &ledger, &[], start, &mut report) => result.map_err(Stop::Failed),
         signal = &mut stop => Err(Stop::Signal(signal)),
     };
+    if !matches!(outcome, Err(Stop::Signal(_))) {
+        tear_down(&scratch, &[(set, ledger)]).await;
+    }
     let dropped = scratch.destroy().await;
     match (outcome, dropped) {
         (Ok(()), Ok(())) => Ok(report),
@@ -533,15 +536,7 @@ pub async fn verify_sets_until(
                 .iter()
                 .map(|s| s.target.migration_table.clone())
                 .collect();
-            let on_scratch = |t: &Target| {
-                Ledger::placed(
-                    scratch.target.backend(),
-                    scratch.target.database_schema.as_deref(),
-                    scratch.target.migration_schema.as_deref(),
-                    &t.migration_table,
-                )
-                .with_siblings(siblings.clone())
-            };
+            let on_scratch = |t: &Target| scratch_ledger_for(scratch, t, &siblings);
             let prelude: Vec<(&MigrationSet, Ledger)> = sets[..n]
                 .iter()
                 .filter(|p| shared(p.target))
@@ -578,6 +573,23 @@ pub async fn verify_sets_until(
         result = work => result.map_err(Stop::Failed),
         signal = &mut stop => Err(Stop::Signal(signal)),
     };
+    if !matches!(outcome, Err(Stop::Signal(_))) {
+        let siblings: Vec<String> = sets
+            .iter()
+            .map(|s| s.target.migration_table.clone())
+            .collect();
+        for (target, scratch) in &scratches {
+            let applied: Vec<(&MigrationSet, Ledger)> = sets
+                .iter()
+                .filter(|s| {
+                    s.target.url() == target.url()
+                        && s.target.database_schema == target.database_schema
+                })
+                .map(|s| (s.set, scratch_ledger_for(scratch, s.target, &siblings)))
+                .collect();
+            tear_down(scratch, &applied).await;
+        }
+    }
     let mut dropped = Ok(());
     let names: Vec<String> = scratches.iter().map(|(_, s)| s.target.redacted()).collect();
     for (_, scratch) in scratches {
@@ -946,6 +958,40 @@ async fn check_one(
 /// A ledger in the scratch database, named as the target's.
 fn scratch_ledger(scratch: &Scratch) -> Ledger {
     Ledger::of(&scratch.target)
+}
+
+/// The ledger on `scratch` of the set that runs on `target`, beside `siblings`, every set's
+/// ledger table (a set's ledger is named for the set, on the scratch database as on its own).
+fn scratch_ledger_for(scratch: &Scratch, target: &Target, siblings: &[String]) -> Ledger {
+    Ledger::placed(
+        scratch.target.backend(),
+        scratch.target.database_schema.as_deref(),
+        scratch.target.migration_schema.as_deref(),
+        &target.migration_table,
+    )
+    .with_siblings(siblings.to_vec())
+}
+
+/// Reverts what the checks left applied on `scratch`, newest set first, before it is dropped:
+/// a migration may create what outlives a database (PostgreSQL and MariaDB roles belong to the
+/// server), and only its `down` removes that. Best effort: a `down` that fails here was
+/// reported by the checks already.
+async fn tear_down(scratch: &Scratch, applied: &[(&MigrationSet, Ledger)]) {
+    let Ok(conn) = scratch.connect().await else {
+        return;
+    };
+    let options = RunOptions {
+        confirmed_missing: true,
+        ..RunOptions::default()
+    };
+    for (set, ledger) in applied.iter().rev() {
+        let engine = Engine::new(conn.clone(), set, ledger.clone()).without_squashes();
+        if let Err(e) = engine.down(&DownTarget::All, &options).await {
+            info!("reverting on the scratch database before dropping it: {e}");
+            break;
+        }
+    }
+    let _ = conn.close_by_ref().await;
 }
 
 #[cfg(test)]

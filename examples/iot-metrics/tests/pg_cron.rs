@@ -124,7 +124,7 @@ async fn pg_cron_installed(postgres: &DatabaseConnection) -> bool {
 
 /// The `migrate` binary, run in `dir` with the variables it reads from the runner removed.
 fn migrate(dir: &Path) -> assert_cmd::Command {
-    let mut command = assert_cmd::Command::cargo_bin("migrate").unwrap();
+    let mut command = assert_cmd::Command::new(env!("CARGO_BIN_EXE_iot-migrate"));
     command.current_dir(dir).env("NO_COLOR", "1");
     for var in tests::process::ENV_VARS {
         command.env_remove(var);
