@@ -308,6 +308,13 @@ pub enum EngineError {
     #[error(transparent)]
     Dependency(#[from] crate::model::deps::DependencyError),
 
+    /// A backup could not be taken or restored.
+    #[error("backup failed: {message}")]
+    Backup {
+        /// What went wrong and what to do.
+        message: String,
+    },
+
     /// The sets of a project of several that do not fit together.
     #[error(transparent)]
     Sets(#[from] crate::model::sets::SetsError),

@@ -8,6 +8,7 @@
 //! cargo feature (`postgres`, `mysql`, `sqlite`); the rest, plain SQL, is always there, so SQL
 //! renders for every backend in any build.
 
+pub mod backup;
 pub mod lock;
 pub mod mysql;
 pub mod postgres;

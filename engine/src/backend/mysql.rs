@@ -8,6 +8,8 @@
 //! - DDL commits implicitly: the ledger row is written `running` before a migration and
 //!   completed after it.
 
+#[cfg(feature = "mysql")]
+pub(crate) mod dump;
 pub(crate) mod snapshot;
 
 use std::time::Duration;

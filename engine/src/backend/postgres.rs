@@ -6,6 +6,8 @@
 //!   its transaction rolls back at once.
 //! - DDL is transactional: a migration commits together with its ledger rows, or not at all.
 
+#[cfg(feature = "postgres")]
+pub(crate) mod dump;
 pub(crate) mod snapshot;
 
 use std::time::Duration;

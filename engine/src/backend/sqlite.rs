@@ -6,6 +6,8 @@
 //! - DDL is transactional, and one run's migrations share one transaction (savepoints per
 //!   migration), because SQLite allows one writer at a time anyway.
 
+#[cfg(feature = "sqlite")]
+pub(crate) mod dump;
 pub(crate) mod snapshot;
 
 use super::Capabilities;

@@ -36,6 +36,16 @@ pub struct Cli {
     #[arg(short, long, global = true)]
     pub verbose: bool,
 
+    /// Back up the database before a destructive command (pg_dump, mariadb-dump, or a copy of
+    /// the SQLite file into MIGRATION_BACKUP_DIR, default ./backups/); MIGRATION_BACKUP=auto
+    /// (the default) does so where the guard protects the database, =required always
+    #[arg(long, global = true, conflicts_with = "no_backup")]
+    pub backup: bool,
+
+    /// Take no backup before a destructive command, whatever MIGRATION_BACKUP says
+    #[arg(long, global = true)]
+    pub no_backup: bool,
+
     /// In a project of several migration sets: work on this set only (repeatable; every set,
     /// in their order, when omitted). Set NAME runs on NAME_DATABASE_URL when that is set
     #[arg(long = "set", value_name = "NAME", global = true)]
@@ -303,6 +313,21 @@ pub enum Command {
     },
     /// Print the schema: tables, columns, keys, indexes, views, triggers, functions, types
     Schema,
+    /// List the backups of this database: when, at which version, how big, taken by which
+    /// command
+    Backups,
+    /// Drop every object, then restore a backup into this database (or into --into URL)
+    ///
+    /// Guarded and confirmed like `fresh`: lists what it drops, asks first (--yes without a
+    /// terminal). Afterwards the ledger is as it was when the backup was taken, and the history
+    /// records the restore.
+    Restore {
+        /// The backup file, as `migrate backups` lists it
+        file: PathBuf,
+        /// Restore into this database instead (its schema is emptied first)
+        #[arg(long, value_name = "URL")]
+        into: Option<String>,
+    },
     /// Show each release with its state: applied, partly or pending
     Releases,
     /// Print release notes as Markdown, with the state of each migration

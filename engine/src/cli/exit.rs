@@ -32,6 +32,7 @@ pub type Failure<E> = Box<(E, Option<Target>)>;
 pub fn code(error: &EngineError) -> u8 {
     match error {
         EngineError::MigrationFailed { .. }
+        | EngineError::Backup { .. }
         | EngineError::MigrationPanicked { .. }
         | EngineError::Database { .. } => FAILED,
         EngineError::Config { .. }

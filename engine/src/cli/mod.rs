@@ -34,6 +34,7 @@ use std::time::Duration;
 use crate::authoring::create;
 use crate::backend::target::Target;
 use crate::error::EngineError;
+use crate::exec::backup::{BackupPolicy, TakeBackup};
 use crate::exec::operations::{Hooks, Operation, Operations};
 use crate::exec::report::RunReport;
 use crate::exec::session::SessionOptions;
@@ -144,10 +145,22 @@ async fn execute(mut cli: Cli, projects: Vec<Project>, hooks: Hooks) -> Result<O
     let loaded = Sets::new(projects)
         .load()
         .map_err(|e| Box::new((EngineError::from(e).into(), None)))?;
-    let target = cli
+    let mut target = cli
         .global
         .target()
         .map_err(|e| Box::new((e.into(), None)))?;
+    if let Command::Restore {
+        into: Some(url), ..
+    } = &command
+    {
+        target = Target::new(
+            url,
+            target.database_schema.clone(),
+            target.migration_schema.clone(),
+            Some(target.migration_table.clone()),
+        )
+        .map_err(|e| Box::new((e.into(), None)))?;
+    }
     let sets = match loaded {
         LoadedSets::Single(project) => {
             return execute_project(&cli, command, &project, target, Vec::new(), hooks).await;
@@ -312,7 +325,13 @@ async fn execute_project(
     })
     .await
     .map_err(|e| fail(e.into()))?
-    .with_hooks(command_hooks(cli, &target, hooks));
+    .with_hooks(command_hooks(
+        cli,
+        &target,
+        hooks,
+        backup_policy(cli).map_err(|e| fail(e.into()))?,
+        command_name(&command),
+    ));
     let outcome = async {
         if let Some(action) = operation.destructive() {
             ops.session().guard(action).await?;
@@ -348,15 +367,37 @@ fn engine(
 /// The project's hooks with the command line's own: the confirmation before destructive work
 /// (ahead of the project's, so nothing is done for a run the user declines), and the fresh
 /// summary printed before the step after `fresh`, as the run goes.
-fn command_hooks(cli: &Cli, target: &Target, project: Hooks) -> Hooks {
-    let hooks = project.before_destructive_first(Arc::new(confirm::Confirmations::new(
-        target.clone(),
-        cli.global.yes,
-    )));
+fn command_hooks(
+    cli: &Cli,
+    target: &Target,
+    project: Hooks,
+    backup: BackupPolicy,
+    command: &str,
+) -> Hooks {
+    let hooks = project
+        .before_destructive_first(Arc::new(TakeBackup::new(
+            backup,
+            format!("migrate {command}"),
+        )))
+        .before_destructive_first(Arc::new(confirm::Confirmations::new(
+            target.clone(),
+            cli.global.yes,
+        )));
     match hooks.after_fresh_step().cloned() {
         Some(step) => hooks.after_fresh(Arc::new(seed::SummaryFirst::new(step, cli.global.format))),
         None => hooks,
     }
+}
+
+/// The backup policy of this run: `MIGRATION_BACKUP`, `MIGRATION_BACKUP_DIR`, and
+/// `--backup` or `--no-backup`.
+pub(super) fn backup_policy(cli: &Cli) -> Result<BackupPolicy, EngineError> {
+    let asked = match (cli.backup, cli.no_backup) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    };
+    BackupPolicy::from_env(asked)
 }
 
 /// Commands that need no database: `deps` and `squash`. `None` for the others.
@@ -433,6 +474,7 @@ fn operation(command: &Command) -> Option<Operation> {
         Command::Redo { .. } => Some(Operation::Redo),
         Command::Repair { .. } => Some(Operation::Repair),
         Command::Adopt => Some(Operation::Adopt),
+        Command::Restore { .. } => Some(Operation::Restore),
         _ => None,
     }
 }
@@ -449,6 +491,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::Repair { .. } => "repair",
         Command::Adopt => "adopt",
         Command::Baseline { .. } => "baseline",
+        Command::Restore { .. } => "restore",
         Command::Plan(args::PlanArgs {
             command: args::PlanCommand::Run { .. },
             ..
@@ -757,6 +800,15 @@ impl<'a> Ctx<'a> {
                 output::baseline(format, &report);
             }
             Command::Schema => output::schema(format, &self.engine.schema().await?),
+            Command::Backups => {
+                let policy = backup_policy(self.cli)?;
+                let found = crate::backend::backup::list(&policy.dir, self.target);
+                output::backups(format, &policy.dir, &found);
+            }
+            Command::Restore { file, .. } => {
+                let report = self.ops("restore")?.restore(&file).await?;
+                output::restored(format, &report, &self.target.redacted());
+            }
             Command::Releases => {
                 let report = crate::exec::releases::report(
                     releases(self.project)?,

@@ -592,3 +592,76 @@ pub(crate) struct FreshDone {
     /// What it dropped (nothing for a set whose database an earlier set wiped).
     pub dropped: Listing,
 }
+
+/// `backups`: the backups of the database, oldest first.
+pub(crate) fn backups(format: Format, dir: &Path, found: &[crate::backend::backup::Manifest]) {
+    if format == Format::Json {
+        let listed: Vec<serde_json::Value> = found
+            .iter()
+            .map(|m| {
+                let mut value = serde_json::to_value(m).unwrap_or_default();
+                value["path"] = serde_json::Value::String(m.path(dir).display().to_string());
+                value
+            })
+            .collect();
+        return json(&listed);
+    }
+    if found.is_empty() {
+        outln!("No backups of this database in {}.", dir.display());
+        return;
+    }
+    let mut t = table(&["Taken at", "Version", "Size", "Command", "File"]);
+    for m in found {
+        t.add_row(vec![
+            m.taken_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            m.version
+                .clone()
+                .unwrap_or_else(|| "(nothing applied)".to_owned()),
+            size(m.bytes),
+            m.command.clone(),
+            m.path(dir).display().to_string(),
+        ]);
+    }
+    outln!("{t}");
+}
+
+/// A size in bytes, for people.
+fn size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// `restore`: what it dropped and restored.
+pub(crate) fn restored(
+    format: Format,
+    report: &crate::exec::operations::RestoreReport,
+    database: &str,
+) {
+    match format {
+        Format::Json => json(report),
+        Format::Text => {
+            if !report.dropped.is_empty() {
+                outln!(
+                    "Dropped {} object(s):\n{}",
+                    report.dropped.len(),
+                    report.dropped
+                );
+            }
+            outln!(
+                "Restored {} into {database} ({} ms). `migrate status` shows where it stands.",
+                report.file,
+                report.duration_ms
+            );
+        }
+    }
+}

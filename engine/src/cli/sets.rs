@@ -9,6 +9,7 @@ use super::exit::CommandError;
 use super::{Failure, Outcome, confirm, output, signal};
 use crate::backend::target::Target;
 use crate::error::EngineError;
+use crate::exec::backup::TakeBackup;
 use crate::exec::operations::{Hooks, Operations};
 use crate::exec::report::{RunReport, StatusReport};
 use crate::exec::session::SessionOptions;
@@ -395,7 +396,16 @@ impl<'x> AcrossSets<'x> {
             target.clone(),
             self.cli.global.yes,
         ));
-        let ops = ops.with_hooks(self.hooks.clone().before_destructive_first(confirm));
+        let backup = Arc::new(TakeBackup::new(
+            super::backup_policy(self.cli).map_err(|e| self.fail(index)(e.into()))?,
+            format!("migrate {command}"),
+        ));
+        let hooks = self
+            .hooks
+            .clone()
+            .before_destructive_first(backup)
+            .before_destructive_first(confirm);
+        let ops = ops.with_hooks(hooks);
         let outcome = async {
             if let Some(action) = action {
                 ops.session().guard(action).await?;

@@ -100,8 +100,26 @@ impl Guard {
         if self.force {
             return Ok(());
         }
+        match self.reason() {
+            None => Ok(()),
+            Some(reason) => Err(EngineError::Guarded {
+                action: action.to_owned(),
+                target: self.target.clone(),
+                reason,
+            }),
+        }
+    }
+
+    /// Whether the guard protects this database, `--force` or not: what `MIGRATION_BACKUP=auto`
+    /// backs up.
+    pub fn protects(&self) -> bool {
+        self.reason().is_some()
+    }
+
+    /// Why the guard protects this database, if it does.
+    fn reason(&self) -> Option<String> {
         let stored = self.stored.as_deref();
-        let reason = if self.app_env.eq_ignore_ascii_case("production") {
+        if self.app_env.eq_ignore_ascii_case("production") {
             Some(format!("{APP_ENV_VAR} is `{}`", self.app_env))
         } else if let Some(stored) = stored.filter(|s| s.eq_ignore_ascii_case("production")) {
             Some(format!(
@@ -122,14 +140,6 @@ impl Guard {
                         redact_url(pattern)
                     )
                 })
-        };
-        match reason {
-            None => Ok(()),
-            Some(reason) => Err(EngineError::Guarded {
-                action: action.to_owned(),
-                target: self.target.clone(),
-                reason,
-            }),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! under the step protocol (or prints them for a dry run); repair, baseline and what `fresh`
 //! drops; the start-up API; and the reports of what ran.
 
+pub mod backup;
 mod baseline;
 mod dry_run;
 mod engine;

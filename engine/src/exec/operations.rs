@@ -50,6 +50,8 @@ pub enum Operation {
     Adopt,
     /// Record migrations as applied without running them.
     Baseline,
+    /// Replace everything with what a backup holds.
+    Restore,
 }
 
 impl Operation {
@@ -65,6 +67,7 @@ impl Operation {
             Operation::Repair => "repair",
             Operation::Adopt => "adopt",
             Operation::Baseline => "baseline",
+            Operation::Restore => "restore",
         }
     }
 
@@ -82,6 +85,7 @@ impl Operation {
             Operation::Fresh => Some("drop every object and re-apply every migration"),
             Operation::Redo => Some("revert and re-apply migrations"),
             Operation::Repair => Some("rewrite the ledger"),
+            Operation::Restore => Some("drop every object and restore a backup"),
             Operation::Up | Operation::Adopt | Operation::Baseline => None,
         }
     }
@@ -254,6 +258,17 @@ pub struct FreshReport {
     pub applied: RunReport,
     /// What the step after it printed, when one ran.
     pub after: Option<AfterFreshOutput>,
+}
+
+/// What `restore` did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RestoreReport {
+    /// The backup restored.
+    pub file: String,
+    /// What was dropped first.
+    pub dropped: Listing,
+    /// How long dropping and restoring took.
+    pub duration_ms: u64,
 }
 
 /// The operations of one migration set on one session's target. Reads (status, history,
@@ -528,6 +543,61 @@ impl<'a> Operations<'a> {
             report.after = Some(output);
         }
         Ok(report)
+    }
+
+    /// Replaces everything in the schema with what the backup at `file` holds: drops every
+    /// object, as `fresh` does, then restores the backup, and records the restore in the
+    /// history the backup brought back. Destructive: asks to confirm, listing what it drops.
+    ///
+    /// # Errors
+    /// [`EngineError::Guarded`]; a hook's refusal; [`EngineError::Backup`] when the file is
+    /// missing or the restore fails (after the drop: the schema is then as far as the restore
+    /// got, and the backup file is still there to try again).
+    pub async fn restore(&self, file: &std::path::Path) -> Result<RestoreReport> {
+        self.allowed(Operation::Restore).await?;
+        if !file.is_file() {
+            return Err(EngineError::Backup {
+                message: format!(
+                    "no backup at {}: `migrate backups` lists them",
+                    file.display()
+                ),
+            });
+        }
+        let target = self.session.target().ok_or_else(|| EngineError::Backup {
+            message: "this session has no database URL to restore into".to_owned(),
+        })?;
+        let listing = self.engine.fresh_listing().await?;
+        let details = if listing.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "restore drops these {} object(s) from {}:\n{listing}",
+                listing.len(),
+                self.session.redacted()
+            )
+        };
+        let effect = format!(
+            "drops {}, and restores {}",
+            listing.summary(),
+            file.display()
+        );
+        self.destroying(Operation::Restore, Some(&effect), &details)
+            .await?;
+        let started = Instant::now();
+        self.engine.drop_all().await?;
+        crate::backend::backup::restore(target, self.session.connection(), file).await?;
+        let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        super::backup::record_restore(&self.session, file, duration_ms).await?;
+        info!(
+            "restored {} in {:.2} s",
+            file.display(),
+            started.elapsed().as_secs_f64()
+        );
+        Ok(RestoreReport {
+            file: file.display().to_string(),
+            dropped: listing,
+            duration_ms,
+        })
     }
 
     /// Rewrites ledger rows as `action` says. Destructive.

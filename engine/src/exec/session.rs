@@ -312,6 +312,20 @@ impl Session {
         Ok(())
     }
 
+    /// Whether the guard protects this session's database (production, a database first
+    /// migrated in production or elsewhere, a protected URL), `--force` or not.
+    ///
+    /// # Errors
+    /// A database error reading the stored environment.
+    pub async fn protected(&self) -> Result<bool> {
+        let stored = self.stored_environment().await?;
+        Ok(self
+            .guard
+            .clone()
+            .with_stored_environment(stored)
+            .protects())
+    }
+
     fn allowed(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
         // The list is only ever pushed to: one a panic interrupted is still sound.
         self.allowed.lock().unwrap_or_else(PoisonError::into_inner)

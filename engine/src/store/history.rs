@@ -27,6 +27,10 @@ pub enum Action {
     Adopt,
     /// Recorded as applied without running, by `migrate baseline`.
     Baseline,
+    /// A backup of the database was taken before a destructive command (`reason` says where).
+    Backup,
+    /// The database was restored from a backup (`reason` says which).
+    Restore,
 }
 
 impl Action {
@@ -37,6 +41,8 @@ impl Action {
             Action::Repair => "repair",
             Action::Adopt => "adopt",
             Action::Baseline => "baseline",
+            Action::Backup => "backup",
+            Action::Restore => "restore",
         }
     }
 
@@ -46,6 +52,8 @@ impl Action {
             "revert" => Action::Revert,
             "adopt" => Action::Adopt,
             "baseline" => Action::Baseline,
+            "backup" => Action::Backup,
+            "restore" => Action::Restore,
             _ => Action::Repair,
         }
     }

@@ -1,0 +1,97 @@
+//! SQLite backups: an online copy of the database with `VACUUM INTO`, checked with `PRAGMA
+//! quick_check`; restored by attaching the copy and recreating its schema and rows in the target.
+
+use std::path::Path;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+
+use crate::error::{EngineError, Result};
+
+fn failed(context: &str) -> impl FnOnce(sea_orm::DbErr) -> EngineError + '_ {
+    move |e| EngineError::Backup {
+        message: format!("{context}: {e}"),
+    }
+}
+
+fn literal(path: &Path) -> String {
+    format!("'{}'", path.display().to_string().replace('\'', "''"))
+}
+
+/// Copies the database `conn` is open on into `path` (an empty file).
+pub(crate) async fn dump(conn: &DatabaseConnection, path: &Path) -> Result<&'static str> {
+    conn.execute_unprepared(&format!("VACUUM INTO {}", literal(path)))
+        .await
+        .map_err(failed("VACUUM INTO"))?;
+    let copy = crate::backend::target::Target::new(
+        &format!("sqlite://{}?mode=ro", path.display()),
+        None,
+        None,
+        None,
+    )?
+    .connect(std::time::Duration::from_secs(10))
+    .await?;
+    let checked = copy
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "PRAGMA quick_check",
+        ))
+        .await
+        .map_err(failed("checking the copy"))
+        .and_then(|row| {
+            row.and_then(|r| r.try_get_by_index::<String>(0).ok())
+                .ok_or_else(|| EngineError::Backup {
+                    message: "checking the copy: no answer".to_owned(),
+                })
+        });
+    let _ = copy.close().await;
+    match checked?.as_str() {
+        "ok" => Ok("VACUUM INTO"),
+        other => Err(EngineError::Backup {
+            message: format!("the copy at {} is damaged: {other}", path.display()),
+        }),
+    }
+}
+
+/// Recreates the schema and rows of the copy at `path` in the database `conn` is open on, whose
+/// schema is empty: tables first (with their rows), then indexes, views and triggers, in the
+/// order the copy lists them.
+pub(crate) async fn restore(conn: &DatabaseConnection, path: &Path) -> Result<()> {
+    let run = |sql: String| async move {
+        conn.execute_unprepared(&sql)
+            .await
+            .map_err(failed("restoring"))
+            .map(drop)
+    };
+    run(format!("ATTACH DATABASE {} AS backup", literal(path))).await?;
+    let restored = async {
+        let objects = conn
+            .query_all_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT type, name, sql FROM backup.sqlite_master \
+                 WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' \
+                 ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'view' THEN 2 ELSE 3 END, rowid",
+            ))
+            .await
+            .map_err(failed("reading the backup"))?;
+        run("PRAGMA foreign_keys = OFF".to_owned()).await?;
+        run("BEGIN".to_owned()).await?;
+        for object in &objects {
+            let kind: String = object.try_get_by_index(0).map_err(failed("reading the backup"))?;
+            let name: String = object.try_get_by_index(1).map_err(failed("reading the backup"))?;
+            let sql: String = object.try_get_by_index(2).map_err(failed("reading the backup"))?;
+            run(sql).await?;
+            if kind == "table" {
+                let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+                run(format!("INSERT INTO main.{quoted} SELECT * FROM backup.{quoted}")).await?;
+            }
+        }
+        run("COMMIT".to_owned()).await
+    }
+    .await;
+    if restored.is_err() {
+        let _ = conn.execute_unprepared("ROLLBACK").await;
+    }
+    let _ = conn.execute_unprepared("PRAGMA foreign_keys = ON").await;
+    let _ = conn.execute_unprepared("DETACH DATABASE backup").await;
+    restored
+}
