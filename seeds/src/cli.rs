@@ -14,7 +14,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 use migration_engine::backend::target::Target;
-use migration_engine::cli::args::{Format, GlobalArgs};
+use migration_engine::cli::args::{BackupArgs, Format, GlobalArgs};
 use migration_engine::cli::confirm;
 use migration_engine::cli::exit::{self, CliError, Failure};
 use migration_engine::cli::exit_code;
@@ -57,6 +57,10 @@ pub struct Cli {
     /// Where and how to connect, what to print, what to allow
     #[command(flatten)]
     pub global: GlobalArgs,
+
+    /// Whether to back up before `truncate` or `--reseed` replaces rows
+    #[command(flatten)]
+    pub backups: BackupArgs,
 
     /// What to seed
     #[command(flatten)]
@@ -219,6 +223,9 @@ impl Ctx<'_> {
                 self.cli.global.yes,
             )?;
         }
+        if args.reseed && plan.replaces() > 0 {
+            self.back_up(session, "seed --reseed").await?;
+        }
         let report = seeder.execute(request, plan, &Progress::auto()).await?;
         self.print(&report);
         Ok(())
@@ -245,8 +252,20 @@ impl Ctx<'_> {
                 self.cli.global.yes,
             )?;
         }
+        if rows > 0 {
+            self.back_up(session, "seed truncate").await?;
+        }
         let report = seeder.truncate().await?;
         self.print(&report);
+        Ok(())
+    }
+
+    /// Backs up before replacing rows, as `--backup`, `--no-backup` and `MIGRATION_BACKUP` say.
+    async fn back_up(&self, session: &Session, command: &str) -> Result<(), SeedError> {
+        let policy = self.cli.backups.policy()?;
+        if policy.wanted(session).await? {
+            migration_engine::exec::backup::take(session, &policy.dir, command).await?;
+        }
         Ok(())
     }
 

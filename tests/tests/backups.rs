@@ -291,7 +291,28 @@ async fn restore_is_guarded_and_confirmed(db: TestDb) {
     assert_eq!(scene.db.dump().await, before);
 }
 
+async fn seed_truncate_backs_up_first(db: TestDb) {
+    let scene = Scene::seeded(db).await;
+    let before = content(&scene.db).await;
+    let seed = tests::workspace_bin("migration", "seed");
+    let mut cmd = command(seed, scene.dir.path());
+    cmd.env("DATABASE_URL", &scene.db.url);
+    run(cmd, seed, &["truncate", "--yes", "--backup"]).code(0);
+    assert_ne!(content(&scene.db).await, before, "truncate emptied nothing");
+    let files = scene.files();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let listed = scene
+        .migrate(&["backups", "--format", "json"])
+        .code(0)
+        .json();
+    assert_eq!(listed[0]["command"], "seed truncate", "{listed}");
+    let file = files[0].display().to_string();
+    scene.migrate(&["restore", &file, "--yes"]).code(0);
+    assert_eq!(content(&scene.db).await, before);
+}
+
 backend_matrix!(
+    seed_truncate_backs_up_first,
     a_backup_restores_into_a_new_database_equal_to_the_original,
     a_backup_that_cannot_be_taken_stops_the_command,
     auto_backs_up_where_the_guard_protects_the_database,

@@ -36,15 +36,9 @@ pub struct Cli {
     #[arg(short, long, global = true)]
     pub verbose: bool,
 
-    /// Back up the database before a destructive command (pg_dump, mariadb-dump, or a copy of
-    /// the SQLite file into MIGRATION_BACKUP_DIR, default ./backups/); MIGRATION_BACKUP=auto
-    /// (the default) does so where the guard protects the database, =required always
-    #[arg(long, global = true, conflicts_with = "no_backup")]
-    pub backup: bool,
-
-    /// Take no backup before a destructive command, whatever MIGRATION_BACKUP says
-    #[arg(long, global = true)]
-    pub no_backup: bool,
+    /// Whether to back up before destructive work
+    #[command(flatten)]
+    pub backups: BackupArgs,
 
     /// In a project of several migration sets: work on this set only (repeatable; every set,
     /// in their order, when omitted). Set NAME runs on NAME_DATABASE_URL when that is set
@@ -142,6 +136,37 @@ impl GlobalArgs {
             self.migration_schema.clone(),
             self.migration_table.clone(),
         )
+    }
+}
+
+/// `--backup` and `--no-backup`, shared by `migrate` and every other command line built on the
+/// engine that destroys data (a project's `seed`).
+#[derive(Debug, Clone, Args, Default)]
+pub struct BackupArgs {
+    /// Back up the database before destroying anything (pg_dump, mariadb-dump, or a copy of
+    /// the SQLite file, into MIGRATION_BACKUP_DIR, default ./backups/); MIGRATION_BACKUP=auto
+    /// (the default) does so where the guard protects the database, =required always
+    #[arg(long, global = true, conflicts_with = "no_backup")]
+    pub backup: bool,
+
+    /// Take no backup before destroying anything, whatever MIGRATION_BACKUP says
+    #[arg(long, global = true)]
+    pub no_backup: bool,
+}
+
+impl BackupArgs {
+    /// The backup policy of this run: `MIGRATION_BACKUP`, `MIGRATION_BACKUP_DIR`, and these
+    /// flags.
+    ///
+    /// # Errors
+    /// [`EngineError::Config`] for an unknown `MIGRATION_BACKUP`.
+    pub fn policy(&self) -> Result<crate::exec::backup::BackupPolicy, EngineError> {
+        let asked = match (self.backup, self.no_backup) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        };
+        crate::exec::backup::BackupPolicy::from_env(asked)
     }
 }
 

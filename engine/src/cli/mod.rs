@@ -329,7 +329,7 @@ async fn execute_project(
         cli,
         &target,
         hooks,
-        backup_policy(cli).map_err(|e| fail(e.into()))?,
+        cli.backups.policy().map_err(|e| fail(e.into()))?,
         command_name(&command),
     ));
     let outcome = async {
@@ -387,17 +387,6 @@ fn command_hooks(
         Some(step) => hooks.after_fresh(Arc::new(seed::SummaryFirst::new(step, cli.global.format))),
         None => hooks,
     }
-}
-
-/// The backup policy of this run: `MIGRATION_BACKUP`, `MIGRATION_BACKUP_DIR`, and
-/// `--backup` or `--no-backup`.
-pub(super) fn backup_policy(cli: &Cli) -> Result<BackupPolicy, EngineError> {
-    let asked = match (cli.backup, cli.no_backup) {
-        (true, _) => Some(true),
-        (_, true) => Some(false),
-        _ => None,
-    };
-    BackupPolicy::from_env(asked)
 }
 
 /// Commands that need no database: `deps` and `squash`. `None` for the others.
@@ -801,7 +790,7 @@ impl<'a> Ctx<'a> {
             }
             Command::Schema => output::schema(format, &self.engine.schema().await?),
             Command::Backups => {
-                let policy = backup_policy(self.cli)?;
+                let policy = self.cli.backups.policy()?;
                 let found = crate::backend::backup::list(&policy.dir, self.target);
                 output::backups(format, &policy.dir, &found);
             }

@@ -397,7 +397,10 @@ impl<'x> AcrossSets<'x> {
             self.cli.global.yes,
         ));
         let backup = Arc::new(TakeBackup::new(
-            super::backup_policy(self.cli).map_err(|e| self.fail(index)(e.into()))?,
+            self.cli
+                .backups
+                .policy()
+                .map_err(|e| self.fail(index)(e.into()))?,
             format!("migrate {command}"),
         ));
         let hooks = self
