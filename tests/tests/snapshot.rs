@@ -1,6 +1,7 @@
 //! Schema snapshots on every backend: every kind of object is read, the same schema reads the
 //! same every time, the ledger is left out, and `up`, `down --all`, `up` of the reference schema
-//! leaves what one `up` does.
+//! leaves what one `up` does. On PostgreSQL, objects in schemas besides the current one are read
+//! and named with their schema.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use migration_engine::schema::snapshot::{self, SchemaSnapshot};
@@ -401,6 +402,209 @@ async fn up_down_all_up_leaves_the_schema_of_one_up(db: TestDb) {
         "up after down --all differs: {changed:#?}"
     );
     assert_eq!(twice, once);
+}
+
+/// Objects in schemas besides the current one (PostgreSQL): a schema `inventory` with a table
+/// referring to one in `public` and referred to from there, an index, a trigger, a view, a
+/// function, a sequence owned by a column and one on its own, and an enum; pgcrypto in a schema
+/// `crypto` of its own; and a schema that belongs to an extension, which is not the project's.
+struct OtherSchemas;
+
+impl MigrationName for OtherSchemas {
+    fn name(&self) -> &str {
+        "m20990201_000002_other_schemas"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for OtherSchemas {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        run(
+            manager,
+            &[
+                "CREATE TABLE warehouses (id bigserial PRIMARY KEY, name text NOT NULL)",
+                "CREATE SCHEMA inventory",
+                "CREATE TYPE inventory.item_state AS ENUM ('new', 'sold')",
+                "CREATE SEQUENCE inventory.lot_numbers AS integer START 10",
+                "CREATE TABLE inventory.items (id bigserial PRIMARY KEY, \
+                 warehouse_id bigint NOT NULL REFERENCES warehouses (id) ON DELETE CASCADE, \
+                 state inventory.item_state NOT NULL DEFAULT 'new')",
+                "CREATE INDEX idx_items_state ON inventory.items (state)",
+                "CREATE TABLE shipments (id bigserial PRIMARY KEY, \
+                 item_id bigint NOT NULL REFERENCES inventory.items (id))",
+                "CREATE VIEW inventory.unsold AS SELECT id, warehouse_id FROM inventory.items WHERE state = 'new'",
+                "CREATE FUNCTION inventory.item_count(warehouse bigint) RETURNS bigint LANGUAGE sql \
+                 AS $$ SELECT count(*) FROM inventory.items WHERE warehouse_id = warehouse $$",
+                "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$",
+                "CREATE TRIGGER trg_items_touch BEFORE UPDATE ON inventory.items \
+                 FOR EACH ROW EXECUTE FUNCTION touch()",
+                "CREATE SCHEMA crypto",
+                "CREATE EXTENSION pgcrypto SCHEMA crypto",
+                // An extension's own schema, like pg_cron's `cron`: made a member by hand.
+                "CREATE SCHEMA extension_owned",
+                "ALTER EXTENSION plpgsql ADD SCHEMA extension_owned",
+            ],
+        )
+        .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        run(
+            manager,
+            &[
+                "ALTER EXTENSION plpgsql DROP SCHEMA extension_owned",
+                "DROP SCHEMA extension_owned",
+                "DROP EXTENSION pgcrypto",
+                "DROP SCHEMA crypto",
+                "DROP TRIGGER trg_items_touch ON inventory.items",
+                "DROP FUNCTION touch()",
+                "DROP FUNCTION inventory.item_count(bigint)",
+                "DROP VIEW inventory.unsold",
+                "DROP TABLE shipments",
+                "DROP TABLE inventory.items",
+                "DROP SEQUENCE inventory.lot_numbers",
+                "DROP TYPE inventory.item_state",
+                "DROP SCHEMA inventory",
+                "DROP TABLE warehouses",
+            ],
+        )
+        .await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn objects_in_other_schemas_are_read_qualified_and_the_current_schemas_bare() {
+    let Some(db) = TestDb::create(Backend::Postgres).await else {
+        return;
+    };
+    let set = MigrationSet::new(vec![Box::new(OtherSchemas)]).unwrap();
+    let engine = engine(&db, &set, "schema_migrations").await;
+    let empty = engine.schema().await.unwrap();
+    assert!(empty.schemas.is_empty(), "{empty}");
+    engine
+        .up(&UpTarget::default(), &RunOptions::default())
+        .await
+        .unwrap();
+    let schema = engine.schema().await.unwrap();
+    assert_eq!(
+        engine.schema().await.unwrap(),
+        schema,
+        "a second read differs"
+    );
+
+    // The schemas: not `public` (current), not the system's, not an extension's.
+    assert_eq!(
+        schema.schemas.keys().collect::<Vec<_>>(),
+        ["crypto", "inventory"],
+        "{schema}"
+    );
+    assert_eq!(
+        schema.tables.keys().collect::<Vec<_>>(),
+        ["inventory.items", "shipments", "warehouses"],
+        "the ledger is left out, the current schema's tables are bare: {schema}"
+    );
+    let items = schema.table("inventory.items").unwrap();
+    let to_warehouses = items.foreign_keys.values().next().unwrap();
+    assert_eq!(
+        (
+            to_warehouses.referenced_table.as_str(),
+            to_warehouses.on_delete.as_str()
+        ),
+        ("warehouses", "CASCADE")
+    );
+    assert_eq!(
+        items.column("state").unwrap().data_type,
+        "inventory.item_state"
+    );
+    assert!(items.indexes.contains_key("idx_items_state"), "{items:?}");
+    let to_items = schema
+        .table("shipments")
+        .unwrap()
+        .foreign_keys
+        .values()
+        .next()
+        .unwrap();
+    assert_eq!(to_items.referenced_table, "inventory.items");
+    assert_eq!(
+        schema
+            .triggers
+            .iter()
+            .map(|t| (t.table.as_str(), t.name.as_str()))
+            .collect::<Vec<_>>(),
+        [("inventory.items", "trg_items_touch")]
+    );
+    assert_eq!(
+        schema.views.keys().collect::<Vec<_>>(),
+        ["inventory.unsold"]
+    );
+    // pgcrypto's functions in `crypto` belong to the extension: it stands for them.
+    assert_eq!(
+        schema.functions.keys().collect::<Vec<_>>(),
+        ["inventory.item_count(warehouse bigint)", "touch()"]
+    );
+    assert_eq!(
+        schema.sequences.keys().collect::<Vec<_>>(),
+        [
+            "inventory.items_id_seq",
+            "inventory.lot_numbers",
+            "shipments_id_seq",
+            "warehouses_id_seq"
+        ]
+    );
+    assert_eq!(
+        schema.sequences["inventory.items_id_seq"]
+            .owned_by
+            .as_deref(),
+        Some("inventory.items.id")
+    );
+    assert_eq!(
+        schema.types.keys().collect::<Vec<_>>(),
+        ["inventory.item_state"]
+    );
+    assert_eq!(schema.extensions["pgcrypto"].schema, "crypto");
+
+    // What `migrate schema` prints, the owner masked (it is whoever runs the tests).
+    let owner = &schema.schemas["inventory"].owner;
+    let text = schema
+        .to_string()
+        .replace(&format!("owned by {owner}\n"), "owned by [owner]\n");
+    insta::assert_snapshot!("other_schemas_postgres", text);
+
+    engine
+        .down(&DownTarget::All, &RunOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(engine.schema().await.unwrap(), empty);
+}
+
+/// A ledger in a schema of its own (`--migration-schema`) is left out with that schema.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ledger_in_a_schema_of_its_own_is_left_out_with_its_schema() {
+    let Some(db) = TestDb::create(Backend::Postgres).await else {
+        return;
+    };
+    let set = every_kind();
+    let target = Target::new(&db.url, None, Some("ledger".to_owned()), None).unwrap();
+    let session = Session::open(&target, &SessionOptions::new("tests"), |_| {})
+        .await
+        .unwrap();
+    let engine = Operations::new(session, &set);
+    engine
+        .up(&UpTarget::default(), &RunOptions::default())
+        .await
+        .unwrap();
+    let schema = engine.schema().await.unwrap();
+    assert!(schema.schemas.is_empty(), "{schema}");
+    assert_eq!(schema.tables.keys().collect::<Vec<_>>(), ["owners", "pets"]);
+    // Read as if the ledger were in the current schema, its schema and tables are ordinary.
+    let other = snapshot::read(engine.connection(), "schema_migrations")
+        .await
+        .unwrap();
+    assert!(other.schemas.contains_key("ledger"), "{other}");
+    assert!(
+        other.tables.contains_key("ledger.schema_migrations"),
+        "{other}"
+    );
 }
 
 backend_matrix!(

@@ -1,6 +1,6 @@
 //! `verify` on every backend: the reference schema passes; test-only migrations with broken
-//! `down`s are each named precisely; `--from` starts later; the scratch database is dropped and
-//! the target never touched.
+//! `down`s are each named precisely (on PostgreSQL in schemas besides the current one too);
+//! `--from` starts later; the scratch database is dropped and the target never touched.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use migration_engine::schema::verify;
@@ -477,6 +477,92 @@ backend_matrix!(
     a_failing_up_is_an_error_and_still_drops_the_scratch_database,
     an_interrupted_verify_drops_its_scratch_database,
 );
+
+/// On PostgreSQL, migrations that work in a schema besides the current one: one forgets
+/// `DROP SCHEMA`, one forgets a table there (with a foreign key to `public`), one leaves rows in
+/// a table there, and one gets everything right.
+fn in_other_schemas() -> Vec<Box<dyn MigrationTrait>> {
+    vec![
+        Box::new(create_base()),
+        Box::new(Sql {
+            name: "m20990101_000002_forget_drop_schema",
+            up: |_| vec!["CREATE SCHEMA archive"],
+            down: Some(nothing),
+        }),
+        Box::new(Sql {
+            name: "m20990101_000003_forget_table_in_schema",
+            up: |_| {
+                vec![
+                    "CREATE TABLE archive.old_bookings (id bigint PRIMARY KEY, \
+                     account_id bigint REFERENCES accounts (id))",
+                ]
+            },
+            down: Some(nothing),
+        }),
+        Box::new(Sql {
+            name: "m20990101_000004_keep_rows_in_schema",
+            // Numbered after the rows already there, so that running it again succeeds.
+            up: |_| {
+                vec![
+                    "INSERT INTO archive.old_bookings (id) \
+                     SELECT coalesce(max(id), 0) + 1 FROM archive.old_bookings",
+                ]
+            },
+            down: Some(nothing),
+        }),
+        Box::new(Sql {
+            name: "m20990101_000005_create_reports",
+            up: |_| {
+                vec![
+                    "CREATE SCHEMA reports",
+                    "CREATE TYPE reports.period AS ENUM ('day', 'month')",
+                    "CREATE TABLE reports.totals (id bigserial PRIMARY KEY, \
+                     period reports.period NOT NULL, account_id bigint REFERENCES accounts (id))",
+                    "CREATE VIEW reports.daily AS SELECT id FROM reports.totals WHERE period = 'day'",
+                    "CREATE FUNCTION reports.total_count() RETURNS bigint LANGUAGE sql \
+                     AS $$ SELECT count(*) FROM reports.totals $$",
+                ]
+            },
+            down: Some(|_| {
+                vec![
+                    "DROP FUNCTION reports.total_count()",
+                    "DROP VIEW reports.daily",
+                    "DROP TABLE reports.totals",
+                    "DROP TYPE reports.period",
+                    "DROP SCHEMA reports",
+                ]
+            }),
+        }),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_compares_the_schemas_besides_the_current_one() {
+    let Some(db) = TestDb::create(Backend::Postgres).await else {
+        return;
+    };
+    let set = MigrationSet::new(in_other_schemas()).unwrap();
+    let report = verify_on(&db, &set, None).await;
+    let found: Vec<String> = report.differences.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        found,
+        [
+            "down of m20990101_000002_forget_drop_schema leaves schema archive",
+            "down of m20990101_000003_forget_table_in_schema leaves table archive.old_bookings",
+            "down of m20990101_000004_keep_rows_in_schema leaves 1 row(s) in table archive.old_bookings, which held 0 before up",
+        ],
+        "{report}"
+    );
+    assert_eq!(report.verified.len(), set.len());
+    assert_scratch_gone_and_target_untouched(&db, &report).await;
+
+    // The same, with the ledger in a schema of its own: that schema is the engine's, not a
+    // difference.
+    let target = Target::new(&db.url, None, Some("ledger".to_owned()), None).unwrap();
+    let report = verify::verify(&target, &set, &options(None)).await.unwrap();
+    let again: Vec<String> = report.differences.iter().map(ToString::to_string).collect();
+    assert_eq!(again, found, "{report}");
+}
 
 /// The JSON shape of a report is part of `migrate verify --format json`'s contract.
 #[tokio::test]

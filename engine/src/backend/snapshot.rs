@@ -1,6 +1,6 @@
 //! A database's schema as a comparable value: tables with their columns, keys, constraints and
-//! indexes; views; triggers; and functions, sequences, types and extensions where the backend has
-//! them. `migrate schema` prints it and `migrate verify` compares it before and after each
+//! indexes; views; triggers; and functions, sequences, types, extensions and schemas where the
+//! backend has them. `migrate schema` prints it and `migrate verify` compares it before and after each
 //! migration's `down` ([`crate::schema::diff`]).
 //!
 //! ## How it is read
@@ -28,11 +28,19 @@
 //!   database.
 //! - PostgreSQL objects that belong to an extension (pgcrypto's functions, say) are left out:
 //!   the extension itself stands for them.
+//! - On PostgreSQL every schema migrations can create objects in is read: the current schema and
+//!   every other one that is neither a system schema nor an extension's. Objects in the current
+//!   schema keep their bare names (`accounts`, `touch()`); the others are named with their schema
+//!   (`timeseries.measurements`, `timeseries.create_partitions(...)`), and so are the tables they
+//!   are named by (a trigger's, an index's, a foreign key's referenced table, a sequence's
+//!   owner). The other schemas themselves are listed in [`SchemaSnapshot::schemas`].
 //!
 //! ## What is left out
 //! The engine's ledger: the migration table, every table whose name starts with it and `_`
-//! (its `_history` companion and any later one), and SeaORM's `seaql_migrations`. Data, sequence
-//! positions, statistics, privileges and comments are not part of a schema snapshot.
+//! (its `_history` companion and any later one), and SeaORM's `seaql_migrations`; on PostgreSQL,
+//! where the ledger lives in a schema of its own (`--migration-schema`), that schema too while
+//! it holds nothing but the ledger. Data, sequence positions, statistics, privileges and
+//! comments are not part of a schema snapshot.
 
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult, Statement};
 use serde::Serialize;
@@ -42,11 +50,18 @@ use std::fmt;
 use crate::backend;
 use crate::error::{EngineError, Result};
 
-/// Everything the schema of one database (PostgreSQL: one schema) holds that migrations create.
+/// Everything the schema of one database holds that migrations create (PostgreSQL: its current
+/// schema and the other schemas that are neither the system's nor an extension's).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SchemaSnapshot {
     /// `postgres`, `mysql` or `sqlite`.
     pub backend: String,
+    /// PostgreSQL's schemas other than the current one, by name: those that are not system
+    /// schemas (`pg_catalog`, `information_schema`, `pg_toast`, temporary ones) and not created
+    /// by an extension. Objects in them are named `schema.name`. Left out of the JSON when empty,
+    /// as on the other backends, which have one namespace per database.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub schemas: BTreeMap<String, Schema>,
     /// Base tables by name.
     pub tables: BTreeMap<String, Table>,
     /// Views (and PostgreSQL materialized views) by name.
@@ -124,7 +139,7 @@ pub struct ForeignKey {
     pub name: Option<String>,
     /// Referencing columns, in key order.
     pub columns: Vec<String>,
-    /// The table referred to.
+    /// The table referred to (on PostgreSQL `schema.table` outside the current schema).
     pub referenced_table: String,
     /// The columns referred to, in key order.
     pub referenced_columns: Vec<String>,
@@ -177,7 +192,7 @@ pub struct View {
 /// A trigger.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Trigger {
-    /// The table (or view) it fires on.
+    /// The table (or view) it fires on, named as tables are.
     pub table: String,
     /// Its name.
     pub name: String,
@@ -211,7 +226,8 @@ pub struct Sequence {
     pub max_value: Option<i64>,
     /// Whether it wraps around.
     pub cycle: Option<bool>,
-    /// `table.column` of the column that owns it (serial and identity columns).
+    /// `table.column` of the column that owns it (serial and identity columns); the table named
+    /// as tables are, so `schema.table.column` outside PostgreSQL's current schema.
     pub owned_by: Option<String>,
 }
 
@@ -258,6 +274,13 @@ pub struct UserType {
     pub definition: String,
 }
 
+/// A PostgreSQL schema other than the current one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Schema {
+    /// The role that owns it.
+    pub owner: String,
+}
+
 /// An installed extension (PostgreSQL).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Extension {
@@ -280,13 +303,29 @@ pub fn is_ledger_table(name: &str, ledger_table: &str) -> bool {
             .is_some_and(|rest| rest.starts_with('_'))
 }
 
-/// Reads the schema the connection works in (PostgreSQL: its current schema; MySQL/MariaDB: its
-/// database; SQLite: its main database), leaving out the ledger of a ledger called
-/// `ledger_table`. Reads only.
+/// Reads the schema the connection works in (PostgreSQL: its current schema and the other
+/// schemas migrations can create objects in; MySQL/MariaDB: its database; SQLite: its main
+/// database), leaving out the ledger of a ledger called `ledger_table` in the current schema.
+/// Reads only.
 ///
 /// # Errors
 /// [`EngineError::Database`] when a catalog query fails.
 pub async fn read<C: ConnectionTrait>(conn: &C, ledger_table: &str) -> Result<SchemaSnapshot> {
+    read_beside_ledger(conn, None, ledger_table).await
+}
+
+/// As [`read`], for a ledger called `ledger_table` in the PostgreSQL schema `ledger_schema`
+/// (`None`: the current schema). A ledger schema other than the current one is left out while
+/// it holds nothing but the ledger: the engine created it for the ledger. Other backends ignore
+/// `ledger_schema`.
+///
+/// # Errors
+/// [`EngineError::Database`] when a catalog query fails.
+pub async fn read_beside_ledger<C: ConnectionTrait>(
+    conn: &C,
+    ledger_schema: Option<&str>,
+    ledger_table: &str,
+) -> Result<SchemaSnapshot> {
     let backend = conn.get_database_backend();
     let mut snapshot = match backend {
         DbBackend::Postgres => super::postgres::snapshot::read(conn).await,
@@ -295,24 +334,58 @@ pub async fn read<C: ConnectionTrait>(conn: &C, ledger_table: &str) -> Result<Sc
     }
     .map_err(EngineError::db("reading the schema"))?;
     snapshot.backend = backend::name(backend).to_owned();
-    snapshot.retain_ours(ledger_table);
+    let ledger_schema = ledger_schema.filter(|_| backend == DbBackend::Postgres);
+    snapshot.retain_ours(ledger_schema, ledger_table);
     Ok(snapshot)
 }
 
+/// The table part of a sequence's `owned_by` (`table.column`, `schema.table.column`).
+pub(crate) fn owning_table(owned_by: &str) -> Option<&str> {
+    owned_by.rsplit_once('.').map(|(table, _)| table)
+}
+
 impl SchemaSnapshot {
-    /// Drops the ledger tables and what hangs off them.
-    fn retain_ours(&mut self, ledger_table: &str) {
-        let ours = |name: &str| !is_ledger_table(name, ledger_table);
+    /// Drops the ledger tables and what hangs off them, and the ledger's own schema while it
+    /// holds nothing else.
+    fn retain_ours(&mut self, ledger_schema: Option<&str>, ledger_table: &str) {
+        // The ledger in a schema other than the current one reads as `schema.table`.
+        let prefix = ledger_schema
+            .filter(|schema| self.schemas.contains_key(*schema))
+            .map(|schema| format!("{schema}."));
+        let ours = |name: &str| {
+            let in_ledger_schema = prefix
+                .as_deref()
+                .and_then(|p| name.strip_prefix(p))
+                .is_some_and(|bare| is_ledger_table(bare, ledger_table));
+            !in_ledger_schema && !is_ledger_table(name, ledger_table)
+        };
         self.tables.retain(|name, _| ours(name));
         self.triggers.retain(|t| ours(&t.table));
         self.sequences.retain(|_, s| {
             s.owned_by
                 .as_deref()
-                .and_then(|o| o.split_once('.'))
-                .is_none_or(|(table, _)| ours(table))
+                .and_then(owning_table)
+                .is_none_or(&ours)
         });
         self.triggers
             .sort_by(|a, b| (&a.table, &a.name).cmp(&(&b.table, &b.name)));
+        if let (Some(schema), Some(prefix)) = (ledger_schema, &prefix)
+            && !self.names().any(|name| name.starts_with(prefix.as_str()))
+        {
+            self.schemas.remove(schema);
+        }
+    }
+
+    /// The names of every table, view, trigger's table, function, sequence and type.
+    fn names(&self) -> impl Iterator<Item = &str> {
+        self.tables
+            .keys()
+            .chain(self.views.keys())
+            .chain(self.triggers.iter().map(|t| &t.table))
+            .chain(self.functions.keys())
+            .chain(self.sequences.keys())
+            .chain(self.types.keys())
+            .map(String::as_str)
     }
 
     /// The table called `name`.
@@ -320,10 +393,25 @@ impl SchemaSnapshot {
         self.tables.get(name)
     }
 
+    /// `name` as `(schema, name)`: the schema of [`SchemaSnapshot::schemas`] it is qualified
+    /// with (the longest, should one schema's name be a prefix of another's), or `None` for an
+    /// object of the current schema, named bare.
+    pub fn split_name<'a>(&self, name: &'a str) -> (Option<&'a str>, &'a str) {
+        self.schemas
+            .keys()
+            .filter_map(|schema| {
+                let bare = name.strip_prefix(schema.as_str())?.strip_prefix('.')?;
+                Some((&name[..schema.len()], bare))
+            })
+            .max_by_key(|(schema, _)| schema.len())
+            .map_or((None, name), |(schema, bare)| (Some(schema), bare))
+    }
+
     /// Whether it holds no object at all (extensions aside, which PostgreSQL databases are
     /// created with).
     pub fn is_empty(&self) -> bool {
-        self.tables.is_empty()
+        self.schemas.is_empty()
+            && self.tables.is_empty()
             && self.views.is_empty()
             && self.triggers.is_empty()
             && self.functions.is_empty()
@@ -388,6 +476,9 @@ impl fmt::Display for SchemaSnapshot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.is_empty() && self.extensions.is_empty() {
             return writeln!(f, "The schema is empty.");
+        }
+        for (name, schema) in &self.schemas {
+            writeln!(f, "schema {name} owned by {}", schema.owner)?;
         }
         for (name, table) in &self.tables {
             writeln!(f, "table {name}")?;
@@ -509,6 +600,77 @@ mod tests {
         for name in ["schema_migration", "schema_migrationsx", "bookings"] {
             assert!(!is_ledger_table(name, "schema_migrations"), "{name}");
         }
+    }
+
+    fn schema(owner: &str) -> Schema {
+        Schema {
+            owner: owner.to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_qualified_name_splits_at_the_longest_schema_it_starts_with() {
+        let mut s = SchemaSnapshot::default();
+        s.schemas.insert("app".to_owned(), schema("postgres"));
+        s.schemas.insert("app.v2".to_owned(), schema("postgres"));
+        assert_eq!(s.split_name("accounts"), (None, "accounts"));
+        assert_eq!(s.split_name("app.accounts"), (Some("app"), "accounts"));
+        assert_eq!(
+            s.split_name("app.v2.accounts"),
+            (Some("app.v2"), "accounts")
+        );
+        // A dot in a bare name is no schema unless one of that name was read.
+        assert_eq!(s.split_name("apple.x"), (None, "apple.x"));
+    }
+
+    #[test]
+    fn a_sequence_is_owned_by_the_table_before_its_last_dot() {
+        assert_eq!(owning_table("accounts.id"), Some("accounts"));
+        assert_eq!(owning_table("app.accounts.id"), Some("app.accounts"));
+        assert_eq!(owning_table("orphan"), None);
+    }
+
+    #[test]
+    fn a_ledger_in_a_schema_of_its_own_is_left_out_with_that_schema() {
+        let mut s = SchemaSnapshot::default();
+        s.schemas.insert("ops".to_owned(), schema("postgres"));
+        s.schemas.insert("app".to_owned(), schema("postgres"));
+        for name in [
+            "ops.schema_migrations",
+            "ops.schema_migrations_history",
+            "app.schema_migrations",
+            "accounts",
+        ] {
+            s.tables.insert(name.to_owned(), Table::default());
+        }
+        let mut only_ledger = s.clone();
+        only_ledger.retain_ours(Some("ops"), "schema_migrations");
+        assert_eq!(
+            only_ledger.tables.keys().collect::<Vec<_>>(),
+            ["accounts", "app.schema_migrations"]
+        );
+        assert_eq!(only_ledger.schemas.keys().collect::<Vec<_>>(), ["app"]);
+
+        // A schema that holds more than the ledger stays.
+        s.tables.insert("ops.audit".to_owned(), Table::default());
+        s.retain_ours(Some("ops"), "schema_migrations");
+        assert_eq!(
+            s.tables.keys().collect::<Vec<_>>(),
+            ["accounts", "app.schema_migrations", "ops.audit"]
+        );
+        assert_eq!(s.schemas.keys().collect::<Vec<_>>(), ["app", "ops"]);
+    }
+
+    #[test]
+    fn schemas_are_listed_first_and_count_as_objects() {
+        let mut s = SchemaSnapshot::default();
+        assert!(s.is_empty());
+        s.schemas.insert("payload".to_owned(), schema("postgres"));
+        assert!(!s.is_empty());
+        assert_eq!(s.to_string(), "schema payload owned by postgres\n");
+        // Skipped in JSON when empty, so other backends' snapshots keep their shape.
+        let json = serde_json::to_value(SchemaSnapshot::default()).unwrap_or_default();
+        assert!(json.get("schemas").is_none(), "{json}");
     }
 
     #[test]

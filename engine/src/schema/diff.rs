@@ -11,13 +11,18 @@ use std::fmt;
 
 use crate::backend::snapshot::{
     CheckConstraint, Column, ForeignKey, Index, SchemaSnapshot, Table, UniqueConstraint,
-    column_list, squash,
+    column_list, owning_table, squash,
 };
 
 /// An object in a schema, named as a sentence names it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Object {
+    /// A PostgreSQL schema other than the current one.
+    Schema {
+        /// Its name.
+        name: String,
+    },
     /// A base table.
     Table {
         /// Its name.
@@ -100,6 +105,7 @@ pub enum Object {
 impl fmt::Display for Object {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Object::Schema { name } => write!(f, "schema {name}"),
             Object::Table { name } => write!(f, "table {name}"),
             Object::Column { table, name } => write!(f, "column {table}.{name}"),
             Object::PrimaryKey { table } => write!(f, "the primary key of {table}"),
@@ -167,6 +173,8 @@ pub enum Aspect {
     Version,
     /// An extension's schema.
     Schema,
+    /// A schema's owner.
+    Owner,
 }
 
 impl Aspect {
@@ -195,6 +203,7 @@ impl Aspect {
             Aspect::Returns => "returns ",
             Aspect::Version => "version ",
             Aspect::Schema => "schema ",
+            Aspect::Owner => "owner ",
         }
     }
 }
@@ -265,10 +274,19 @@ impl fmt::Display for Change {
     }
 }
 
-/// Everything that differs from `before` to `after`, in a stable order: tables (with what is in
-/// them), views, triggers, functions, sequences, types, extensions.
+/// Everything that differs from `before` to `after`, in a stable order: schemas, tables (with
+/// what is in them), views, triggers, functions, sequences, types, extensions.
 pub fn diff(before: &SchemaSnapshot, after: &SchemaSnapshot) -> Vec<Change> {
     let mut out = Vec::new();
+    map(
+        &before.schemas,
+        &after.schemas,
+        |name| Object::Schema { name: name.into() },
+        |object, b, a, out| {
+            alter(out, object, Aspect::Owner, b.owner.clone(), a.owner.clone());
+        },
+        &mut out,
+    );
     let mut gone_or_new: BTreeSet<&str> = BTreeSet::new();
     for name in keys(&before.tables, &after.tables) {
         let object = || Object::Table { name: name.clone() };
@@ -357,8 +375,8 @@ pub fn diff(before: &SchemaSnapshot, after: &SchemaSnapshot) -> Vec<Change> {
         m.retain(|_, seq| {
             seq.owned_by
                 .as_deref()
-                .and_then(|o| o.split_once('.'))
-                .is_none_or(|(t, _)| !gone_or_new.contains(t))
+                .and_then(owning_table)
+                .is_none_or(|t| !gone_or_new.contains(t))
         });
         m
     };
@@ -789,6 +807,58 @@ mod tests {
         assert_eq!(
             sentences(&diff(&before, &after)),
             ["changes table bookings: column order (id, status) -> (status, id)"]
+        );
+    }
+
+    #[test]
+    fn a_schema_left_behind_or_missing_is_named_like_any_object() {
+        use crate::backend::snapshot::Schema;
+        let before = schema(&[]);
+        let mut after = schema(&[("payload.signals", bookings())]);
+        after.schemas.insert(
+            "payload".to_owned(),
+            Schema {
+                owner: "postgres".to_owned(),
+            },
+        );
+        assert_eq!(
+            sentences(&diff(&before, &after)),
+            ["adds schema payload", "adds table payload.signals"]
+        );
+        assert_eq!(
+            sentences(&diff(&after, &before)),
+            ["removes schema payload", "removes table payload.signals"]
+        );
+        let mut other_owner = after.clone();
+        if let Some(s) = other_owner.schemas.get_mut("payload") {
+            s.owner = "app".to_owned();
+        }
+        assert_eq!(
+            sentences(&diff(&after, &other_owner)),
+            ["changes schema payload: owner postgres -> app"]
+        );
+    }
+
+    #[test]
+    fn a_sequence_owned_by_a_table_in_another_schema_goes_with_it() {
+        use crate::backend::snapshot::Sequence;
+        let before = schema(&[]);
+        let mut after = schema(&[("payload.signals", bookings())]);
+        after.sequences.insert(
+            "payload.signals_id_seq".to_owned(),
+            Sequence {
+                data_type: Some("bigint".to_owned()),
+                start: Some(1),
+                increment: Some(1),
+                min_value: Some(1),
+                max_value: None,
+                cycle: Some(false),
+                owned_by: Some("payload.signals.id".to_owned()),
+            },
+        );
+        assert_eq!(
+            sentences(&diff(&before, &after)),
+            ["adds table payload.signals"]
         );
     }
 

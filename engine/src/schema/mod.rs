@@ -16,6 +16,7 @@ impl crate::exec::Engine<'_> {
     /// # Errors
     /// A database error while reading the catalog.
     pub async fn schema(&self) -> Result<SchemaSnapshot> {
-        snapshot::read(self.connection(), self.ledger().table_name()).await
+        let ledger = self.ledger();
+        snapshot::read_beside_ledger(self.connection(), ledger.schema(), ledger.table_name()).await
     }
 }

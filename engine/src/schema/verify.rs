@@ -643,10 +643,13 @@ async fn row_counts(
     use sea_orm::sea_query::{Alias, Asterisk, Expr, Func, Query};
     let mut counts = BTreeMap::new();
     for table in schema.tables.keys() {
-        let count = Query::select()
+        let mut count = Query::select()
             .expr_as(Func::count(Expr::col(Asterisk)), Alias::new("n"))
-            .from(Alias::new(table.as_str()))
             .to_owned();
+        match schema.split_name(table) {
+            (Some(in_schema), name) => count.from((Alias::new(in_schema), Alias::new(name))),
+            (None, name) => count.from(Alias::new(name)),
+        };
         let n = conn
             .query_one(&count)
             .await
@@ -774,10 +777,8 @@ async fn check_squash(
         error,
     };
     let options = RunOptions::default();
-    let table = ledger.table_name();
-
     let conn = scratch.connect().await?;
-    let read = || snapshot::read(&conn, table);
+    let read = || snapshot::read_beside_ledger(&conn, ledger.schema(), ledger.table_name());
     apply_prelude(&conn, prelude).await?;
     apply_first(&conn, set, ledger, group.first).await?;
     let before = read().await?;
@@ -828,7 +829,8 @@ async fn check_squash(
     let conn = scratch.connect().await?;
     apply_prelude(&conn, prelude).await?;
     apply_first(&conn, set, ledger, group.last + 1).await?;
-    let individual = snapshot::read(&conn, table).await?;
+    let individual =
+        snapshot::read_beside_ledger(&conn, ledger.schema(), ledger.table_name()).await?;
     let _ = conn.close_by_ref().await;
     report.differences.extend(
         diff::diff(&individual, &consolidated)
@@ -870,7 +872,7 @@ async fn check_one(
     let label = migration.id.module_name();
     let engine = Engine::new(conn.clone(), set, ledger.clone()).without_squashes();
     let options = RunOptions::default();
-    let read = || snapshot::read(conn, ledger.table_name());
+    let read = || snapshot::read_beside_ledger(conn, ledger.schema(), ledger.table_name());
 
     let before = read().await?;
     let rows_before = row_counts(conn, &before).await?;

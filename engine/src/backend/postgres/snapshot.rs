@@ -1,4 +1,11 @@
-//! Reading a PostgreSQL schema from `pg_catalog`, in the connection's current schema.
+//! Reading a PostgreSQL schema from `pg_catalog`: the connection's current schema and every other
+//! schema a project's migrations can create objects in.
+//!
+//! Those are the schemas that are neither the system's (`pg_catalog`, `information_schema`,
+//! `pg_toast`, the `pg_temp_N` and `pg_toast_temp_N` of sessions: every `pg_` name, which users
+//! cannot create) nor an extension's (a member of one, pg_depend deptype 'e'). Objects of the
+//! current schema are named bare, as they always were; the others `schema.name`
+//! ([`qualified`]).
 //!
 //! `pg_catalog` rather than `information_schema`: only the former has index definitions,
 //! referential actions by constraint, trigger and function definitions, sequences' owners and
@@ -9,9 +16,35 @@
 use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 
 use crate::backend::snapshot::{
-    CheckConstraint, Column, Extension, ForeignKey, Function, Index, PrimaryKey, SchemaSnapshot,
-    Sequence, Trigger, UniqueConstraint, UserType, View, flag, opt_text, query, text,
+    CheckConstraint, Column, Extension, ForeignKey, Function, Index, PrimaryKey, Schema,
+    SchemaSnapshot, Sequence, Trigger, UniqueConstraint, UserType, View, flag, opt_text, query,
+    text,
 };
+
+/// Whether the schema row `ns` (of `pg_namespace`) is read: the current schema, or one that is
+/// neither a system schema nor a member of an extension.
+fn in_scope(ns: &str) -> String {
+    format!("({ns}.nspname = current_schema() OR {})", other_schema(ns))
+}
+
+/// Whether the schema row `ns` is a schema of the project's other than (possibly) the current
+/// one: not `information_schema`, not `pg_*` (`pg_catalog`, `pg_toast`, `pg_temp_N`,
+/// `pg_toast_temp_N`; PostgreSQL reserves the prefix for itself), not an extension's.
+fn other_schema(ns: &str) -> String {
+    format!(
+        "({ns}.nspname <> 'information_schema' AND {ns}.nspname NOT LIKE 'pg\\_%' AND {})",
+        not_in_extension("pg_catalog.pg_namespace", &format!("{ns}.oid"))
+    )
+}
+
+/// The name of the object called `name` in the schema row `ns`, as text: bare in the current
+/// schema, `schema.name` elsewhere. NULL when `ns` is (a LEFT JOIN that found nothing).
+fn qualified(ns: &str, name: &str) -> String {
+    format!(
+        "CASE WHEN {ns}.nspname = current_schema() THEN {name}::text \
+              ELSE {ns}.nspname::text || '.' || {name}::text END"
+    )
+}
 
 /// `AND NOT <object is a member of an extension>`, for an object of catalog `catalog` whose oid
 /// is `oid`.
@@ -40,6 +73,7 @@ fn action(code: &str) -> String {
 
 pub(crate) async fn read<C: ConnectionTrait>(conn: &C) -> Result<SchemaSnapshot, DbErr> {
     let mut s = SchemaSnapshot::default();
+    read_schemas(conn, &mut s).await?;
     read_tables(conn, &mut s).await?;
     read_constraints(conn, &mut s).await?;
     read_indexes(conn, &mut s).await?;
@@ -54,7 +88,7 @@ pub(crate) async fn read<C: ConnectionTrait>(conn: &C) -> Result<SchemaSnapshot,
 
 async fn read_tables<C: ConnectionTrait>(conn: &C, s: &mut SchemaSnapshot) -> Result<(), DbErr> {
     let sql = format!(
-        "SELECT c.relname::text AS table_name, a.attname::text AS name, \
+        "SELECT {} AS table_name, a.attname::text AS name, \
                 pg_catalog.format_type(a.atttypid, a.atttypmod) AS data_type, \
                 NOT a.attnotnull AS nullable, \
                 pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS default_expr, \
@@ -63,8 +97,10 @@ async fn read_tables<C: ConnectionTrait>(conn: &C, s: &mut SchemaSnapshot) -> Re
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
          JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
          LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
-         WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND {} \
-         ORDER BY c.relname, a.attnum",
+         WHERE {} AND c.relkind IN ('r', 'p') AND {} \
+         ORDER BY n.nspname, c.relname, a.attnum",
+        qualified("n", "c.relname"),
+        in_scope("n"),
         not_in_extension("pg_catalog.pg_class", "c.oid")
     );
     for row in query(conn, &sql).await? {
@@ -107,20 +143,24 @@ async fn read_constraints<C: ConnectionTrait>(
         )
     };
     let sql = format!(
-        "SELECT t.relname::text AS table_name, con.conname::text AS name, \
+        "SELECT {} AS table_name, con.conname::text AS name, \
                 con.contype::text AS kind, pg_catalog.pg_get_constraintdef(con.oid, true) AS definition, \
-                ft.relname::text AS referenced_table, \
+                {} AS referenced_table, \
                 con.confupdtype::text AS on_update, con.confdeltype::text AS on_delete, \
                 {} AS columns, {} AS referenced_columns \
          FROM pg_catalog.pg_constraint con \
          JOIN pg_catalog.pg_class t ON t.oid = con.conrelid \
          JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace \
          LEFT JOIN pg_catalog.pg_class ft ON ft.oid = con.confrelid \
-         WHERE n.nspname = current_schema() AND t.relkind IN ('r', 'p') \
+         LEFT JOIN pg_catalog.pg_namespace fns ON fns.oid = ft.relnamespace \
+         WHERE {} AND t.relkind IN ('r', 'p') \
            AND con.contype IN ('p', 'u', 'f', 'c', 'x') \
-         ORDER BY t.relname, con.conname",
+         ORDER BY n.nspname, t.relname, con.conname",
+        qualified("n", "t.relname"),
+        qualified("fns", "ft.relname"),
         columns_of("conkey", "conrelid"),
         columns_of("confkey", "confrelid"),
+        in_scope("n"),
     );
     for row in query(conn, &sql).await? {
         let Some(table) = s.tables.get_mut(&text(&row, "table_name")?) else {
@@ -173,24 +213,28 @@ async fn read_constraints<C: ConnectionTrait>(
 async fn read_indexes<C: ConnectionTrait>(conn: &C, s: &mut SchemaSnapshot) -> Result<(), DbErr> {
     // Indexes that implement a primary key, unique or exclusion constraint are reported as that
     // constraint. `indoption` bit 0 is DESC; it is an int2vector, subscripted from 0.
-    let sql = "SELECT t.relname::text AS table_name, ic.relname::text AS name, \
-                      i.indisunique AS is_unique, am.amname::text AS method, \
-                      pg_catalog.pg_get_expr(i.indpred, i.indrelid, true) AS predicate, \
-                      (SELECT json_agg(pg_catalog.pg_get_indexdef(i.indexrelid, k, true) \
-                                       || CASE WHEN i.indoption[k - 1] & 1 = 1 THEN ' DESC' ELSE '' END \
-                                       ORDER BY k)::text \
-                       FROM generate_series(1, i.indnkeyatts) AS k) AS columns \
-               FROM pg_catalog.pg_index i \
-               JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid \
-               JOIN pg_catalog.pg_class t ON t.oid = i.indrelid \
-               JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace \
-               JOIN pg_catalog.pg_am am ON am.oid = ic.relam \
-               WHERE n.nspname = current_schema() AND t.relkind IN ('r', 'p') \
-                 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint con \
-                                 WHERE con.conindid = i.indexrelid AND con.conrelid = i.indrelid \
-                                   AND con.contype IN ('p', 'u', 'x')) \
-               ORDER BY t.relname, ic.relname";
-    for row in query(conn, sql).await? {
+    let sql = format!(
+        "SELECT {} AS table_name, ic.relname::text AS name, \
+                i.indisunique AS is_unique, am.amname::text AS method, \
+                pg_catalog.pg_get_expr(i.indpred, i.indrelid, true) AS predicate, \
+                (SELECT json_agg(pg_catalog.pg_get_indexdef(i.indexrelid, k, true) \
+                                 || CASE WHEN i.indoption[k - 1] & 1 = 1 THEN ' DESC' ELSE '' END \
+                                 ORDER BY k)::text \
+                 FROM generate_series(1, i.indnkeyatts) AS k) AS columns \
+         FROM pg_catalog.pg_index i \
+         JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid \
+         JOIN pg_catalog.pg_class t ON t.oid = i.indrelid \
+         JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace \
+         JOIN pg_catalog.pg_am am ON am.oid = ic.relam \
+         WHERE {} AND t.relkind IN ('r', 'p') \
+           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint con \
+                           WHERE con.conindid = i.indexrelid AND con.conrelid = i.indrelid \
+                             AND con.contype IN ('p', 'u', 'x')) \
+         ORDER BY n.nspname, t.relname, ic.relname",
+        qualified("n", "t.relname"),
+        in_scope("n"),
+    );
+    for row in query(conn, &sql).await? {
         let Some(table) = s.tables.get_mut(&text(&row, "table_name")?) else {
             continue;
         };
@@ -209,10 +253,12 @@ async fn read_indexes<C: ConnectionTrait>(conn: &C, s: &mut SchemaSnapshot) -> R
 
 async fn read_views<C: ConnectionTrait>(conn: &C, s: &mut SchemaSnapshot) -> Result<(), DbErr> {
     let sql = format!(
-        "SELECT c.relname::text AS name, c.relkind = 'm' AS materialized, \
+        "SELECT {} AS name, c.relkind = 'm' AS materialized, \
                 pg_catalog.pg_get_viewdef(c.oid, true) AS definition \
          FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-         WHERE n.nspname = current_schema() AND c.relkind IN ('v', 'm') AND {}",
+         WHERE {} AND c.relkind IN ('v', 'm') AND {}",
+        qualified("n", "c.relname"),
+        in_scope("n"),
         not_in_extension("pg_catalog.pg_class", "c.oid")
     );
     for row in query(conn, &sql).await? {
@@ -228,13 +274,19 @@ async fn read_views<C: ConnectionTrait>(conn: &C, s: &mut SchemaSnapshot) -> Res
 }
 
 async fn read_triggers<C: ConnectionTrait>(conn: &C, s: &mut SchemaSnapshot) -> Result<(), DbErr> {
-    let sql = "SELECT c.relname::text AS table_name, tg.tgname::text AS name, \
-                      pg_catalog.pg_get_triggerdef(tg.oid, true) AS definition \
-               FROM pg_catalog.pg_trigger tg \
-               JOIN pg_catalog.pg_class c ON c.oid = tg.tgrelid \
-               JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-               WHERE n.nspname = current_schema() AND NOT tg.tgisinternal";
-    for row in query(conn, sql).await? {
+    let sql = format!(
+        "SELECT {} AS table_name, tg.tgname::text AS name, \
+                pg_catalog.pg_get_triggerdef(tg.oid, true) AS definition \
+         FROM pg_catalog.pg_trigger tg \
+         JOIN pg_catalog.pg_class c ON c.oid = tg.tgrelid \
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+         WHERE {} AND NOT tg.tgisinternal AND {}",
+        qualified("n", "c.relname"),
+        in_scope("n"),
+        // The triggers of an extension's tables go with them.
+        not_in_extension("pg_catalog.pg_class", "c.oid"),
+    );
+    for row in query(conn, &sql).await? {
         s.triggers.push(Trigger {
             table: text(&row, "table_name")?,
             name: text(&row, "name")?,
@@ -247,14 +299,16 @@ async fn read_triggers<C: ConnectionTrait>(conn: &C, s: &mut SchemaSnapshot) -> 
 async fn read_functions<C: ConnectionTrait>(conn: &C, s: &mut SchemaSnapshot) -> Result<(), DbErr> {
     // pg_get_functiondef refuses aggregates, which have no body of their own.
     let sql = format!(
-        "SELECT p.proname::text || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')' \
+        "SELECT {} || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')' \
                     AS signature, \
                 CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' \
                                WHEN 'w' THEN 'window' ELSE 'function' END AS kind, \
                 pg_catalog.pg_get_function_result(p.oid) AS returns, \
                 CASE WHEN p.prokind <> 'a' THEN pg_catalog.pg_get_functiondef(p.oid) END AS definition \
          FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace \
-         WHERE n.nspname = current_schema() AND {}",
+         WHERE {} AND {}",
+        qualified("n", "p.proname"),
+        in_scope("n"),
         not_in_extension("pg_catalog.pg_proc", "p.oid")
     );
     for row in query(conn, &sql).await? {
@@ -273,12 +327,13 @@ async fn read_functions<C: ConnectionTrait>(conn: &C, s: &mut SchemaSnapshot) ->
 async fn read_sequences<C: ConnectionTrait>(conn: &C, s: &mut SchemaSnapshot) -> Result<(), DbErr> {
     // Serial columns own their sequence with an 'a' dependency, identity columns with an 'i'.
     let sql = format!(
-        "SELECT c.relname::text AS name, pg_catalog.format_type(sq.seqtypid, NULL) AS data_type, \
+        "SELECT {} AS name, pg_catalog.format_type(sq.seqtypid, NULL) AS data_type, \
                 sq.seqstart AS start, sq.seqincrement AS increment, sq.seqmin AS min_value, \
                 sq.seqmax AS max_value, sq.seqcycle AS cycle, \
-                (SELECT t.relname::text || '.' || a.attname::text \
+                (SELECT {} || '.' || a.attname::text \
                  FROM pg_catalog.pg_depend d \
                  JOIN pg_catalog.pg_class t ON t.oid = d.refobjid \
+                 JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace \
                  JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
                  WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid \
                    AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype IN ('a', 'i') \
@@ -286,7 +341,10 @@ async fn read_sequences<C: ConnectionTrait>(conn: &C, s: &mut SchemaSnapshot) ->
          FROM pg_catalog.pg_class c \
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
          JOIN pg_catalog.pg_sequence sq ON sq.seqrelid = c.oid \
-         WHERE n.nspname = current_schema() AND c.relkind = 'S' AND {}",
+         WHERE {} AND c.relkind = 'S' AND {}",
+        qualified("n", "c.relname"),
+        qualified("tn", "t.relname"),
+        in_scope("n"),
         not_in_extension("pg_catalog.pg_class", "c.oid")
     );
     for row in query(conn, &sql).await? {
@@ -309,7 +367,7 @@ async fn read_sequences<C: ConnectionTrait>(conn: &C, s: &mut SchemaSnapshot) ->
 async fn read_types<C: ConnectionTrait>(conn: &C, s: &mut SchemaSnapshot) -> Result<(), DbErr> {
     // Composite types that merely describe a table's row are the table's, not the user's.
     let sql = format!(
-        "SELECT t.typname::text AS name, \
+        "SELECT {} AS name, \
                 CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain' \
                                WHEN 'c' THEN 'composite' ELSE 'range' END AS kind, \
                 CASE t.typtype \
@@ -329,10 +387,12 @@ async fn read_types<C: ConnectionTrait>(conn: &C, s: &mut SchemaSnapshot) -> Res
                         WHERE r.rngtypid = t.oid) \
                 END AS definition \
          FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace \
-         WHERE n.nspname = current_schema() AND t.typtype IN ('e', 'd', 'c', 'r') \
+         WHERE {} AND t.typtype IN ('e', 'd', 'c', 'r') \
            AND (t.typtype <> 'c' OR EXISTS (SELECT 1 FROM pg_catalog.pg_class c \
                                             WHERE c.oid = t.typrelid AND c.relkind = 'c')) \
            AND {}",
+        qualified("n", "t.typname"),
+        in_scope("n"),
         not_in_extension("pg_catalog.pg_type", "t.oid")
     );
     for row in query(conn, &sql).await? {
@@ -341,6 +401,24 @@ async fn read_types<C: ConnectionTrait>(conn: &C, s: &mut SchemaSnapshot) -> Res
             UserType {
                 kind: text(&row, "kind")?,
                 definition: opt_text(&row, "definition")?.unwrap_or_default(),
+            },
+        );
+    }
+    Ok(())
+}
+
+async fn read_schemas<C: ConnectionTrait>(conn: &C, s: &mut SchemaSnapshot) -> Result<(), DbErr> {
+    let sql = format!(
+        "SELECT n.nspname::text AS name, pg_catalog.pg_get_userbyid(n.nspowner)::text AS owner \
+         FROM pg_catalog.pg_namespace n \
+         WHERE n.nspname IS DISTINCT FROM current_schema() AND {}",
+        other_schema("n")
+    );
+    for row in query(conn, &sql).await? {
+        s.schemas.insert(
+            text(&row, "name")?,
+            Schema {
+                owner: text(&row, "owner")?,
             },
         );
     }
