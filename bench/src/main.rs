@@ -57,6 +57,9 @@ enum Suite {
     Seeds,
     /// `scripts/db.sh reset` end to end and the incremental build after touching a migration
     Workflow,
+    /// `migrate backup` and `migrate restore` of the demo database against the dump tools run
+    /// by hand (PostgreSQL, MariaDB)
+    Backups,
 }
 
 /// What every suite gets.
@@ -113,6 +116,7 @@ fn main() -> ExitCode {
             Suite::Migrations => runtime.block_on(suites::migrations::run(&settings)),
             Suite::Seeds => runtime.block_on(suites::seeds::run(&settings)),
             Suite::Workflow => runtime.block_on(suites::workflow::run(&settings)),
+            Suite::Backups => runtime.block_on(suites::backups::run(&settings)),
         };
         let name = suite
             .to_possible_value()

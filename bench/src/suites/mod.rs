@@ -1,5 +1,6 @@
 //! The benchmark suites, one module each.
 
+pub(crate) mod backups;
 pub(crate) mod migrations;
 pub(crate) mod seeds;
 pub(crate) mod workflow;

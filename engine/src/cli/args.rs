@@ -338,6 +338,8 @@ pub enum Command {
     },
     /// Print the schema: tables, columns, keys, indexes, views, triggers, functions, types
     Schema,
+    /// Back up this database now, under the migration lock, as destructive commands do first
+    Backup,
     /// List the backups of this database: when, at which version, how big, taken by which
     /// command
     Backups,

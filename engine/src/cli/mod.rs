@@ -464,6 +464,7 @@ fn operation(command: &Command) -> Option<Operation> {
         Command::Repair { .. } => Some(Operation::Repair),
         Command::Adopt => Some(Operation::Adopt),
         Command::Restore { .. } => Some(Operation::Restore),
+        Command::Backup => Some(Operation::Backup),
         _ => None,
     }
 }
@@ -481,6 +482,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::Adopt => "adopt",
         Command::Baseline { .. } => "baseline",
         Command::Restore { .. } => "restore",
+        Command::Backup => "backup",
         Command::Plan(args::PlanArgs {
             command: args::PlanCommand::Run { .. },
             ..
@@ -789,6 +791,14 @@ impl<'a> Ctx<'a> {
                 output::baseline(format, &report);
             }
             Command::Schema => output::schema(format, &self.engine.schema().await?),
+            Command::Backup => {
+                let policy = self.cli.backups.policy()?;
+                let taken = self
+                    .ops("backup")?
+                    .backup(&policy.dir, "migrate backup")
+                    .await?;
+                output::backups(format, &policy.dir, std::slice::from_ref(&taken));
+            }
             Command::Backups => {
                 let policy = self.cli.backups.policy()?;
                 let found = crate::backend::backup::list(&policy.dir, self.target);

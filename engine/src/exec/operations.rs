@@ -52,6 +52,8 @@ pub enum Operation {
     Baseline,
     /// Replace everything with what a backup holds.
     Restore,
+    /// Take a backup.
+    Backup,
 }
 
 impl Operation {
@@ -68,6 +70,7 @@ impl Operation {
             Operation::Adopt => "adopt",
             Operation::Baseline => "baseline",
             Operation::Restore => "restore",
+            Operation::Backup => "backup",
         }
     }
 
@@ -86,7 +89,7 @@ impl Operation {
             Operation::Redo => Some("revert and re-apply migrations"),
             Operation::Repair => Some("rewrite the ledger"),
             Operation::Restore => Some("drop every object and restore a backup"),
-            Operation::Up | Operation::Adopt | Operation::Baseline => None,
+            Operation::Up | Operation::Adopt | Operation::Baseline | Operation::Backup => None,
         }
     }
 }
@@ -598,6 +601,19 @@ impl<'a> Operations<'a> {
             dropped: listing,
             duration_ms,
         })
+    }
+
+    /// Takes a backup of the session's database into `dir` now, under the session's lock, so no
+    /// migration runs while it is taken; records it in the history. Not destructive.
+    ///
+    /// # Errors
+    /// [`EngineError::Backup`] when it cannot be taken.
+    pub async fn backup(
+        &self,
+        dir: &std::path::Path,
+        command: &str,
+    ) -> Result<crate::backend::backup::Manifest> {
+        super::backup::take(&self.session, dir, command).await
     }
 
     /// Rewrites ledger rows as `action` says. Destructive.
