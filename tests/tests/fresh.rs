@@ -220,3 +220,96 @@ backend_matrix!(
     fresh_lists_what_it_drops_and_marks_what_no_migration_created,
     the_fresh_prompt_lists_what_it_drops,
 );
+
+mod schemas {
+    //! On PostgreSQL, `fresh` drops the schemas beside the current one that the project's
+    //! migrations create, with everything in them, and keeps the ones they do not.
+
+    use migration_engine::{MigrationSet, Operations, RunOptions, Session, SessionOptions, Target};
+    use sea_orm::{ConnectionTrait, Statement};
+    use sea_orm_migration::prelude::*;
+    use tests::{Backend, TestDb};
+
+    struct CreatesASchema;
+
+    impl MigrationName for CreatesASchema {
+        fn name(&self) -> &str {
+            "m20240101_000001_create_archive"
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl MigrationTrait for CreatesASchema {
+        async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            let conn = manager.get_connection();
+            conn.execute_unprepared("CREATE SCHEMA archive").await?;
+            conn.execute_unprepared("CREATE TABLE archive.items (id integer PRIMARY KEY)")
+                .await?;
+            Ok(())
+        }
+
+        async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            manager
+                .get_connection()
+                .execute_unprepared("DROP SCHEMA archive CASCADE")
+                .await
+                .map(drop)
+        }
+    }
+
+    async fn count(db: &TestDb, sql: &str) -> i64 {
+        let conn = db.connect().await;
+        let row = conn
+            .query_one_raw(Statement::from_string(sea_orm::DbBackend::Postgres, sql))
+            .await
+            .unwrap()
+            .unwrap();
+        let _ = conn.close().await;
+        row.try_get_by_index(0).unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn fresh_drops_the_schemas_the_migrations_create_and_keeps_the_others() {
+        let Some(db) = TestDb::create(Backend::Postgres).await else {
+            return;
+        };
+        let set = MigrationSet::new(vec![Box::new(CreatesASchema)]).unwrap();
+        let target = Target::new(&db.url, None, None, None).unwrap();
+        let session = Session::open(&target, &SessionOptions::new("fresh test"), |_| {})
+            .await
+            .unwrap();
+        let ops = Operations::new(session, &set);
+        ops.up(&Default::default(), &RunOptions::default())
+            .await
+            .unwrap();
+        let conn = db.connect().await;
+        for sql in [
+            "INSERT INTO archive.items VALUES (1)",
+            "CREATE SCHEMA kept",
+            "CREATE TABLE kept.notes (id integer)",
+        ] {
+            conn.execute_unprepared(sql).await.unwrap();
+        }
+        let _ = conn.close().await;
+        let listing = ops.fresh_listing().await.unwrap();
+        let names: Vec<String> = listing
+            .objects
+            .iter()
+            .map(|o| format!("{} {}", o.kind, o.name))
+            .collect();
+        assert!(names.contains(&"schema archive".to_owned()), "{names:?}");
+        assert!(!names.iter().any(|n| n.contains("kept")), "{names:?}");
+        ops.fresh(&RunOptions::default(), None).await.unwrap();
+        ops.release().await.unwrap();
+        // Rebuilt empty by the migration; the other schema untouched.
+        assert_eq!(count(&db, "SELECT count(*) FROM archive.items").await, 0);
+        assert_eq!(
+            count(
+                &db,
+                "SELECT count(*) FROM pg_namespace WHERE nspname = 'kept'"
+            )
+            .await,
+            1
+        );
+    }
+}

@@ -55,6 +55,9 @@ pub struct Capabilities {
     pub drop_cascades: bool,
     /// The identifier quote character.
     pub quote: char,
+    /// The schemas beside the current one a project may create (`name`, quoted), for `fresh`;
+    /// `None` where a schema is a database.
+    pub schemas_query: Option<&'static str>,
     /// A statement that lets the current transaction commit without waiting for its log flush,
     /// for a step of a run that is not its last: the last step's commit flushes them all, the
     /// log being written in order, and a crash in between loses the newest steps whole, schema

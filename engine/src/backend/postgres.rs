@@ -76,6 +76,15 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     // `DROP ... IF EXISTS` keeps that from failing.
     drop_cascades: true,
     deferred_flush: Some("SET LOCAL synchronous_commit = off"),
+    schemas_query: Some(
+        "SELECT quote_ident(n.nspname) AS name FROM pg_catalog.pg_namespace n \
+         WHERE n.nspname <> current_schema() AND n.nspname <> 'information_schema' \
+           AND n.nspname NOT LIKE 'pg\\_%' \
+           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d \
+                           WHERE d.classid = 'pg_catalog.pg_namespace'::regclass \
+                             AND d.objid = n.oid AND d.deptype = 'e') \
+         ORDER BY n.nspname",
+    ),
     quote: '"',
 };
 

@@ -36,6 +36,9 @@ pub enum ObjectKind {
     Domain,
     /// A PostgreSQL extension installed into the schema.
     Extension,
+    /// A PostgreSQL schema beside the current one that the project's migrations create,
+    /// dropped with everything in it.
+    Schema,
 }
 
 impl ObjectKind {
@@ -50,6 +53,7 @@ impl ObjectKind {
             ObjectKind::Type => "TYPE",
             ObjectKind::Domain => "DOMAIN",
             ObjectKind::Extension => "EXTENSION",
+            ObjectKind::Schema => "SCHEMA",
         }
     }
 }
@@ -66,6 +70,7 @@ impl ObjectKind {
             "TYPE" => ObjectKind::Type,
             "DOMAIN" => ObjectKind::Domain,
             "EXTENSION" => ObjectKind::Extension,
+            "SCHEMA" => ObjectKind::Schema,
             _ => return None,
         })
     }
@@ -81,6 +86,7 @@ impl ObjectKind {
             ObjectKind::Domain => 5,
             ObjectKind::Sequence => 6,
             ObjectKind::Extension => 7,
+            ObjectKind::Schema => 8,
         }
     }
 }
@@ -198,6 +204,46 @@ pub async fn list_objects<C: ConnectionTrait>(conn: &C) -> Result<Vec<Object>, D
         objects.push(Object { kind, name });
     }
     Ok(objects)
+}
+
+/// The schemas beside the current one that a project's migrations may have created (PostgreSQL:
+/// every schema that is not a system schema, not the current one and not an extension's); none
+/// on the other backends, where a schema is a database. [`list_objects`] leaves them out: only
+/// the ones the migrations create are the project's to drop ([`drop_schemas`]).
+///
+/// # Errors
+/// The catalog query's error.
+pub async fn list_schemas<C: ConnectionTrait>(conn: &C) -> Result<Vec<Object>, DbErr> {
+    let backend = conn.get_database_backend();
+    let Some(sql) = super::capabilities(backend).schemas_query else {
+        return Ok(Vec::new());
+    };
+    let rows = conn
+        .query_all_raw(Statement::from_string(backend, sql))
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Object {
+                kind: ObjectKind::Schema,
+                name: row.try_get("", "name")?,
+            })
+        })
+        .collect()
+}
+
+/// Drops `schemas` with everything in them, and returns them.
+///
+/// # Errors
+/// The first failing statement's error.
+pub async fn drop_schemas<C: ConnectionTrait>(
+    conn: &C,
+    schemas: Vec<Object>,
+) -> Result<Vec<Object>, DbErr> {
+    for schema in &schemas {
+        conn.execute_unprepared(&format!("DROP SCHEMA IF EXISTS {} CASCADE", schema.name))
+            .await?;
+    }
+    Ok(schemas)
 }
 
 /// Drops what [`list_objects`] lists, with foreign key checks off where the backend needs it,

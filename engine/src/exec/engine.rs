@@ -606,12 +606,22 @@ impl<'a> Engine<'a> {
     /// # Errors
     /// A database error while dropping.
     pub(crate) async fn drop_all(&self) -> Result<Vec<String>> {
+        let schemas = self
+            .created_schemas(&self.migration_objects().await?)
+            .await?;
         let mut dropped: Vec<String> = wipe::drop_all(&self.conn)
             .await
             .map_err(EngineError::db("dropping the schema's objects"))?
             .iter()
             .map(ToString::to_string)
             .collect();
+        dropped.extend(
+            wipe::drop_schemas(&self.conn, schemas)
+                .await
+                .map_err(EngineError::db("dropping the migrations' schemas"))?
+                .iter()
+                .map(ToString::to_string),
+        );
         if self.ledger.schema().is_some() {
             for t in [
                 self.ledger.companion("history"),

@@ -5,7 +5,7 @@ use sea_orm::DbBackend;
 use sea_orm_migration::MigrationTrait;
 
 use super::engine::Engine;
-use crate::backend::wipe::{self, Listing, MigrationObjects, ObjectKind};
+use crate::backend::wipe::{self, Listing, MigrationObjects, Object, ObjectKind};
 use crate::error::{EngineError, Result};
 use crate::store::adopt::SEAQL_TABLE;
 use crate::store::ledger::LedgerRow;
@@ -38,10 +38,37 @@ impl Engine<'_> {
     /// # Errors
     /// A migration whose `up` cannot be rendered, or a database error while reading.
     pub async fn fresh_listing(&self) -> Result<Listing> {
-        let backend = self.backend();
-        let objects = wipe::list_objects(&self.conn)
+        let mut objects = wipe::list_objects(&self.conn)
             .await
             .map_err(EngineError::db("listing the schema's objects"))?;
+        let created = self.migration_objects().await?;
+        objects.extend(self.created_schemas(&created).await?);
+        let table = self.ledger.table_name();
+        Ok(Listing::new(&objects, &created, |o| {
+            o.kind == ObjectKind::Table && is_tracking_table(&o.identifier(), table)
+        }))
+    }
+
+    /// The schemas beside the current one that the migrations create, which `fresh` drops with
+    /// everything in them (PostgreSQL; none elsewhere).
+    ///
+    /// # Errors
+    /// A database error while reading the catalog.
+    pub(crate) async fn created_schemas(&self, created: &MigrationObjects) -> Result<Vec<Object>> {
+        let mut schemas = wipe::list_schemas(&self.conn)
+            .await
+            .map_err(EngineError::db("listing the schemas"))?;
+        schemas.retain(|s| created.creates(s));
+        Ok(schemas)
+    }
+
+    /// What the project's migrations create, from the `up` SQL the code renders and the `down`
+    /// SQL the ledger stored (see [`MigrationObjects`]).
+    ///
+    /// # Errors
+    /// A database error while reading the ledger.
+    pub(crate) async fn migration_objects(&self) -> Result<MigrationObjects> {
+        let backend = self.backend();
         let mut up = Vec::new();
         let codes = self
             .set
@@ -61,11 +88,7 @@ impl Engine<'_> {
             .filter_map(LedgerRow::down_statements)
             .flatten()
             .collect();
-        let created = MigrationObjects::from_sql(&up, &stored);
-        let table = self.ledger.table_name();
-        Ok(Listing::new(&objects, &created, |o| {
-            o.kind == ObjectKind::Table && is_tracking_table(&o.identifier(), table)
-        }))
+        Ok(MigrationObjects::from_sql(&up, &stored))
     }
 }
 
