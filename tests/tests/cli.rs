@@ -870,17 +870,14 @@ fn copy_workspace(to: &Path) {
     }
     // Every member named in the workspace manifest, whole (its sources and whatever else it
     // embeds, such as migration/releases.toml).
-    let manifest = fs::read_to_string(root.join("Cargo.toml")).unwrap();
-    let members = manifest
-        .lines()
-        .find_map(|line| line.trim().strip_prefix("members = ["))
+    let manifest: toml::Table = fs::read_to_string(root.join("Cargo.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let members = manifest["workspace"]["members"]
+        .as_array()
         .expect("the workspace manifest lists no members");
-    for member in members
-        .trim_end_matches(']')
-        .split(',')
-        .map(|m| m.trim().trim_matches('"'))
-        .filter(|m| !m.is_empty())
-    {
+    for member in members.iter().filter_map(toml::Value::as_str) {
         copy_dir(&root.join(member), &to.join(member));
     }
 }
