@@ -113,6 +113,16 @@ impl fmt::Display for Object {
 }
 
 impl Object {
+    /// The schema `name` (unquoted), as `DROP SCHEMA` names it on `backend`.
+    pub fn schema(backend: DbBackend, name: &str) -> Self {
+        Object {
+            kind: ObjectKind::Schema,
+            name: quote(backend, name),
+        }
+    }
+}
+
+impl Object {
     /// The name as people read it: without quotes, and for PostgreSQL routines with their
     /// signature (`set_updated_at()`).
     pub fn display_name(&self) -> String {

@@ -601,14 +601,19 @@ impl<'a> Engine<'a> {
             .collect())
     }
 
-    /// Drops every object in the schema, the ledger included, for `fresh`.
+    /// Drops every object in the schema, the ledger included, and the schemas `listing` (from
+    /// [`Engine::fresh_listing`]) says the migrations create, for `fresh` and `restore`.
     ///
     /// # Errors
     /// A database error while dropping.
-    pub(crate) async fn drop_all(&self) -> Result<Vec<String>> {
-        let schemas = self
-            .created_schemas(&self.migration_objects().await?)
-            .await?;
+    pub(crate) async fn drop_all(&self, listing: &wipe::Listing) -> Result<Vec<String>> {
+        // The schemas the listing found the migrations create (it rendered them once already).
+        let schemas: Vec<wipe::Object> = listing
+            .objects
+            .iter()
+            .filter(|o| o.kind == wipe::ObjectKind::Schema)
+            .map(|o| wipe::Object::schema(self.backend(), &o.name))
+            .collect();
         let mut dropped: Vec<String> = wipe::drop_all(&self.conn)
             .await
             .map_err(EngineError::db("dropping the schema's objects"))?

@@ -517,7 +517,7 @@ impl<'a> Operations<'a> {
         self.destroying(Operation::Fresh, effect.as_deref(), &details)
             .await?;
         let started = Instant::now();
-        let dropped = self.engine.drop_all().await?;
+        let dropped = self.engine.drop_all(&listing).await?;
         info!(
             "dropped {} object(s) in {:.2} s",
             dropped.len(),
@@ -587,7 +587,7 @@ impl<'a> Operations<'a> {
         self.destroying(Operation::Restore, Some(&effect), &details)
             .await?;
         let started = Instant::now();
-        self.engine.drop_all().await?;
+        self.engine.drop_all(&listing).await?;
         crate::backend::backup::restore(target, self.session.connection(), file).await?;
         let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         super::backup::record_restore(&self.session, file, duration_ms).await?;

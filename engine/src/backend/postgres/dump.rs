@@ -15,13 +15,18 @@ const PACKAGE: &str = "postgresql-client";
 /// `pg_config --bindir`, where the real client binaries are (Debian's `pg_dump` on the PATH is
 /// a wrapper that picks one of them).
 fn bindir() -> Vec<PathBuf> {
-    Command::new("pg_config")
-        .arg("--bindir")
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
-        .into_iter()
+    static BINDIR: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    BINDIR
+        .get_or_init(|| {
+            Command::new("pg_config")
+                .arg("--bindir")
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+        })
+        .iter()
+        .cloned()
         .collect()
 }
 
