@@ -55,6 +55,10 @@ pub struct Capabilities {
     pub drop_cascades: bool,
     /// The identifier quote character.
     pub quote: char,
+    /// Whether `fresh` drops everything in one transaction: one commit, one log flush, instead
+    /// of one per object (PostgreSQL; SQLite ignores `PRAGMA foreign_keys` inside one, and
+    /// MySQL/MariaDB commit each DDL statement anyway).
+    pub wipe_in_one_transaction: bool,
     /// The schemas beside the current one a project may create (`name`, quoted), for `fresh`;
     /// `None` where a schema is a database.
     pub schemas_query: Option<&'static str>,

@@ -44,6 +44,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     foreign_key_checks: Some(("SET FOREIGN_KEY_CHECKS = 0", "SET FOREIGN_KEY_CHECKS = 1")),
     drop_cascades: false,
     deferred_flush: None,
+    wipe_in_one_transaction: false,
     schemas_query: None,
     quote: '`',
 };

@@ -37,6 +37,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     foreign_key_checks: Some(("PRAGMA foreign_keys = OFF", "PRAGMA foreign_keys = ON")),
     drop_cascades: false,
     deferred_flush: None,
+    wipe_in_one_transaction: false,
     schemas_query: None,
     quote: '"',
 };

@@ -268,6 +268,9 @@ pub async fn drop_all<C: ConnectionTrait>(conn: &C) -> Result<Vec<Object>, DbErr
     if let Some((off, _)) = capabilities.foreign_key_checks {
         conn.execute_unprepared(off).await?;
     }
+    if capabilities.wipe_in_one_transaction {
+        conn.execute_unprepared("BEGIN").await?;
+    }
     let mut dropped = Vec::new();
     let mut result = Ok(());
     for object in objects {
@@ -287,6 +290,15 @@ pub async fn drop_all<C: ConnectionTrait>(conn: &C) -> Result<Vec<Object>, DbErr
             break;
         }
         dropped.push(object);
+    }
+    if capabilities.wipe_in_one_transaction {
+        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        if let Err(e) = conn.execute_unprepared(end).await {
+            result = result.and(Err(e));
+        }
+        if result.is_err() {
+            dropped.clear();
+        }
     }
     if let Some((_, on)) = capabilities.foreign_key_checks {
         conn.execute_unprepared(on).await?;
