@@ -880,10 +880,14 @@ mod tests {
             "-- CREATE TABLE commented_out (id int)\nSELECT 1",
             "/* CREATE VIEW v AS SELECT 1 */ SELECT 1",
             "SELECT $body$ CREATE TABLE inside_a_body (id int) $body$",
-            "CREATE SCHEMA app",
         ] {
             assert_eq!(targets(sql), [], "{sql}");
         }
+        // A schema is an object `fresh` drops when the migrations create it.
+        assert_eq!(
+            targets("CREATE SCHEMA IF NOT EXISTS app"),
+            [(Verb::Create, ObjectKind::Schema, "app".to_owned())]
+        );
         // Inside a function body the rest of the statement still counts.
         assert_eq!(
             targets(
