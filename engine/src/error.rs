@@ -315,6 +315,13 @@ pub enum EngineError {
         message: String,
     },
 
+    /// A cached copy for `fresh --seed` could not be listed, taken or copied back.
+    #[error("reset cache: {message}")]
+    ResetCache {
+        /// What went wrong and what to do.
+        message: String,
+    },
+
     /// The sets of a project of several that do not fit together.
     #[error(transparent)]
     Sets(#[from] crate::model::sets::SetsError),

@@ -67,9 +67,10 @@ pub use backend::target::Target;
 pub use error::{EngineError, Result};
 pub use exec::guard::Guard;
 pub use exec::operations::{
-    AfterFresh, BeforeDestructive, FreshReport, Hooks, Operation, Operations,
+    AfterFresh, BeforeDestructive, CacheUse, FreshReport, Hooks, Operation, Operations, SeedRequest,
 };
 pub use exec::report::{RunReport, StatusReport};
+pub use exec::reset_cache::ResetCache;
 pub use exec::session::{Session, SessionOptions};
 pub use exec::startup::{StartupOptions, run_pending};
 pub use exec::{Engine, RepairAction, RunOptions};

@@ -19,7 +19,7 @@ use migration_engine::cli::confirm;
 use migration_engine::cli::exit::{self, CliError, Failure};
 use migration_engine::cli::exit_code;
 use migration_engine::exec::guard::Guard;
-use migration_engine::exec::operations::{AfterFresh, AfterFreshOutput, FreshReport};
+use migration_engine::exec::operations::{AfterFresh, AfterFreshOutput, FreshReport, SeedRequest};
 use migration_engine::exec::session::Session;
 use migration_engine::store::ledger::Ledger;
 use migration_engine::{EngineError, MigrationSet};
@@ -303,9 +303,9 @@ async fn prepare(
 /// schema, in the session `fresh` ran in, so under its lock; a project registers it with
 /// `migration_engine::cli::run_with`.
 ///
-/// It seeds as `seed PROFILE` does with no other options (the default seed, scale 1, today),
-/// and reports a failure as `seed` does, on stderr, before `fresh` ends with
-/// [`EngineError::SeedFailed`] and `seed`'s exit code.
+/// It seeds as `seed PROFILE` does, with `fresh`'s `--random-seed` and `--today` when given
+/// (else the default seed and today), scale 1, and reports a failure as `seed` does, on stderr,
+/// before `fresh` ends with [`EngineError::SeedFailed`] and `seed`'s exit code.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SeedAfterFresh;
 
@@ -316,36 +316,60 @@ fn unknown_profile(request: &str) -> EngineError {
     }
 }
 
+/// The seeding `request` asks for; `None` for a profile that does not exist.
+fn seeding(request: &SeedRequest) -> Option<Request> {
+    let profile = Profile::parse(&request.profile)?;
+    let mut params = Params::new(
+        profile,
+        request
+            .today
+            .unwrap_or_else(|| chrono::Utc::now().date_naive()),
+    );
+    params.seed = request.seed.unwrap_or(DEFAULT_SEED);
+    Some(Request {
+        params,
+        reseed: false,
+        today_given: request.today.is_some(),
+    })
+}
+
 #[async_trait::async_trait]
 impl AfterFresh for SeedAfterFresh {
-    fn check(&self, request: &str) -> Result<(), EngineError> {
-        match Profile::parse(request) {
+    fn check(&self, request: &SeedRequest) -> Result<(), EngineError> {
+        match seeding(request) {
             Some(_) => Ok(()),
-            None => Err(unknown_profile(request)),
+            None => Err(unknown_profile(&request.profile)),
         }
     }
 
-    fn effect(&self, request: &str) -> String {
-        format!("seeds `{request}`")
+    fn effect(&self, request: &SeedRequest) -> String {
+        format!("seeds `{}`", request.profile)
     }
 
-    fn done(&self, request: &str) -> String {
-        format!("seeded `{request}`")
+    fn done(&self, request: &SeedRequest) -> String {
+        format!("seeded `{}`", request.profile)
+    }
+
+    /// The profile, the seed, the day and the generator's own sources decide every row.
+    fn content(&self, request: &SeedRequest) -> Option<Vec<(String, String)>> {
+        let params = seeding(request)?.params;
+        Some(vec![
+            ("profile".to_owned(), params.profile.name().to_owned()),
+            ("seed".to_owned(), params.seed.to_string()),
+            ("scale".to_owned(), params.scale.to_string()),
+            ("today".to_owned(), params.today.to_string()),
+            ("seeder".to_owned(), env!("SEEDS_SOURCE_DIGEST").to_owned()),
+        ])
     }
 
     async fn run(
         &self,
         session: &Session,
         set: &MigrationSet,
-        request: &str,
+        request: &SeedRequest,
         _fresh: &FreshReport,
     ) -> Result<AfterFreshOutput, EngineError> {
-        let profile = Profile::parse(request).ok_or_else(|| unknown_profile(request))?;
-        let seeding = Request {
-            params: Params::new(profile, chrono::Utc::now().date_naive()),
-            reseed: false,
-            today_given: false,
-        };
+        let seeding = seeding(request).ok_or_else(|| unknown_profile(&request.profile))?;
         match seed_after_fresh(session, set, &seeding).await {
             Ok(report) => Ok(AfterFreshOutput {
                 text: report.to_string(),
@@ -356,7 +380,7 @@ impl AfterFresh for SeedAfterFresh {
             Err(e) => {
                 exit::report(&e, session.target());
                 Err(EngineError::SeedFailed {
-                    profile: request.to_owned(),
+                    profile: request.profile.clone(),
                     code: CliError::exit_code(&e),
                 })
             }

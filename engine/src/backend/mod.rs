@@ -9,6 +9,7 @@
 //! renders for every backend in any build.
 
 pub mod backup;
+pub mod cache;
 pub mod lock;
 pub mod mysql;
 pub mod postgres;

@@ -7,6 +7,8 @@
 //! - DDL is transactional: a migration commits together with its ledger rows, or not at all.
 
 #[cfg(feature = "postgres")]
+pub(crate) mod cache;
+#[cfg(feature = "postgres")]
 pub(crate) mod dump;
 pub(crate) mod snapshot;
 
@@ -104,7 +106,7 @@ pub(crate) fn session_timeouts(
     sql
 }
 
-/// Drops scratch database `name` (a name the engine made: `[a-z0-9_]` only). `WITH (FORCE)`
+/// Drops database `name` (a scratch database, a cached copy, or a target a reset replaces). `WITH (FORCE)`
 /// (PostgreSQL 13+) ends sessions a cancelled run left behind; before 13 they are ended by hand.
 pub(crate) async fn drop_database(
     admin: &sea_orm::DatabaseConnection,
@@ -121,7 +123,10 @@ pub(crate) async fn drop_database(
         .unwrap_or(0);
     if version >= 130_000 {
         admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .execute_unprepared(&format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                name.replace('"', "\"\"")
+            ))
             .await?;
     } else {
         admin
@@ -133,7 +138,10 @@ pub(crate) async fn drop_database(
             ))
             .await?;
         admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\""))
+            .execute_unprepared(&format!(
+                "DROP DATABASE IF EXISTS \"{}\"",
+                name.replace('"', "\"\"")
+            ))
             .await?;
     }
     Ok(())

@@ -7,6 +7,8 @@
 //!   migration), because SQLite allows one writer at a time anyway.
 
 #[cfg(feature = "sqlite")]
+pub(crate) mod cache;
+#[cfg(feature = "sqlite")]
 pub(crate) mod dump;
 pub(crate) mod snapshot;
 

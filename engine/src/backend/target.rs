@@ -199,6 +199,45 @@ impl Target {
         redact_url(&out)
     }
 
+    /// The database the URL names on its server (PostgreSQL, MySQL/MariaDB), percent-decoded;
+    /// empty for SQLite, whose URL names a file.
+    pub fn database_path(&self) -> String {
+        if self.backend == DbBackend::Sqlite {
+            return String::new();
+        }
+        Url::parse(&self.url)
+            .ok()
+            .map(|u| {
+                let path = u.path().trim_start_matches('/').to_owned();
+                urldecode(&path).unwrap_or(path)
+            })
+            .unwrap_or_default()
+    }
+
+    /// This target with its URL naming database `name` on the same server, with the same
+    /// credentials and settings: a scratch database, a maintenance database.
+    ///
+    /// # Errors
+    /// [`EngineError::Config`] for a URL that cannot name another database (SQLite, malformed).
+    pub fn on_database(&self, name: &str) -> Result<Target> {
+        let mut url = Url::parse(&self.url)
+            .ok()
+            .filter(|_| self.backend != DbBackend::Sqlite)
+            .ok_or_else(|| {
+                config_error(format!(
+                    "`{}` names no database on a server to move to `{name}`",
+                    self.redacted()
+                ))
+            })?;
+        url.set_path(&format!("/{name}"));
+        Target::new(
+            url.as_str(),
+            self.database_schema.clone(),
+            self.migration_schema.clone(),
+            Some(self.migration_table.clone()),
+        )
+    }
+
     /// The raw URL, for drivers only. Never print it.
     pub fn url(&self) -> &str {
         &self.url

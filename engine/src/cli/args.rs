@@ -261,8 +261,21 @@ pub enum Command {
     /// dry run and its output.
     Fresh {
         /// Then seed the database with this profile of the project's seeder, in the same session
+        ///
+        /// The result is kept as a cached copy (PostgreSQL: a template database; SQLite: a file in
+        /// .migrate-cache/), and the next `fresh` with the same migrations, profile, seed and day
+        /// copies it back instead of rebuilding. See `migrate cache`.
         #[arg(long, value_name = "PROFILE")]
         seed: Option<String>,
+        /// With --seed: the seeder's random seed, instead of its default
+        #[arg(long, value_name = "N", requires = "seed")]
+        random_seed: Option<u64>,
+        /// With --seed: the day the data is generated around (YYYY-MM-DD), instead of today
+        #[arg(long, value_name = "DATE", requires = "seed")]
+        today: Option<chrono::NaiveDate>,
+        /// With --seed: rebuild and seed the ordinary way, neither using nor saving a cached copy
+        #[arg(long, requires = "seed")]
+        no_cache: bool,
         /// Print what would be dropped and applied; change nothing
         #[arg(long)]
         dry_run: bool,
@@ -343,6 +356,12 @@ pub enum Command {
     /// List the backups of this database: when, at which version, how big, taken by which
     /// command
     Backups,
+    /// List or remove the cached copies `fresh --seed` resets this database from
+    Cache {
+        /// What to do with them
+        #[command(subcommand)]
+        action: CacheAction,
+    },
     /// Drop every object, then restore a backup into this database (or into --into URL)
     ///
     /// Guarded and confirmed like `fresh`: lists what it drops, asks first (--yes without a
@@ -399,6 +418,18 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+/// `migrate cache`: the reset cache of this database.
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum CacheAction {
+    /// List the cached copies: name, size, seed profile, when each was made
+    List,
+    /// Remove every cached copy of this database
+    Clear,
+    /// Drop the databases earlier resets replaced (a reset starts this in the background)
+    #[command(hide = true)]
+    Sweep,
 }
 
 /// `migrate plan ...`.

@@ -33,6 +33,7 @@ pub fn code(error: &EngineError) -> u8 {
     match error {
         EngineError::MigrationFailed { .. }
         | EngineError::Backup { .. }
+        | EngineError::ResetCache { .. }
         | EngineError::MigrationPanicked { .. }
         | EngineError::Database { .. } => FAILED,
         EngineError::Config { .. }

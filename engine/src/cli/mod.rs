@@ -35,8 +35,9 @@ use crate::authoring::create;
 use crate::backend::target::Target;
 use crate::error::EngineError;
 use crate::exec::backup::{BackupPolicy, TakeBackup};
-use crate::exec::operations::{Hooks, Operation, Operations};
+use crate::exec::operations::{CacheUse, Hooks, Operation, Operations, SeedRequest};
 use crate::exec::report::RunReport;
+use crate::exec::reset_cache::ResetCache;
 use crate::exec::session::SessionOptions;
 use crate::exec::{Engine, RepairAction, RunOptions};
 use crate::model::project::{LoadedProject, Project};
@@ -130,13 +131,9 @@ async fn execute(mut cli: Cli, projects: Vec<Project>, hooks: Hooks) -> Result<O
         return Ok(Outcome::Done);
     }
     // `fresh --seed` refuses before anything is touched when there is nothing to seed with.
-    if let Command::Fresh {
-        seed: Some(profile),
-        ..
-    } = &command
-    {
+    if let Some(request) = seed_request(&command) {
         hooks
-            .check_after_fresh(profile)
+            .check_after_fresh(&request)
             .map_err(|e| Box::new((e.into(), None)))?;
     }
     // The lists, the sets and the project's declarations are checked before connecting: a
@@ -252,6 +249,67 @@ fn create_in(
     ))
 }
 
+/// What `fresh --seed` asks of the seeder, if that is the command.
+fn seed_request(command: &Command) -> Option<SeedRequest> {
+    match command {
+        Command::Fresh {
+            seed: Some(profile),
+            random_seed,
+            today,
+            ..
+        } => Some(SeedRequest {
+            profile: profile.clone(),
+            seed: *random_seed,
+            today: *today,
+        }),
+        _ => None,
+    }
+}
+
+/// Whether `command` may use the reset cache: `fresh --seed` that changes something and was
+/// not told `--no-cache`.
+fn uses_reset_cache(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Fresh {
+            seed: Some(_),
+            dry_run: false,
+            no_cache: false,
+            ..
+        }
+    )
+}
+
+/// `migrate cache list|clear`.
+async fn cache_command(
+    cli: &Cli,
+    action: args::CacheAction,
+    target: &Target,
+) -> Result<(), EngineError> {
+    let timeout = Duration::from_secs(cli.global.connect_timeout);
+    if let args::CacheAction::Sweep = action {
+        ResetCache::sweep(target, timeout).await?;
+        return Ok(());
+    }
+    let Some(cache) = ResetCache::open(target, timeout).await? else {
+        output::no_reset_cache(cli.global.format, target.backend());
+        return Ok(());
+    };
+    let result = match action {
+        args::CacheAction::List => cache
+            .entries()
+            .await
+            .map(|entries| output::cache_list(cli.global.format, &entries)),
+        args::CacheAction::Clear => cache
+            .clear()
+            .await
+            .map(|removed| output::cache_cleared(cli.global.format, &removed)),
+        args::CacheAction::Sweep => Ok(()),
+    };
+    cache.close().await;
+    result
+}
+
 /// Runs `command` on one project (a project of one list, or one set of several) on `target`.
 async fn execute_project(
     cli: &Cli,
@@ -293,10 +351,33 @@ async fn execute_project(
             Outcome::Invalid
         });
     }
-    let conn = target
+    if let Command::Cache { action } = &command {
+        cache_command(cli, *action, &target)
+            .await
+            .map_err(|e| fail(e.into()))?;
+        return Ok(Outcome::Done);
+    }
+    // The reset cache is opened before the target is connected to: on PostgreSQL it waits for
+    // another reset of the database, which may drop it under the connections it ends.
+    let cache = if uses_reset_cache(&command) {
+        ResetCache::open(&target, Duration::from_secs(cli.global.connect_timeout))
+            .await
+            .map_err(|e| fail(e.into()))?
+    } else {
+        None
+    };
+    let conn = match target
         .connect(Duration::from_secs(cli.global.connect_timeout))
         .await
-        .map_err(|e| fail(e.into()))?;
+    {
+        Ok(conn) => conn,
+        Err(e) => {
+            if let Some(cache) = cache {
+                cache.close().await;
+            }
+            return Err(fail(e.into()));
+        }
+    };
     let engine = engine(conn, project, Ledger::of(&target).with_siblings(siblings));
     let ctx = Ctx {
         cli,
@@ -320,18 +401,79 @@ async fn execute_project(
             .global
             .session_options(format!("migrate {}", command_name(&command)))
     };
-    let ops = Operations::on_engine(engine, &target, &options, |holder| {
+    let outcome = run_operation(
+        cli,
+        (operation, command),
+        project,
+        engine,
+        &target,
+        &options,
+        hooks,
+        cache.as_ref(),
+    )
+    .await;
+    if let Some(cache) = cache {
+        if cache.leaves_sweeping() {
+            sweep_in_background(cli, &target);
+        }
+        cache.close().await;
+    }
+    outcome
+}
+
+/// Starts `migrate cache sweep` for `target` in a process of its own, which drops the database
+/// a reset replaced once this one has ended: dropping a database waits for a checkpoint, which
+/// takes longer than the reset. The URL goes through the environment, never the command line.
+fn sweep_in_background(cli: &Cli, target: &Target) {
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let mut command = std::process::Command::new(exe);
+    for set in &cli.sets {
+        command.args(["--set", set]);
+    }
+    let spawned = command
+        .args(["cache", "sweep"])
+        .env("DATABASE_URL", target.url())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    if let Err(e) = spawned {
+        tracing::warn!(
+            "cannot start `migrate cache sweep` ({e}): `migrate cache clear` removes what it would have"
+        );
+    }
+}
+
+/// Opens the session of a command that changes the database, runs it, and closes the session.
+#[allow(clippy::too_many_arguments)]
+async fn run_operation<'a>(
+    cli: &'a Cli,
+    (operation, command): (Operation, Command),
+    project: &'a LoadedProject,
+    engine: Engine<'a>,
+    target: &'a Target,
+    options: &SessionOptions,
+    hooks: Hooks,
+    cache: Option<&'a ResetCache>,
+) -> Result<Outcome, Failure> {
+    let fail = |e: CommandError| Box::new((e, Some(target.clone())));
+    let mut ops = Operations::on_engine(engine, target, options, |holder| {
         eprintln!("waiting for the migration lock, held by {holder}");
     })
     .await
     .map_err(|e| fail(e.into()))?
     .with_hooks(command_hooks(
         cli,
-        &target,
+        target,
         hooks,
         cli.backups.policy().map_err(|e| fail(e.into()))?,
         command_name(&command),
     ));
+    if let Some(cache) = cache {
+        ops = ops.with_reset_cache(cache);
+    }
     let outcome = async {
         if let Some(action) = operation.destructive() {
             ops.session().guard(action).await?;
@@ -340,7 +482,7 @@ async fn execute_project(
             cli,
             engine: ops.engine(),
             ops: Some(&ops),
-            target: &target,
+            target,
             project,
         };
         ops.session()
@@ -715,21 +857,35 @@ impl<'a> Ctx<'a> {
                 output::history(format, &self.engine.history(limit).await?, self.cli.verbose)
             }
             Command::Fresh {
-                seed,
-                dry_run,
-                change,
+                dry_run: true,
+                ref seed,
+                ..
             } => {
-                if dry_run {
-                    let listing = self.engine.fresh_listing().await?;
-                    let applies: Vec<String> =
-                        self.project.set.iter().map(|m| m.id.to_string()).collect();
-                    output::fresh_plan(format, &listing, &applies, seed.as_deref());
-                    return Ok(Outcome::Done);
-                }
-                let report = self
+                let listing = self.engine.fresh_listing().await?;
+                let applies: Vec<String> =
+                    self.project.set.iter().map(|m| m.id.to_string()).collect();
+                output::fresh_plan(format, &listing, &applies, seed.as_deref());
+            }
+            Command::Fresh {
+                ref change,
+                no_cache,
+                ..
+            } => {
+                let request = seed_request(&command);
+                let mut report = self
                     .ops("fresh")?
-                    .fresh(&self.options(&change), seed.as_deref())
+                    .fresh(&self.options(change), request.as_ref())
                     .await?;
+                if report.cache.is_none() && request.is_some() && !no_cache {
+                    report.cache = Some(CacheUse {
+                        outcome: "rebuilt",
+                        copy: None,
+                        built_at: None,
+                        reason: Some(output::no_cache_reason(self.target.backend()).to_owned()),
+                        not_saved: None,
+                        duration_ms: 0,
+                    });
+                }
                 match &report.after {
                     // The summary of the rebuild went out before the seeding (see
                     // `seed::SummaryFirst`); JSON is one document with both.
@@ -828,6 +984,7 @@ impl<'a> Ctx<'a> {
                     .await?;
             }
             Command::Create { .. }
+            | Command::Cache { .. }
             | Command::Verify { .. }
             | Command::Deps
             | Command::Squash { .. }

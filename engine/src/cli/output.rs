@@ -145,13 +145,132 @@ pub(crate) fn fresh_plan(format: Format, drops: &Listing, applies: &[String], se
 
 /// `fresh --seed`: on text, what the seeding printed (the rebuild's summary went out before it
 /// ran); on JSON, the run report with what was dropped and the seeding's own document, as one.
+///
+/// With the reset cache, JSON gains `cache` (see [`crate::exec::operations::CacheUse`]); text says whether the database
+/// was copied back (the seeding's summary is then the one printed when the copy was made) or
+/// rebuilt and why.
 pub(crate) fn fresh_seeded(format: Format, fresh: &FreshReport, seeded: &AfterFreshOutput) {
-    match format {
-        Format::Json => json(&serde_json::json!({
+    let cache = fresh.cache.as_ref();
+    if format == Format::Json {
+        let mut document = serde_json::json!({
             "fresh": Fresh { report: &fresh.applied, dropped: &fresh.dropped },
             "seed": seeded.json,
-        })),
-        Format::Text => out!("{}", seeded.text),
+        });
+        if let Some(cache) = cache {
+            document["cache"] = serde_json::to_value(cache).unwrap_or_default();
+        }
+        return json(&document);
+    }
+    match cache {
+        Some(c) if c.outcome == "copied" => {
+            if !fresh.dropped.is_empty() {
+                outln!(
+                    "Dropped {} object(s):\n{}",
+                    fresh.dropped.len(),
+                    fresh.dropped
+                );
+            }
+            let made = c
+                .built_at
+                .map(|at| format!(", made {}", at.format("%Y-%m-%d %H:%M:%S UTC")))
+                .unwrap_or_default();
+            outln!(
+                "Reset from the cached copy {}{made} in {:.2} s; nothing was rebuilt. The seeding it holds:",
+                c.copy.as_deref().unwrap_or("?"),
+                c.duration_ms as f64 / 1000.0
+            );
+            out!("{}", seeded.text);
+        }
+        Some(c) => {
+            out!("{}", seeded.text);
+            let why = c.reason.as_deref().unwrap_or("no cached copy fits");
+            match (&c.copy, &c.not_saved) {
+                (Some(copy), _) => {
+                    outln!("Rebuilt ({why}); saved as the cached copy {copy} for the next reset.");
+                }
+                (None, Some(error)) => outln!("Rebuilt ({why}); not cached: {error}"),
+                (None, None) => outln!("Rebuilt: {why}."),
+            }
+        }
+        None => out!("{}", seeded.text),
+    }
+}
+
+/// `migrate cache` on a backend that keeps no copies.
+pub(crate) fn no_reset_cache(format: Format, backend: sea_orm::DbBackend) {
+    let why = no_cache_reason(backend);
+    match format {
+        Format::Json => json(&serde_json::json!({ "copies": [], "note": why })),
+        Format::Text => outln!("No cached copies: {why}."),
+    }
+}
+
+/// Why `backend` keeps no cached copies for `fresh --seed`.
+pub(crate) fn no_cache_reason(backend: sea_orm::DbBackend) -> &'static str {
+    match backend {
+        sea_orm::DbBackend::MySql => {
+            "MySQL/MariaDB has no template databases and no copy faster than rebuilding, so `fresh --seed` rebuilds every time"
+        }
+        _ => "an in-memory database is rebuilt every time",
+    }
+}
+
+/// `migrate cache list`.
+pub(crate) fn cache_list(format: Format, entries: &[crate::exec::reset_cache::Entry]) {
+    let profile = |e: &crate::exec::reset_cache::Entry| {
+        e.meta
+            .as_ref()
+            .and_then(|m| m.content.seed.iter().find(|(n, _)| n == "profile"))
+            .map(|(_, v)| v.clone())
+    };
+    if format == Format::Json {
+        let listed: Vec<serde_json::Value> = entries
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "copy": e.copy.name,
+                    "key": e.copy.key,
+                    "bytes": e.copy.bytes,
+                    "profile": profile(e),
+                    "built_at": e.meta.as_ref().map(|m| m.built_at),
+                    "migrations": e.meta.as_ref().map(|m| m.applied),
+                })
+            })
+            .collect();
+        return json(&serde_json::json!({ "copies": listed }));
+    }
+    if entries.is_empty() {
+        outln!("No cached copies of this database: `fresh --seed PROFILE` makes one.");
+        return;
+    }
+    let mut t = table(&["Made at", "Profile", "Migrations", "Size", "Copy"]);
+    for e in entries {
+        t.add_row(vec![
+            e.meta
+                .as_ref()
+                .map(|m| m.built_at.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+                .unwrap_or_else(|| "?".to_owned()),
+            profile(e).unwrap_or_else(|| "?".to_owned()),
+            e.meta
+                .as_ref()
+                .map_or_else(|| "?".to_owned(), |m| m.applied.to_string()),
+            size(e.copy.bytes),
+            e.copy.name.clone(),
+        ]);
+    }
+    outln!("{t}");
+}
+
+/// `migrate cache clear`.
+pub(crate) fn cache_cleared(format: Format, removed: &[String]) {
+    match format {
+        Format::Json => json(&serde_json::json!({ "removed": removed })),
+        Format::Text if removed.is_empty() => outln!("No cached copies to remove."),
+        Format::Text => {
+            for name in removed {
+                outln!("Removed {name}");
+            }
+        }
     }
 }
 

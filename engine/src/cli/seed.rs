@@ -10,7 +10,7 @@ use std::sync::Arc;
 use super::args::Format;
 use super::output;
 use crate::error::Result;
-use crate::exec::operations::{AfterFresh, AfterFreshOutput, FreshReport};
+use crate::exec::operations::{AfterFresh, AfterFreshOutput, FreshReport, SeedRequest};
 use crate::exec::session::Session;
 use crate::model::set::MigrationSet;
 
@@ -29,23 +29,27 @@ impl SummaryFirst {
 
 #[async_trait::async_trait]
 impl AfterFresh for SummaryFirst {
-    fn check(&self, request: &str) -> Result<()> {
+    fn check(&self, request: &SeedRequest) -> Result<()> {
         self.step.check(request)
     }
 
-    fn effect(&self, request: &str) -> String {
+    fn effect(&self, request: &SeedRequest) -> String {
         self.step.effect(request)
     }
 
-    fn done(&self, request: &str) -> String {
+    fn done(&self, request: &SeedRequest) -> String {
         self.step.done(request)
+    }
+
+    fn content(&self, request: &SeedRequest) -> Option<Vec<(String, String)>> {
+        self.step.content(request)
     }
 
     async fn run(
         &self,
         session: &Session,
         set: &MigrationSet,
-        request: &str,
+        request: &SeedRequest,
         fresh: &FreshReport,
     ) -> Result<AfterFreshOutput> {
         if self.format != Format::Json {

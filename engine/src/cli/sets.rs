@@ -336,6 +336,7 @@ impl<'x> AcrossSets<'x> {
                 seed,
                 dry_run,
                 change,
+                ..
             } => {
                 if seed.is_some() {
                     return Err(usage(

@@ -204,15 +204,34 @@ pub async fn record_restore(
     file: &std::path::Path,
     duration_ms: u64,
 ) -> Result<()> {
-    let conn = session.connection();
-    let version = newest_applied(conn, session.ledger()).await?;
+    record_restored(
+        session.connection(),
+        session.ledger(),
+        duration_ms,
+        format!("restored from {}", file.display()),
+    )
+    .await
+}
+
+/// Records in the history of the database `conn` is open on, whose contents were just replaced
+/// (`reason` says from where), that they were.
+///
+/// # Errors
+/// A database error writing the row.
+pub(super) async fn record_restored(
+    conn: &DatabaseConnection,
+    ledger: &Ledger,
+    duration_ms: u64,
+    reason: String,
+) -> Result<()> {
+    let version = newest_applied(conn, ledger).await?;
     record(
         conn,
-        session.ledger(),
+        ledger,
         Action::Restore,
         version.as_deref(),
         duration_ms,
-        format!("restored from {}", file.display()),
+        reason,
     )
     .await
 }

@@ -16,6 +16,7 @@ mod protocol;
 pub mod releases;
 mod repair;
 pub mod report;
+pub mod reset_cache;
 pub mod session;
 pub mod sets;
 pub mod startup;

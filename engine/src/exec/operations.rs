@@ -13,11 +13,12 @@
 //! [`RunOptions::confirmed_missing`] or a hook ([`BeforeDestructive::revert_missing`]).
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tracing::info;
 
 use super::report::{RepairReport, RunReport, Script};
+use super::reset_cache::{self, Content, Meta, ResetCache};
 use super::session::{Session, SessionOptions, WithRelease};
 use super::{BaselineReport, Engine, RepairAction, RunOptions};
 use crate::backend::lock::Holder;
@@ -151,22 +152,52 @@ pub struct AfterFreshOutput {
     pub json: serde_json::Value,
 }
 
+/// What `fresh --seed PROFILE [--random-seed N] [--today DATE]` asks of the step after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeedRequest {
+    /// The profile to seed, e.g. `demo`.
+    pub profile: String,
+    /// The random generator's seed, when not the step's default.
+    pub seed: Option<u64>,
+    /// The day the data is generated around, when not today.
+    pub today: Option<chrono::NaiveDate>,
+}
+
+impl SeedRequest {
+    /// `profile` with the step's defaults for the rest.
+    pub fn profile(profile: impl Into<String>) -> Self {
+        Self {
+            profile: profile.into(),
+            seed: None,
+            today: None,
+        }
+    }
+}
+
 /// A step run after `fresh` rebuilt the schema, in the same session, so no other runner gets in
 /// between the rebuild and it: the project's seeder, for `fresh --seed PROFILE`.
 #[async_trait::async_trait]
 pub trait AfterFresh: Send + Sync {
-    /// Checks `request` (what the step was asked to do, e.g. a profile name) before `fresh`
-    /// touches anything.
+    /// Checks `request` before `fresh` touches anything.
     ///
     /// # Errors
     /// [`EngineError::Config`] for a request the step cannot carry out.
-    fn check(&self, request: &str) -> Result<()>;
+    fn check(&self, request: &SeedRequest) -> Result<()>;
 
     /// What the step will do, as a clause for the confirmation: "seeds `demo`".
-    fn effect(&self, request: &str) -> String;
+    fn effect(&self, request: &SeedRequest) -> String;
 
     /// What the step did, for the log: "seeded `demo`".
-    fn done(&self, request: &str) -> String;
+    fn done(&self, request: &SeedRequest) -> String;
+
+    /// Everything that decides the rows the step writes for `request`, by name (its profile,
+    /// its random seed, its date, its own version), when nothing else does: the reset cache
+    /// keys its copies on these ([`super::reset_cache`]). `None`, the default, for a step
+    /// whose rows depend on anything else; its result is then never cached.
+    fn content(&self, request: &SeedRequest) -> Option<Vec<(String, String)>> {
+        let _ = request;
+        None
+    }
 
     /// Runs the step on `session` once `fresh` dropped every object and applied every
     /// migration of `set`, as `fresh` reports.
@@ -177,7 +208,7 @@ pub trait AfterFresh: Send + Sync {
         &self,
         session: &Session,
         set: &MigrationSet,
-        request: &str,
+        request: &SeedRequest,
         fresh: &FreshReport,
     ) -> Result<AfterFreshOutput>;
 }
@@ -237,7 +268,7 @@ impl Hooks {
     ///
     /// # Errors
     /// [`EngineError::Config`] when no step is registered or it refuses `request`.
-    pub fn check_after_fresh(&self, request: &str) -> Result<&Arc<dyn AfterFresh>> {
+    pub fn check_after_fresh(&self, request: &SeedRequest) -> Result<&Arc<dyn AfterFresh>> {
         let step = self
             .after_fresh
             .as_ref()
@@ -259,8 +290,33 @@ pub struct FreshReport {
     pub dropped: Listing,
     /// The migrations it applied.
     pub applied: RunReport,
-    /// What the step after it printed, when one ran.
+    /// What the step after it printed, when one ran (or, served from the reset cache, what it
+    /// printed when the copy was made).
     pub after: Option<AfterFreshOutput>,
+    /// How the reset cache served it, when it was asked to.
+    pub cache: Option<CacheUse>,
+}
+
+/// How `fresh --seed` used the reset cache ([`super::reset_cache`]).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CacheUse {
+    /// `copied`: reset by copying a cached copy; `rebuilt`: rebuilt the ordinary way (then
+    /// saved as a copy, unless `saved` is empty).
+    pub outcome: &'static str,
+    /// The copy used or saved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub copy: Option<String>,
+    /// When the copy used was made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub built_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Why the database was rebuilt rather than copied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Why the rebuilt database could not be saved as a copy, when it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_saved: Option<String>,
+    /// How long the copy, or the rebuild, took.
+    pub duration_ms: u64,
 }
 
 /// What `restore` did.
@@ -281,6 +337,7 @@ pub struct Operations<'a> {
     engine: Engine<'a>,
     set: &'a MigrationSet,
     hooks: Hooks,
+    cache: Option<&'a ResetCache>,
 }
 
 impl std::fmt::Debug for Operations<'_> {
@@ -310,6 +367,7 @@ impl<'a> Operations<'a> {
             engine,
             set,
             hooks: Hooks::default(),
+            cache: None,
         }
     }
 
@@ -338,6 +396,7 @@ impl<'a> Operations<'a> {
             set: engine.set(),
             engine,
             hooks: Hooks::default(),
+            cache: None,
         })
     }
 
@@ -373,6 +432,14 @@ impl<'a> Operations<'a> {
     #[must_use]
     pub fn with_hooks(mut self, hooks: Hooks) -> Self {
         self.hooks = hooks;
+        self
+    }
+
+    /// Serves `fresh` with a seeding step from `cache` and saves what it rebuilds there (see
+    /// [`super::reset_cache`]). Open `cache` before the session: see [`ResetCache::open`].
+    #[must_use]
+    pub fn with_reset_cache(mut self, cache: &'a ResetCache) -> Self {
+        self.cache = Some(cache);
         self
     }
 
@@ -488,15 +555,35 @@ impl<'a> Operations<'a> {
     /// `fresh` with `then` when given (`fresh --seed PROFILE`). Destructive: asks to confirm
     /// when there is anything to drop, listing it.
     ///
+    /// With a reset cache ([`Operations::with_reset_cache`]) and a step that says what decides
+    /// its rows, a copy saved under the same key is copied back instead of rebuilding, and a
+    /// rebuild is saved as the copy for the next reset. On PostgreSQL both end every other
+    /// session connected to the database, and this session's connection with them.
+    ///
     /// # Errors
     /// [`EngineError::Config`] when `then` is given and no step is registered or it refuses
     /// `then` (before anything is dropped); [`EngineError::Guarded`]; a hook's refusal; what
-    /// dropping, applying or the step fails with.
-    pub async fn fresh(&self, options: &RunOptions, then: Option<&str>) -> Result<FreshReport> {
+    /// dropping, applying, the step or copying back fails with.
+    pub async fn fresh(
+        &self,
+        options: &RunOptions,
+        then: Option<&SeedRequest>,
+    ) -> Result<FreshReport> {
         self.allowed(Operation::Fresh).await?;
         let after = then
             .map(|request| Ok::<_, EngineError>((self.hooks.check_after_fresh(request)?, request)))
             .transpose()?;
+        let content = match (self.cache, &after) {
+            (Some(_), Some((step, request))) => {
+                let schema = self
+                    .session
+                    .target()
+                    .and_then(|t| t.database_schema.as_deref());
+                reset_cache::content_of(&self.engine, schema, step.as_ref(), request).await
+            }
+            _ => None,
+        };
+        let cache = self.cache.filter(|_| content.is_some());
         let listing = self.engine.fresh_listing().await?;
         let (mut effect, mut details) = (None, String::new());
         if !listing.is_empty() {
@@ -504,18 +591,72 @@ impl<'a> Operations<'a> {
                 Some((step, request)) => format!(", then {}", step.effect(request)),
                 None => String::new(),
             };
+            let ends = if cache.is_some_and(|c| c.store().replaces_database()) {
+                "; every other session connected to the database is ended"
+            } else {
+                ""
+            };
             details = format!(
                 "fresh drops these {} object(s) from {}:\n{listing}",
                 listing.len(),
                 self.session.redacted()
             );
             effect = Some(format!(
-                "drops {}, and applies every migration{then}",
+                "drops {}, and applies every migration{then}{ends}",
                 listing.summary()
             ));
         }
         self.destroying(Operation::Fresh, effect.as_deref(), &details)
             .await?;
+        let (cache, content) = match (cache, content) {
+            (Some(cache), Some(content)) => (cache, content),
+            _ => {
+                let uncacheable = self.cache.is_some() && after.is_some();
+                let mut report = self.rebuild(listing, options, after).await?;
+                if uncacheable {
+                    report.cache = Some(CacheUse {
+                        outcome: "rebuilt",
+                        copy: None,
+                        built_at: None,
+                        reason: Some(
+                            "the step after fresh does not say what decides its rows".to_owned(),
+                        ),
+                        not_saved: None,
+                        duration_ms: 0,
+                    });
+                }
+                return Ok(report);
+            }
+        };
+        let entries = cache.entries().await?;
+        let reason = match reset_cache::choose(&entries, &content) {
+            Ok(entry) => return self.copy_back(cache, entry, listing).await,
+            Err(reason) => reason,
+        };
+        info!("rebuilding: {reason}");
+        let started = Instant::now();
+        let mut report = self.rebuild(listing, options, after).await?;
+        let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let saved = self.save_copy(cache, &entries, &content, &report).await;
+        report.cache = Some(CacheUse {
+            outcome: "rebuilt",
+            copy: saved.as_ref().ok().cloned(),
+            built_at: None,
+            reason: Some(reason),
+            not_saved: saved.err().map(|e| e.to_string()),
+            duration_ms,
+        });
+        Ok(report)
+    }
+
+    /// `fresh` the ordinary way: drop everything in `listing`, apply every migration, run the
+    /// step after it.
+    async fn rebuild(
+        &self,
+        listing: Listing,
+        options: &RunOptions,
+        after: Option<(&Arc<dyn AfterFresh>, &SeedRequest)>,
+    ) -> Result<FreshReport> {
         let started = Instant::now();
         let dropped = self.engine.drop_all(&listing).await?;
         info!(
@@ -534,6 +675,7 @@ impl<'a> Operations<'a> {
             dropped: listing,
             applied,
             after: None,
+            cache: None,
         };
         if let Some((step, request)) = after {
             let started = Instant::now();
@@ -546,6 +688,111 @@ impl<'a> Operations<'a> {
             report.after = Some(output);
         }
         Ok(report)
+    }
+
+    /// Makes the database what `entry`'s copy holds, records that in its history, and reports
+    /// it as `fresh` would have, with what the seeding printed when the copy was made.
+    async fn copy_back(
+        &self,
+        cache: &ResetCache,
+        entry: &reset_cache::Entry,
+        listing: Listing,
+    ) -> Result<FreshReport> {
+        let started = Instant::now();
+        let store = cache.store();
+        if store.replaces_database() {
+            self.session.database_replaced();
+        } else {
+            self.engine.drop_all(&listing).await?;
+        }
+        store
+            .copy_into(&entry.copy, self.session.connection())
+            .await?;
+        let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let reason = format!("reset from the cached copy {}", entry.copy.name);
+        if store.replaces_database() {
+            if let Some(target) = self.session.target() {
+                let conn = target.connect(Duration::from_secs(10)).await?;
+                let recorded = super::backup::record_restored(
+                    &conn,
+                    self.session.ledger(),
+                    duration_ms,
+                    reason,
+                )
+                .await;
+                let _ = conn.close().await;
+                recorded?;
+            }
+        } else {
+            super::backup::record_restored(
+                self.session.connection(),
+                self.session.ledger(),
+                duration_ms,
+                reason,
+            )
+            .await?;
+        }
+        info!(
+            "copied {} back in {:.2} s",
+            entry.copy.name,
+            started.elapsed().as_secs_f64()
+        );
+        let meta = entry.meta.as_ref();
+        Ok(FreshReport {
+            dropped: listing,
+            applied: RunReport::default(),
+            after: meta.map(Meta::seed_output),
+            cache: Some(CacheUse {
+                outcome: "copied",
+                copy: Some(entry.copy.name.clone()),
+                built_at: meta.map(|m| m.built_at),
+                reason: None,
+                not_saved: None,
+                duration_ms,
+            }),
+        })
+    }
+
+    /// Saves the database just rebuilt for `content` as its copy, in place of the copies it
+    /// replaces (see [`reset_cache::replaced_by`]), and returns the copy's name.
+    async fn save_copy(
+        &self,
+        cache: &ResetCache,
+        entries: &[reset_cache::Entry],
+        content: &Content,
+        report: &FreshReport,
+    ) -> Result<String> {
+        let seeded = report.after.clone().unwrap_or(AfterFreshOutput {
+            text: String::new(),
+            json: serde_json::Value::Null,
+        });
+        let meta = Meta {
+            content: content.clone(),
+            built_at: chrono::Utc::now(),
+            applied: report.applied.steps.len(),
+            seed_text: seeded.text,
+            seed_json: seeded.json,
+        };
+        let meta = serde_json::to_string(&meta).map_err(|e| EngineError::ResetCache {
+            message: format!("cannot describe the copy: {e}"),
+        })?;
+        let store = cache.store();
+        if store.replaces_database() {
+            self.session.database_replaced();
+        }
+        let copy = store
+            .save(self.session.connection(), &content.key(), &meta)
+            .await?;
+        for old in reset_cache::replaced_by(entries, content) {
+            if old.name != copy.name {
+                store.remove(old).await?;
+            }
+        }
+        info!(
+            "saved {} ({} bytes) for the next reset",
+            copy.name, copy.bytes
+        );
+        Ok(copy.name)
     }
 
     /// Replaces everything in the schema with what the backup at `file` holds: drops every

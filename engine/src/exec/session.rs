@@ -99,6 +99,9 @@ pub struct Session {
     shown: String,
     /// `conn` is the application's own pool (an in-memory SQLite database), never closed here.
     shared: bool,
+    /// The database was dropped and created again under the session (a reset from a cached
+    /// copy on PostgreSQL): its connections, and the lock with them, are gone.
+    replaced: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Session {
@@ -256,6 +259,7 @@ impl Session {
             target,
             shown,
             shared,
+            replaced: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -388,12 +392,24 @@ impl Session {
         }
     }
 
+    /// Says that the database is about to be dropped and created again under the session, which
+    /// ends its connections: the lock then goes with them, and releasing it is not attempted.
+    pub(crate) fn database_replaced(&self) {
+        self.replaced
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// Releases the lock and closes the session's connection.
     ///
     /// # Errors
     /// [`EngineError::Lock`] when the server refused to release; the lock is freed anyway once
     /// its connection closes.
     pub async fn release(self) -> Result<()> {
+        if self.replaced.load(std::sync::atomic::Ordering::SeqCst) {
+            drop(self.lock);
+            close(self.conn, self.shared).await;
+            return Ok(());
+        }
         let released = self.lock.into_inner().release().await;
         close(self.conn, self.shared).await;
         released

@@ -53,8 +53,11 @@ pub(crate) async fn dump(conn: &DatabaseConnection, path: &Path) -> Result<&'sta
 }
 
 /// Recreates the schema and rows of the copy at `path` in the database `conn` is open on, whose
-/// schema is empty: tables first (with their rows), then indexes, views and triggers, in the
-/// order the copy lists them.
+/// schema is empty: tables and their indexes first, then the rows, then views and triggers, in
+/// the order the copy lists them. With every index in place and the tables empty, SQLite copies
+/// each table's rows and index entries as they are stored (its transfer optimisation for
+/// `INSERT INTO … SELECT * FROM …` between identical tables), rather than inserting row by row
+/// and building the indexes afterwards.
 pub(crate) async fn restore(conn: &DatabaseConnection, path: &Path) -> Result<()> {
     let run = |sql: String| async move {
         conn.execute_unprepared(&sql)
@@ -75,15 +78,41 @@ pub(crate) async fn restore(conn: &DatabaseConnection, path: &Path) -> Result<()
             .map_err(failed("reading the backup"))?;
         run("PRAGMA foreign_keys = OFF".to_owned()).await?;
         run("BEGIN".to_owned()).await?;
+        let mut later = Vec::new();
+        let mut tables = Vec::new();
         for object in &objects {
             let kind: String = object.try_get_by_index(0).map_err(failed("reading the backup"))?;
             let name: String = object.try_get_by_index(1).map_err(failed("reading the backup"))?;
             let sql: String = object.try_get_by_index(2).map_err(failed("reading the backup"))?;
-            run(sql).await?;
-            if kind == "table" {
-                let quoted = format!("\"{}\"", name.replace('"', "\"\""));
-                run(format!("INSERT INTO main.{quoted} SELECT * FROM backup.{quoted}")).await?;
+            match kind.as_str() {
+                "table" => {
+                    run(sql).await?;
+                    tables.push(name);
+                }
+                "index" => run(sql).await?,
+                _ => later.push(sql),
             }
+        }
+        for name in &tables {
+            let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+            run(format!("INSERT INTO main.{quoted} SELECT * FROM backup.{quoted}")).await?;
+        }
+        for sql in later {
+            run(sql).await?;
+        }
+        // AUTOINCREMENT counters live in sqlite_sequence, which the tables' rows do not restore
+        // when the copy's counter ran past its highest row.
+        let counters = conn
+            .query_one_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT 1 FROM backup.sqlite_master WHERE name = 'sqlite_sequence'",
+            ))
+            .await
+            .map_err(failed("reading the backup"))?;
+        if counters.is_some() {
+            run("DELETE FROM main.sqlite_sequence".to_owned()).await?;
+            run("INSERT INTO main.sqlite_sequence SELECT * FROM backup.sqlite_sequence".to_owned())
+                .await?;
         }
         run("COMMIT".to_owned()).await
     }
