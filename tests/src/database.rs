@@ -180,6 +180,24 @@ impl TestDb {
         let _ = db.close().await;
         out
     }
+
+    /// [`TestDb::dump`] without the ledger's history table, whose rows say how the database
+    /// got to where it is (a restore, a reset from a cached copy add theirs): what the database
+    /// holds, for comparing a copy with its original.
+    pub async fn content(&self) -> String {
+        let mut out = String::new();
+        let mut skipping = false;
+        for line in self.dump().await.lines() {
+            if let Some(table) = line.strip_prefix("table ") {
+                skipping = table.ends_with("_history");
+            }
+            if !skipping {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        out
+    }
 }
 
 impl Drop for TestDb {
@@ -334,6 +352,29 @@ async fn drop_database(backend: Backend, server: &ServerDb) -> Result<(), String
                 .execute_unprepared(&format!("DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
                 .await
                 .map_err(|err| fail("drop", err))?;
+            // The reset cache's copies of it, and the databases its resets replaced, which say
+            // whose they are in their comments.
+            let copies = admin
+                .query_all_raw(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    "SELECT datname::text FROM pg_database d \
+                     WHERE datname LIKE '%\\_\\_migrate\\_cache\\_%' \
+                       AND shobj_description(d.oid, 'pg_database') LIKE $1",
+                    [Value::from(format!("%\"database\":\"{}\"%", server.name))],
+                ))
+                .await
+                .map_err(|err| fail("list the cached copies of", err))?;
+            for copy in copies {
+                if let Ok(name) = copy.try_get_by_index::<String>(0) {
+                    admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                            name.replace('"', "\"\"")
+                        ))
+                        .await
+                        .map_err(|err| fail("drop a cached copy of", err))?;
+                }
+            }
         }
         Backend::MariaDb => {
             // MariaDB has no FORCE: a session left inside a transaction (say, by a panicking

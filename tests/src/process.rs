@@ -32,13 +32,18 @@ pub fn migrate_bin() -> &'static Path {
 }
 
 /// Makes `cmd` run in `dir` with [`ENV_VARS`] removed, without colours and with help wrapped at
-/// 100 columns (clap wraps to the terminal width; fixed, snapshots do not depend on it).
+/// 100 columns (clap wraps to the terminal width; fixed, snapshots do not depend on it), and
+/// with the reset cache of `fresh --seed` off: the tests of that cache turn it on again
+/// (`env_remove("MIGRATION_RESET_CACHE")`); the others rebuild every time, as they always did,
+/// and leave no cached copies to drop.
 pub fn isolate<'a>(cmd: &'a mut Command, dir: &Path) -> &'a mut Command {
     cmd.current_dir(dir);
     for var in ENV_VARS {
         cmd.env_remove(var);
     }
-    cmd.env("NO_COLOR", "1").env("COLUMNS", "100")
+    cmd.env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .env("MIGRATION_RESET_CACHE", "off")
 }
 
 /// An [isolated](isolate) command for `bin` in `dir`, killed after [`TIMEOUT`].

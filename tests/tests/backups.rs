@@ -81,26 +81,9 @@ fn without_casts(schema: &str) -> String {
         .into_owned()
 }
 
-/// The dump of `db` without the history table, whose rows say how the database got there (the
-/// restored one adds its restore).
-async fn content(db: &TestDb) -> String {
-    let mut out = String::new();
-    let mut skipping = false;
-    for line in db.dump().await.lines() {
-        if let Some(table) = line.strip_prefix("table ") {
-            skipping = table.ends_with("_history");
-        }
-        if !skipping {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    out
-}
-
 async fn a_backup_restores_into_a_new_database_equal_to_the_original(db: TestDb) {
     let scene = Scene::seeded(db).await;
-    let before = content(&scene.db).await;
+    let before = scene.db.content().await;
     let schema = scene
         .migrate(&["schema", "--format", "json"])
         .code(0)
@@ -148,7 +131,7 @@ async fn a_backup_restores_into_a_new_database_equal_to_the_original(db: TestDb)
         .migrate(&["restore", &file, "--into", &copy.url, "--yes"])
         .code(0);
     assert_eq!(
-        content(&copy).await,
+        copy.content().await,
         before,
         "the restored database differs"
     );
@@ -185,7 +168,7 @@ async fn a_backup_restores_into_a_new_database_equal_to_the_original(db: TestDb)
     assert_eq!(history[0]["action"], "restore", "{history}");
     // Over the original: back to where the backup was taken.
     scene.migrate(&["restore", &file, "--yes"]).code(0);
-    assert_eq!(content(&scene.db).await, before);
+    assert_eq!(scene.db.content().await, before);
 }
 
 async fn a_backup_that_cannot_be_taken_stops_the_command(db: TestDb) {
@@ -293,12 +276,12 @@ async fn restore_is_guarded_and_confirmed(db: TestDb) {
 
 async fn seed_truncate_backs_up_first(db: TestDb) {
     let scene = Scene::seeded(db).await;
-    let before = content(&scene.db).await;
+    let before = scene.db.content().await;
     let seed = tests::workspace_bin("migration", "seed");
     let mut cmd = command(seed, scene.dir.path());
     cmd.env("DATABASE_URL", &scene.db.url);
     run(cmd, seed, &["truncate", "--yes", "--backup"]).code(0);
-    assert_ne!(content(&scene.db).await, before, "truncate emptied nothing");
+    assert_ne!(scene.db.content().await, before, "truncate emptied nothing");
     let files = scene.files();
     assert_eq!(files.len(), 1, "{files:?}");
     let listed = scene
@@ -308,7 +291,7 @@ async fn seed_truncate_backs_up_first(db: TestDb) {
     assert_eq!(listed[0]["command"], "seed truncate", "{listed}");
     let file = files[0].display().to_string();
     scene.migrate(&["restore", &file, "--yes"]).code(0);
-    assert_eq!(content(&scene.db).await, before);
+    assert_eq!(scene.db.content().await, before);
 }
 
 backend_matrix!(

@@ -198,22 +198,30 @@ impl Store {
     }
 }
 
-/// The database name or file stem of `target`, cut to `limit` bytes of `[a-z0-9_]`: the start
-/// of its copies' names, which never need quoting.
+/// The start of the names of `database`'s copies (a database name or a file stem): at most
+/// `limit` bytes of `[a-z0-9_]`, so they never need quoting. A longer name is cut and ends in a
+/// digest of the whole, so two databases whose names start alike keep apart.
 pub(crate) fn name_stem(database: &str, limit: usize) -> String {
-    let stem: String = database
+    use sha2::{Digest, Sha256};
+    let clean: String = database
         .chars()
         .map(|c| {
             let c = c.to_ascii_lowercase();
             if c.is_ascii_alphanumeric() { c } else { '_' }
         })
-        .take(limit)
         .collect();
-    if stem.is_empty() {
-        "db".to_owned()
-    } else {
-        stem
+    if clean.is_empty() {
+        return "db".to_owned();
     }
+    if clean.len() <= limit {
+        return clean;
+    }
+    let digest: String = Sha256::digest(database.as_bytes())
+        .iter()
+        .take(4)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("{}_{digest}", &clean[..limit.saturating_sub(9)])
 }
 
 #[cfg(test)]
@@ -223,7 +231,10 @@ mod tests {
     #[test]
     fn copy_names_start_with_a_plain_cut_of_the_database_name() {
         assert_eq!(name_stem("App-Dev", 20), "app_dev");
-        assert_eq!(name_stem("a_very_long_database_name", 6), "a_very");
         assert_eq!(name_stem("", 6), "db");
+        let long = name_stem("a_very_long_database_name_1", 20);
+        assert_eq!(long.len(), 20);
+        assert!(long.starts_with("a_very_long"), "{long}");
+        assert_ne!(long, name_stem("a_very_long_database_name_2", 20));
     }
 }

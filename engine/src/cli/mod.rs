@@ -266,10 +266,13 @@ fn seed_request(command: &Command) -> Option<SeedRequest> {
     }
 }
 
-/// Whether `command` may use the reset cache: `fresh --seed` that changes something and was
-/// not told `--no-cache`.
-fn uses_reset_cache(command: &Command) -> bool {
-    matches!(
+/// Whether `command` may use the reset cache: `fresh --seed` that changes something, not told
+/// `--no-cache`, with `MIGRATION_RESET_CACHE` unset or `on`.
+///
+/// # Errors
+/// [`EngineError::Config`] for a `MIGRATION_RESET_CACHE` that is neither `on` nor `off`.
+fn uses_reset_cache(command: &Command) -> Result<bool, EngineError> {
+    let asked = matches!(
         command,
         Command::Fresh {
             seed: Some(_),
@@ -277,7 +280,17 @@ fn uses_reset_cache(command: &Command) -> bool {
             no_cache: false,
             ..
         }
-    )
+    );
+    let setting = std::env::var("MIGRATION_RESET_CACHE").unwrap_or_default();
+    match setting.trim().to_ascii_lowercase().as_str() {
+        "" | "on" => Ok(asked),
+        "off" => Ok(false),
+        _ => Err(EngineError::Config {
+            message: format!(
+                "MIGRATION_RESET_CACHE=`{setting}` is not a setting: use on (the default) or off"
+            ),
+        }),
+    }
 }
 
 /// `migrate cache list|clear`.
@@ -359,7 +372,7 @@ async fn execute_project(
     }
     // The reset cache is opened before the target is connected to: on PostgreSQL it waits for
     // another reset of the database, which may drop it under the connections it ends.
-    let cache = if uses_reset_cache(&command) {
+    let cache = if uses_reset_cache(&command).map_err(|e| fail(e.into()))? {
         ResetCache::open(&target, Duration::from_secs(cli.global.connect_timeout))
             .await
             .map_err(|e| fail(e.into()))?
@@ -866,17 +879,13 @@ impl<'a> Ctx<'a> {
                     self.project.set.iter().map(|m| m.id.to_string()).collect();
                 output::fresh_plan(format, &listing, &applies, seed.as_deref());
             }
-            Command::Fresh {
-                ref change,
-                no_cache,
-                ..
-            } => {
+            Command::Fresh { ref change, .. } => {
                 let request = seed_request(&command);
                 let mut report = self
                     .ops("fresh")?
                     .fresh(&self.options(change), request.as_ref())
                     .await?;
-                if report.cache.is_none() && request.is_some() && !no_cache {
+                if report.cache.is_none() && request.is_some() && uses_reset_cache(&command)? {
                     report.cache = Some(CacheUse {
                         outcome: "rebuilt",
                         copy: None,

@@ -391,6 +391,20 @@ impl Server {
                 .await
             }
             .await;
+            if renamed.is_ok() {
+                // Says whose it was, for whoever cleans up after the sweep.
+                let replaced = serde_json::json!({ "database": self.database, "replaced": true });
+                let _ = self
+                    .run(
+                        &format!(
+                            "COMMENT ON DATABASE {} IS {}",
+                            ident(&trash),
+                            literal(&replaced.to_string())
+                        ),
+                        "describing the replaced database",
+                    )
+                    .await;
+            }
             if renamed.is_err() {
                 let _ = self
                     .run(
