@@ -147,21 +147,12 @@ fn ensure_dir(dir: &Path) -> Result<()> {
 
 /// The name a target's backups start with: its database (or SQLite file) name.
 fn database_label(target: &Target) -> String {
-    let url = target.url();
-    let name = match url::Url::parse(url) {
-        Ok(parsed) if target.backend() != DbBackend::Sqlite => {
-            parsed.path().trim_start_matches('/').to_owned()
-        }
-        _ => Path::new(
-            url.trim_start_matches("sqlite://")
-                .trim_start_matches("sqlite:")
-                .split('?')
-                .next()
-                .unwrap_or_default(),
-        )
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default(),
+    let name = match target.backend() {
+        DbBackend::Sqlite => Path::new(&target.database_name())
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        _ => target.database_name(),
     };
     let clean: String = name
         .chars()

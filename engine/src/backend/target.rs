@@ -204,6 +204,24 @@ impl Target {
         &self.url
     }
 
+    /// The database this target names: the URL's path on a server, as written, and the file's
+    /// path on SQLite.
+    pub fn database_name(&self) -> String {
+        match Url::parse(&self.url) {
+            Ok(parsed) if self.backend != DbBackend::Sqlite => {
+                parsed.path().trim_start_matches('/').to_owned()
+            }
+            _ => self
+                .url
+                .trim_start_matches("sqlite://")
+                .trim_start_matches("sqlite:")
+                .split('?')
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+        }
+    }
+
     /// Opens a single connection: migrations run one statement at a time, and one connection keeps
     /// session settings (search path, timeouts) in one place.
     ///
@@ -750,6 +768,19 @@ mod tests {
         ] {
             let err = Target::new(url, None, None, None).unwrap_err().to_string();
             assert!(!err.contains("topsecret"), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_database_name_is_the_path_on_a_server_and_the_file_on_sqlite() {
+        for (url, name) in [
+            ("postgres://u:p@127.0.0.1:5432/app?sslmode=disable", "app"),
+            ("mariadb://root@127.0.0.1/test", "test"),
+            ("sqlite://data/dev.db?mode=rwc", "data/dev.db"),
+            ("sqlite:dev.db", "dev.db"),
+        ] {
+            let t = Target::new(url, None, None, None).unwrap();
+            assert_eq!(t.database_name(), name, "{url}");
         }
     }
 
