@@ -23,7 +23,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DbBackend};
 use serde::{Deserialize, Serialize};
 
-use crate::backend::target::Target;
+use crate::backend::target::{ServerParts, Target};
 use crate::error::{EngineError, Result};
 
 /// The directory backups go to when `MIGRATION_BACKUP_DIR` does not say.
@@ -84,6 +84,16 @@ pub(crate) fn find_tool(names: &[&str], package: &str, extra_dirs: &[PathBuf]) -
         "{} is not installed (not on PATH): install the package {package}, e.g. `apt-get install {package}`",
         names[0]
     )))
+}
+
+/// `target`'s URL in parts, for a dump tool.
+pub(crate) fn server_parts(target: &Target) -> Result<ServerParts> {
+    target.server_parts().map_err(|e| {
+        failed(format!(
+            "malformed database URL `{}` ({e})",
+            target.redacted()
+        ))
+    })
 }
 
 /// Runs `command`, its output captured; an error names `what` and the tool's own last line,
@@ -147,21 +157,12 @@ fn ensure_dir(dir: &Path) -> Result<()> {
 
 /// The name a target's backups start with: its database (or SQLite file) name.
 fn database_label(target: &Target) -> String {
-    let url = target.url();
-    let name = match url::Url::parse(url) {
-        Ok(parsed) if target.backend() != DbBackend::Sqlite => {
-            parsed.path().trim_start_matches('/').to_owned()
-        }
-        _ => Path::new(
-            url.trim_start_matches("sqlite://")
-                .trim_start_matches("sqlite:")
-                .split('?')
-                .next()
-                .unwrap_or_default(),
-        )
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default(),
+    let name = match target.backend() {
+        DbBackend::Sqlite => Path::new(&target.database_name())
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        _ => target.database_name(),
     };
     let clean: String = name
         .chars()

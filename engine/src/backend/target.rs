@@ -46,6 +46,33 @@ pub struct Target {
     pub migration_table: String,
 }
 
+/// A server URL's parts, percent-decoded: what a client tool (`pg_dump`, `mariadb-dump`) is given
+/// in place of the URL. It holds the password, so it has no `Debug`.
+pub(crate) struct ServerParts {
+    /// The host as the URL parser gives it (an IPv6 address in brackets), if the URL names one.
+    pub host: Option<String>,
+    /// The port, if the URL names one.
+    pub port: Option<u16>,
+    /// The user, if the URL names one.
+    pub user: Option<String>,
+    /// The password, if the URL has one.
+    pub password: Option<String>,
+    /// The database: the URL's path without its leading `/`.
+    pub database: String,
+    /// The query's parameters, in order.
+    pub parameters: Vec<(String, String)>,
+}
+
+impl ServerParts {
+    /// The value of the query parameter `key`, if the URL sets it.
+    pub fn parameter(&self, key: &str) -> Option<&str> {
+        self.parameters
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 impl std::fmt::Debug for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Target")
@@ -199,21 +226,6 @@ impl Target {
         redact_url(&out)
     }
 
-    /// The database the URL names on its server (PostgreSQL, MySQL/MariaDB), percent-decoded;
-    /// empty for SQLite, whose URL names a file.
-    pub fn database_path(&self) -> String {
-        if self.backend == DbBackend::Sqlite {
-            return String::new();
-        }
-        Url::parse(&self.url)
-            .ok()
-            .map(|u| {
-                let path = u.path().trim_start_matches('/').to_owned();
-                urldecode(&path).unwrap_or(path)
-            })
-            .unwrap_or_default()
-    }
-
     /// This target with its URL naming database `name` on the same server, with the same
     /// credentials and settings: a scratch database, a maintenance database.
     ///
@@ -241,6 +253,42 @@ impl Target {
     /// The raw URL, for drivers only. Never print it.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The database this target names: the URL's path on a server, as written, and the file's
+    /// path on SQLite.
+    pub fn database_name(&self) -> String {
+        match Url::parse(&self.url) {
+            Ok(parsed) if self.backend != DbBackend::Sqlite => {
+                parsed.path().trim_start_matches('/').to_owned()
+            }
+            _ => self
+                .url
+                .trim_start_matches("sqlite://")
+                .trim_start_matches("sqlite:")
+                .split('?')
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+        }
+    }
+
+    /// The URL's parts, decoded, for a client tool that takes them one by one.
+    ///
+    /// # Errors
+    /// The URL parser's error, for a URL that does not parse (never one [`Target::new`] took).
+    pub(crate) fn server_parts(&self) -> std::result::Result<ServerParts, url::ParseError> {
+        let url = Url::parse(&self.url)?;
+        Ok(ServerParts {
+            host: url.host_str().map(str::to_owned),
+            port: url.port(),
+            user: Some(url.username())
+                .filter(|user| !user.is_empty())
+                .map(decode_part),
+            password: url.password().map(decode_part),
+            database: decode_part(url.path().trim_start_matches('/')),
+            parameters: url.query_pairs().into_owned().collect(),
+        })
     }
 
     /// Opens a single connection: migrations run one statement at a time, and one connection keeps
@@ -430,6 +478,14 @@ fn explain_connect_error(err: &DbErr, backend: DbBackend, timeout: Duration) -> 
             }
         }
     }
+}
+
+/// A part of a URL percent-decoded as a form value is, except that `+` stays `+`.
+fn decode_part(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
 }
 
 fn urldecode(s: &str) -> std::result::Result<String, std::string::FromUtf8Error> {
@@ -790,6 +846,40 @@ mod tests {
             let err = Target::new(url, None, None, None).unwrap_err().to_string();
             assert!(!err.contains("topsecret"), "{err}");
         }
+    }
+
+    #[test]
+    fn the_database_name_is_the_path_on_a_server_and_the_file_on_sqlite() {
+        for (url, name) in [
+            ("postgres://u:p@127.0.0.1:5432/app?sslmode=disable", "app"),
+            ("mariadb://root@127.0.0.1/test", "test"),
+            ("sqlite://data/dev.db?mode=rwc", "data/dev.db"),
+            ("sqlite:dev.db", "dev.db"),
+        ] {
+            let t = Target::new(url, None, None, None).unwrap();
+            assert_eq!(t.database_name(), name, "{url}");
+        }
+    }
+
+    #[test]
+    fn server_parts_are_percent_decoded_and_a_plus_stays_a_plus() {
+        let t = Target::new(
+            "postgres://b%40b:p%2Fw+x@[::1]:6432/my%20db?sslmode=require",
+            None,
+            None,
+            None,
+        )
+        .unwrap();
+        let parts = t.server_parts().unwrap();
+        assert_eq!(parts.host.as_deref(), Some("[::1]"));
+        assert_eq!(parts.port, Some(6432));
+        assert_eq!(parts.user.as_deref(), Some("b@b"));
+        assert_eq!(parts.password.as_deref(), Some("p/w+x"));
+        assert_eq!(parts.database, "my db");
+        assert_eq!(parts.parameter("sslmode"), Some("require"));
+        let bare = Target::new("mysql://h/db", None, None, None).unwrap();
+        let parts = bare.server_parts().unwrap();
+        assert!(parts.user.is_none() && parts.password.is_none() && parts.port.is_none());
     }
 
     #[test]

@@ -24,6 +24,7 @@ mod picker;
 mod plans;
 mod seed;
 mod sets;
+mod targets;
 
 use sea_orm_migration::MigratorTrait;
 use std::path::{Path, PathBuf};
@@ -42,9 +43,8 @@ use crate::exec::session::SessionOptions;
 use crate::exec::{Engine, RepairAction, RunOptions};
 use crate::model::project::{LoadedProject, Project};
 use crate::model::releases::{ReleaseError, Releases};
-use crate::model::set::MigrationId;
 use crate::model::sets::{LoadedSets, Sets};
-use crate::plan::{DownTarget, State, UpTarget};
+use crate::plan::State;
 use crate::schema::verify::{self, VerifyOptions};
 use crate::store::ledger::Ledger;
 use args::{Cli, Command};
@@ -686,12 +686,6 @@ struct Ctx<'a> {
     project: &'a LoadedProject,
 }
 
-fn version_arg(typed: &str) -> Result<String, EngineError> {
-    MigrationId::normalise_version(typed).ok_or_else(|| EngineError::UnknownVersion {
-        version: typed.to_owned(),
-    })
-}
-
 impl<'a> Ctx<'a> {
     fn options(&self, change: &args::Change) -> RunOptions {
         RunOptions {
@@ -719,31 +713,13 @@ impl<'a> Ctx<'a> {
         confirm::confirm_listed(details, effect, self.target, self.cli.global.yes)
     }
 
-    /// What `up` is asked to reach; `None` when `--to-release` names releases that hold no
-    /// migrations, so there is nothing to apply.
-    fn up_target(
-        &self,
-        num: Option<u32>,
-        to: Option<&str>,
-        to_release: Option<&str>,
-        allow_out_of_order: bool,
-    ) -> Result<Option<UpTarget>, EngineError> {
-        let to = match to_release {
-            Some(typed) => {
-                let releases = releases(self.project)?;
-                match releases.last_migration_through(releases.get(typed)?) {
-                    Some(last) => Some(last.to_owned()),
-                    None => return Ok(None),
-                }
-            }
-            None => to.map(version_arg).transpose()?,
-        };
-        Ok(Some(UpTarget {
-            steps: num,
-            to,
-            allow_out_of_order,
-            only: None,
-        }))
+    /// The newest migration through release `typed`, for `--to-release`; `None` when the
+    /// releases up to it hold no migrations.
+    fn release_end(&self, typed: &str) -> Result<Option<String>, EngineError> {
+        let releases = releases(self.project)?;
+        Ok(releases
+            .last_migration_through(releases.get(typed)?)
+            .map(str::to_owned))
     }
 
     /// Whether `command` is an `up` with nothing to apply, judged from one read of the ledger
@@ -763,11 +739,12 @@ impl<'a> Ctx<'a> {
         else {
             return false;
         };
-        match self.up_target(
+        match targets::up_target(
             *num,
             to.as_deref(),
             to_release.as_deref(),
             *allow_out_of_order,
+            &|typed| self.release_end(typed),
         ) {
             Ok(Some(target)) => {
                 let options = RunOptions {
@@ -796,11 +773,12 @@ impl<'a> Ctx<'a> {
                     single_transaction,
                     ..self.options(&change)
                 };
-                let Some(target) = self.up_target(
+                let Some(target) = targets::up_target(
                     num,
                     to.as_deref(),
                     to_release.as_deref(),
                     allow_out_of_order,
+                    &|typed| self.release_end(typed),
                 )?
                 else {
                     output::run(format, &RunReport::default());
@@ -821,21 +799,14 @@ impl<'a> Ctx<'a> {
                 dry_run,
                 change,
             } => {
-                let target = match (num, to, to_release, batch, all) {
-                    (_, _, _, _, true) => DownTarget::All,
-                    (_, Some(v), _, _, _) => DownTarget::To(version_arg(&v)?),
-                    (_, _, Some(typed), _, _) => {
-                        let releases = releases(self.project)?;
-                        match releases.last_migration_through(
-                            releases.get(&typed).map_err(EngineError::from)?,
-                        ) {
-                            Some(keep) => DownTarget::To(keep.to_owned()),
-                            None => DownTarget::All,
-                        }
-                    }
-                    (_, _, _, Some(n), _) => DownTarget::Batch(n),
-                    (n, None, None, None, false) => DownTarget::Steps(n.unwrap_or(1)),
-                };
+                let target = targets::down_target(
+                    num,
+                    to.as_deref(),
+                    to_release.as_deref(),
+                    batch,
+                    all,
+                    &|typed| self.release_end(typed),
+                )?;
                 if dry_run {
                     output::script(
                         format,

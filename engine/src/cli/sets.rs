@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::args::{self, Cli, Command};
 use super::exit::CommandError;
-use super::{Failure, Outcome, confirm, output, signal};
+use super::{Failure, Outcome, confirm, output, signal, targets};
 use crate::backend::target::Target;
 use crate::error::EngineError;
 use crate::exec::backup::TakeBackup;
@@ -36,6 +36,13 @@ pub(super) fn across_sets(command: &Command) -> bool {
 
 fn usage(message: String) -> Failure {
     Box::new((EngineError::Config { message }.into(), None))
+}
+
+/// A flag a project of several sets does not take, as the error [`usage`] turns it into.
+fn refused(message: &str) -> EngineError {
+    EngineError::Config {
+        message: message.to_owned(),
+    }
 }
 
 /// The indices of the sets `--set` names, in run order; every set when it names none.
@@ -272,27 +279,30 @@ impl<'x> AcrossSets<'x> {
                 single_transaction,
                 change,
             } => {
-                if to_release.is_some() {
-                    return Err(usage(
-                        "--to-release on a project of several sets: name the set with `--set NAME` and use --to VERSION"
-                            .to_owned(),
-                    ));
-                }
-                if self.selected.len() > 1 && (num.is_some() || to.is_some()) {
+                if self.selected.len() > 1
+                    && to_release.is_none()
+                    && (num.is_some() || to.is_some())
+                {
                     return Err(usage(
                         "--num and --to count the migrations of one set: add `--set NAME`"
                             .to_owned(),
                     ));
                 }
-                let target = UpTarget {
-                    steps: num,
-                    to: to
-                        .as_deref()
-                        .map(super::version_arg)
-                        .transpose()
-                        .map_err(|e| usage(e.to_string()))?,
+                let Some(target) = targets::up_target(
+                    num,
+                    to.as_deref(),
+                    to_release.as_deref(),
                     allow_out_of_order,
-                    only: None,
+                    &|_| {
+                        Err(refused(
+                            "--to-release on a project of several sets: name the set with `--set NAME` and use --to VERSION",
+                        ))
+                    },
+                )
+                .map_err(|e| usage(e.to_string()))?
+                else {
+                    // Not reached: the sets refuse `--to-release` above.
+                    return Ok(Outcome::Done);
                 };
                 let options = RunOptions {
                     single_transaction,
@@ -309,26 +319,25 @@ impl<'x> AcrossSets<'x> {
                 dry_run,
                 change,
             } => {
-                let target = match (num, to, to_release, batch, all) {
-                    (_, _, _, _, true) => DownTarget::All,
-                    _ if self.selected.len() > 1 => {
-                        return Err(usage(
-                            "`migrate down` reverts the newest migrations of one set: add `--set NAME`, or use `--all` for every selected set"
-                                .to_owned(),
-                        ));
-                    }
-                    (_, Some(v), _, _, _) => {
-                        DownTarget::To(super::version_arg(&v).map_err(|e| usage(e.to_string()))?)
-                    }
-                    (_, _, Some(_), _, _) => {
-                        return Err(usage(
-                            "--to-release on a project of several sets: use --to VERSION"
-                                .to_owned(),
-                        ));
-                    }
-                    (_, _, _, Some(n), _) => DownTarget::Batch(n),
-                    (n, None, None, None, false) => DownTarget::Steps(n.unwrap_or(1)),
-                };
+                if !all && self.selected.len() > 1 {
+                    return Err(usage(
+                        "`migrate down` reverts the newest migrations of one set: add `--set NAME`, or use `--all` for every selected set"
+                            .to_owned(),
+                    ));
+                }
+                let target = targets::down_target(
+                    num,
+                    to.as_deref(),
+                    to_release.as_deref(),
+                    batch,
+                    all,
+                    &|_| {
+                        Err(refused(
+                            "--to-release on a project of several sets: use --to VERSION",
+                        ))
+                    },
+                )
+                .map_err(|e| usage(e.to_string()))?;
                 self.down(conns, &target, &self.options(change), dry_run)
                     .await
             }

@@ -97,39 +97,50 @@ impl BackupPolicy {
     }
 }
 
-/// The newest applied migration in `ledger`, if any.
-async fn newest_applied(conn: &DatabaseConnection, ledger: &Ledger) -> Result<Option<String>> {
+/// What the history row of a backup or a restore needs from the ledger, read once.
+struct LedgerNow {
+    /// Whether the database has a ledger to hold the row.
+    exists: bool,
+    /// The newest applied migration, if any.
+    newest_applied: Option<String>,
+}
+
+/// Reads `ledger` for [`LedgerNow`].
+async fn read_ledger(conn: &DatabaseConnection, ledger: &Ledger) -> Result<LedgerNow> {
     let rows = ledger
         .read(conn)
         .await
         .map_err(EngineError::db("reading the ledger"))?;
-    Ok(rows.and_then(|rows| {
-        rows.into_iter()
-            .filter(|r| r.state == RowState::Applied)
-            .map(|r| r.version)
-            .max()
-    }))
+    Ok(LedgerNow {
+        exists: rows.is_some(),
+        newest_applied: rows.and_then(|rows| {
+            rows.into_iter()
+                .filter(|r| r.state == RowState::Applied)
+                .map(|r| r.version)
+                .max()
+        }),
+    })
 }
 
-/// Appends a history row for a backup or a restore, when the database has a ledger to hold it.
+/// Appends a history row for a backup or a restore, when the database has a ledger to hold it
+/// (`now`, read before).
 async fn record(
     conn: &DatabaseConnection,
     ledger: &Ledger,
+    now: &LedgerNow,
     action: Action,
-    version: Option<&str>,
     duration_ms: u64,
     reason: String,
 ) -> Result<()> {
-    if ledger
-        .read(conn)
-        .await
-        .map_err(EngineError::db("reading the ledger"))?
-        .is_none()
-    {
+    if !now.exists {
         return Ok(());
     }
     let entry = HistoryEntry {
-        version: version.unwrap_or("00000000000000").to_owned(),
+        version: now
+            .newest_applied
+            .as_deref()
+            .unwrap_or("00000000000000")
+            .to_owned(),
         name: action_name(action).to_owned(),
         action,
         batch: None,
@@ -168,8 +179,8 @@ pub async fn take(session: &Session, dir: &std::path::Path, command: &str) -> Re
             .to_owned(),
     })?;
     let conn = session.connection();
-    let version = newest_applied(conn, session.ledger()).await?;
-    let manifest = backup::take(target, conn, dir, version.as_deref(), command).await?;
+    let now = read_ledger(conn, session.ledger()).await?;
+    let manifest = backup::take(target, conn, dir, now.newest_applied.as_deref(), command).await?;
     let path = manifest.path(dir);
     info!(
         "backed up {} to {} ({} bytes) in {:.2} s",
@@ -181,8 +192,8 @@ pub async fn take(session: &Session, dir: &std::path::Path, command: &str) -> Re
     record(
         conn,
         session.ledger(),
+        &now,
         Action::Backup,
-        version.as_deref(),
         manifest.duration_ms,
         format!(
             "backup {} ({} bytes, {} ms) before `{command}`",
@@ -224,12 +235,12 @@ pub(super) async fn record_restored(
     duration_ms: u64,
     reason: String,
 ) -> Result<()> {
-    let version = newest_applied(conn, ledger).await?;
+    let now = read_ledger(conn, ledger).await?;
     record(
         conn,
         ledger,
+        &now,
         Action::Restore,
-        version.as_deref(),
         duration_ms,
         reason,
     )

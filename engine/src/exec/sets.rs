@@ -77,7 +77,7 @@ pub fn publish<'x>(resolved: impl IntoIterator<Item = (&'x LoadedSet, &'x Target
     publish_databases(
         resolved
             .into_iter()
-            .map(|(set, target)| (set.name.as_str(), database_name(target))),
+            .map(|(set, target)| (set.name.as_str(), target.database_name())),
     );
 }
 
@@ -89,23 +89,6 @@ fn with_database(url: &str, database: &str) -> String {
             parsed.to_string()
         }
         Err(_) => url.to_owned(),
-    }
-}
-
-/// The database a target names: the URL's path on a server, the file on SQLite.
-fn database_name(target: &Target) -> String {
-    let url = target.url();
-    match url::Url::parse(url) {
-        Ok(parsed) if target.backend() != DbBackend::Sqlite => {
-            parsed.path().trim_start_matches('/').to_owned()
-        }
-        _ => url
-            .trim_start_matches("sqlite://")
-            .trim_start_matches("sqlite:")
-            .split('?')
-            .next()
-            .unwrap_or_default()
-            .to_owned(),
     }
 }
 

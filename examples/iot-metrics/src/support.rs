@@ -275,3 +275,224 @@ pub(crate) async fn pass_app_database(manager: &SchemaManager<'_>) -> Result<(),
         .await?;
     Ok(())
 }
+
+/// An hourly roll-up: the routine that computes it and the table it reads, each as `(schema,
+/// name)` and named on each backend as [`registered_name`] says, and the statement that
+/// aggregates on PostgreSQL and on MariaDB/MySQL.
+pub(crate) struct Rollup {
+    /// The function (PostgreSQL) or procedure (MariaDB/MySQL) that rolls up.
+    pub routine: (&'static str, &'static str),
+    /// The table it reads.
+    pub source: (&'static str, &'static str),
+    /// Its `INSERT … ON CONFLICT` statement, for [`postgres_rollup_function`].
+    pub postgres_aggregate: &'static str,
+    /// Its `INSERT … ON DUPLICATE KEY UPDATE` statement, for [`mysql_rollup_procedure`].
+    pub mysql_aggregate: &'static str,
+}
+
+impl Rollup {
+    /// The statement that creates the routine on `backend` (PostgreSQL or MariaDB/MySQL).
+    pub(crate) fn create(&self, backend: DbBackend) -> String {
+        let (routine, source) = self.names(backend);
+        match backend {
+            DbBackend::Postgres => {
+                postgres_rollup_function(&routine, &source, self.postgres_aggregate)
+            }
+            _ => mysql_rollup_procedure(&routine, &source, self.mysql_aggregate),
+        }
+    }
+
+    /// The statement that drops the routine on `backend` (PostgreSQL or MariaDB/MySQL).
+    pub(crate) fn drop(&self, backend: DbBackend) -> String {
+        let (routine, _) = self.names(backend);
+        match backend {
+            DbBackend::Postgres => format!("DROP FUNCTION {routine}(timestamptz)"),
+            _ => format!("DROP PROCEDURE {routine}"),
+        }
+    }
+
+    fn names(&self, backend: DbBackend) -> (String, String) {
+        (
+            registered_name(backend, self.routine.0, self.routine.1),
+            registered_name(backend, self.source.0, self.source.1),
+        )
+    }
+}
+
+/// The PostgreSQL roll-up function `function(p_from)`, which aggregates `source` by the hour:
+/// the frame every roll-up shares around `aggregate`, its own `INSERT … ON CONFLICT` statement
+/// (indented as the function's body). It recomputes every hour from its watermark's hour (or
+/// `p_from`'s) on, serialised by an advisory lock named after it, and moves the watermark in
+/// `timeseries.rollup_watermarks` up to the newest row it saw, never past the present.
+fn postgres_rollup_function(function: &str, source: &str, aggregate: &str) -> String {
+    format!(
+        r#"CREATE FUNCTION {function}(
+    p_from timestamptz DEFAULT NULL) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_from timestamptz;
+    v_until timestamptz;
+    v_buckets integer;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('{function}'));
+    v_from := date_trunc('hour', coalesce(p_from,
+        (SELECT watermark FROM timeseries.rollup_watermarks
+         WHERE source_table = '{source}'),
+        '-infinity'), 'UTC');
+    SELECT max(ts) INTO v_until FROM {source} WHERE ts >= v_from;
+    -- A device with its clock ahead must not carry the watermark past rows still to come.
+    IF v_until > now() THEN
+        v_until := now();
+    END IF;
+{aggregate}
+    GET DIAGNOSTICS v_buckets = ROW_COUNT;
+    IF v_until IS NOT NULL THEN
+        INSERT INTO timeseries.rollup_watermarks AS w (source_table, watermark)
+        VALUES ('{source}', v_until)
+        ON CONFLICT (source_table) DO UPDATE
+            SET watermark = greatest(w.watermark, EXCLUDED.watermark);
+    END IF;
+    RETURN v_buckets;
+END
+$$"#
+    )
+}
+
+/// The MariaDB/MySQL roll-up procedure `procedure(p_from)`, as
+/// [`postgres_rollup_function`]: the shared frame around `aggregate`, its own
+/// `INSERT … ON DUPLICATE KEY UPDATE` statement. Runs are serialised with `GET_LOCK`, named
+/// after the database and the procedure (the lock is server-wide); the watermark is in
+/// `timeseries_rollup_watermarks`.
+fn mysql_rollup_procedure(procedure: &str, source: &str, aggregate: &str) -> String {
+    format!(
+        r#"CREATE PROCEDURE {procedure}(
+    IN p_from DATETIME(6))
+MODIFIES SQL DATA
+BEGIN
+    DECLARE v_from DATETIME(6);
+    DECLARE v_until DATETIME(6);
+    DECLARE v_lock VARCHAR(128) DEFAULT CONCAT(DATABASE(), '.{procedure}');
+    DECLARE EXIT HANDLER FOR SQLEXCEPTION
+    BEGIN
+        DO RELEASE_LOCK(v_lock);
+        RESIGNAL;
+    END;
+    IF GET_LOCK(v_lock, 60) IS NOT TRUE THEN
+        SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'another roll-up has been running for 60 s';
+    END IF;
+    SET v_from = DATE_FORMAT(COALESCE(p_from,
+        (SELECT watermark FROM timeseries_rollup_watermarks
+         WHERE source_table = '{source}'),
+        '1000-01-01'), '%Y-%m-%d %H:00:00');
+    SET v_until = LEAST((SELECT MAX(ts) FROM {source} WHERE ts >= v_from),
+                        UTC_TIMESTAMP(6));
+{aggregate}
+    IF v_until IS NOT NULL THEN
+        INSERT INTO timeseries_rollup_watermarks (source_table, watermark)
+        VALUES ('{source}', v_until)
+        ON DUPLICATE KEY UPDATE watermark = GREATEST(watermark, VALUES(watermark));
+    END IF;
+    DO RELEASE_LOCK(v_lock);
+END"#
+    )
+}
+
+/// A pg_cron job: its name, when it runs (cron syntax), and the SQL it runs.
+pub(crate) type CronJob = (&'static str, &'static str, &'static str);
+
+/// The names of `jobs` as a condition on `cron.job`'s `jobname`.
+fn jobname_condition(jobs: &[CronJob]) -> String {
+    match jobs {
+        [(name, _, _)] => format!("jobname = '{name}'"),
+        _ => {
+            let names: Vec<String> = jobs
+                .iter()
+                .map(|(name, _, _)| format!("'{name}'"))
+                .collect();
+            format!("jobname IN ({})", names.join(", "))
+        }
+    }
+}
+
+/// The DO block that schedules `jobs` with pg_cron in the application database, the setting
+/// [`pass_app_database`] sets: nothing where pg_cron is absent; refused without an application
+/// database, and while jobs of these names run in another one (pg_cron keeps one job per name
+/// and user, and leaves an existing one where it is).
+pub(crate) fn schedule_jobs(jobs: &[CronJob]) -> String {
+    let names = jobname_condition(jobs);
+    let schedule: Vec<String> = jobs
+        .iter()
+        .map(|(name, when, command)| {
+            format!(
+                "    PERFORM cron.schedule_in_database('{name}', '{when}',\n                                      '{command}', app);"
+            )
+        })
+        .collect();
+    with_app_database(&format!(
+        r#"    IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
+        RETURN;
+    END IF;
+    IF app IS NULL THEN
+        RAISE EXCEPTION 'no application database to schedule the iot-metrics jobs in'
+            USING HINT = 'Run the sets with their migrate command, or set iot_metrics.app_database '
+                         '(ALTER DATABASE postgres SET iot_metrics.app_database = ''iot'').';
+    END IF;
+    IF EXISTS (SELECT FROM cron.job WHERE username = current_user
+               AND {names} AND database <> app) THEN
+        RAISE EXCEPTION 'the iot-metrics jobs already run in another database than %', app
+            USING HINT = 'pg_cron keeps one job per name and user, and would leave them there: '
+                         'revert the maintenance set of that application database first.';
+    END IF;
+{}"#,
+        schedule.join("\n")
+    ))
+}
+
+/// The DO block that unschedules `jobs` where pg_cron is there: those of the current user in
+/// the application database, or in any database when no application database is set.
+pub(crate) fn unschedule_jobs(jobs: &[CronJob]) -> String {
+    // One name fits on the `WHERE` line; a list goes on a line of its own.
+    let names = match jobs {
+        [_] => format!(" AND {}", jobname_condition(jobs)),
+        _ => format!("\n          AND {}", jobname_condition(jobs)),
+    };
+    with_app_database(&format!(
+        r#"    IF EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
+        PERFORM cron.unschedule(jobname) FROM cron.job
+        WHERE username = current_user{names}
+          AND (app IS NULL OR database = app);
+    END IF;"#
+    ))
+}
+
+/// A DO block running `body` with the application database in `app`: the setting
+/// [`pass_app_database`] sets, `NULL` when it is unset or empty.
+fn with_app_database(body: &str) -> String {
+    format!(
+        r#"
+DO $$
+DECLARE
+    app text := nullif(current_setting('iot_metrics.app_database', true), '');
+BEGIN
+{body}
+END
+$$"#
+    )
+}
+
+/// A DO block running `body` with the names of the application's two roles in `writer` and
+/// `reader`: the database's name (cut to 56 bytes, so the name fits PostgreSQL's 63) followed
+/// by `_writer` and `_reader`.
+pub(crate) fn with_role_names(body: &str) -> String {
+    format!(
+        r#"
+DO $$
+DECLARE
+    writer text := left(current_database(), 56) || '_writer';
+    reader text := left(current_database(), 56) || '_reader';
+BEGIN
+{body}
+END
+$$"#
+    )
+}

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 
-use crate::backend::backup::{find_tool, private_file, run_tool};
+use crate::backend::backup::{find_tool, private_file, run_tool, server_parts};
 use crate::backend::target::Target;
 use crate::error::{EngineError, Result};
 
@@ -25,18 +25,7 @@ struct Options {
 
 impl Options {
     fn write(target: &Target) -> Result<(Self, String)> {
-        let url = url::Url::parse(target.url()).map_err(|e| {
-            failed(format!(
-                "malformed database URL `{}` ({e})",
-                target.redacted()
-            ))
-        })?;
-        let decode = |s: &str| {
-            url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default()
-        };
+        let parts = server_parts(target)?;
         let dir = tempfile::Builder::new()
             .prefix("migrate-backup-")
             .tempdir()
@@ -45,20 +34,19 @@ impl Options {
         let mut text = String::from("[client]\n");
         text.push_str(&format!(
             "host={}\n",
-            quote(url.host_str().unwrap_or("localhost"))
+            quote(parts.host.as_deref().unwrap_or("localhost"))
         ));
-        text.push_str(&format!("port={}\n", url.port().unwrap_or(3306)));
-        if !url.username().is_empty() {
-            text.push_str(&format!("user={}\n", quote(&decode(url.username()))));
+        text.push_str(&format!("port={}\n", parts.port.unwrap_or(3306)));
+        if let Some(user) = &parts.user {
+            text.push_str(&format!("user={}\n", quote(user)));
         }
-        if let Some(password) = url.password() {
-            text.push_str(&format!("password={}\n", quote(&decode(password))));
+        if let Some(password) = &parts.password {
+            text.push_str(&format!("password={}\n", quote(password)));
         }
         let mut file = private_file(&dir.path().join("client.cnf"))?;
         file.write_all(text.as_bytes())
             .map_err(|e| failed(format!("cannot write the client option file: {e}")))?;
-        let database = decode(url.path().trim_start_matches('/'));
-        Ok((Self { dir }, database))
+        Ok((Self { dir }, parts.database))
     }
 
     /// The first argument of every tool: where its connection is.

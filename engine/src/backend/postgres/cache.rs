@@ -87,7 +87,10 @@ impl Server {
     /// [`EngineError::Connect`] when neither `postgres` nor `template1` can be reached;
     /// [`EngineError::ResetCache`] when the lock is not granted.
     pub(crate) async fn open(target: &Target, timeout: Duration, lock: bool) -> Result<Self> {
-        let database = target.database_path();
+        let database = target
+            .server_parts()
+            .map(|parts| parts.database)
+            .unwrap_or_default();
         let admin = match target.on_database("postgres")?.connect(timeout).await {
             Ok(admin) => admin,
             Err(first) => match target.on_database("template1")?.connect(timeout).await {

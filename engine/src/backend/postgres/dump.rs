@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::backend::backup::{find_tool, run_tool};
-use crate::backend::target::Target;
+use crate::backend::backup::{find_tool, run_tool, server_parts};
+use crate::backend::target::{ServerParts, Target};
 use crate::error::{EngineError, Result};
 
 /// The Debian package that has the client tools.
@@ -30,36 +30,28 @@ fn bindir() -> Vec<PathBuf> {
         .collect()
 }
 
-/// `tool`, with the target's connection in its environment.
-fn command(tool: &str, target: &Target) -> Result<Command> {
+/// `tool`, with the connection `parts` describe in its environment.
+fn command(tool: &str, parts: &ServerParts) -> Result<Command> {
     let path = find_tool(&[tool], PACKAGE, &bindir())?;
-    let url = url::Url::parse(target.url()).map_err(|e| EngineError::Backup {
-        message: format!("malformed database URL `{}` ({e})", target.redacted()),
-    })?;
-    let decode = |s: &str| percent_decode(s);
     let mut command = Command::new(path);
     command
         .env_remove("PGSERVICE")
-        .env("PGHOST", url.host_str().unwrap_or("localhost"))
-        .env("PGPORT", url.port().unwrap_or(5432).to_string())
-        .env("PGDATABASE", decode(url.path().trim_start_matches('/')))
+        .env("PGHOST", parts.host.as_deref().unwrap_or("localhost"))
+        .env("PGPORT", parts.port.unwrap_or(5432).to_string())
+        .env("PGDATABASE", &parts.database)
         .env("PGAPPNAME", "migrate backup");
-    if !url.username().is_empty() {
-        command.env("PGUSER", decode(url.username()));
+    if let Some(user) = &parts.user {
+        command.env("PGUSER", user);
     }
-    match url.password() {
-        Some(password) => command.env("PGPASSWORD", decode(password)),
+    match &parts.password {
+        Some(password) => command.env("PGPASSWORD", password),
         None => command.env_remove("PGPASSWORD"),
     };
-    let sslmode = url
-        .query_pairs()
-        .find(|(k, _)| k == "sslmode")
-        .map(|(_, v)| v.into_owned());
     let loopback = matches!(
-        url.host_str(),
+        parts.host.as_deref(),
         Some("127.0.0.1" | "localhost" | "::1" | "[::1]")
     );
-    match (sslmode, loopback) {
+    match (parts.parameter("sslmode"), loopback) {
         (Some(mode), _) => command.env("PGSSLMODE", mode),
         // As `migrate` itself connects to a loopback server.
         (None, true) => command.env("PGSSLMODE", "disable"),
@@ -68,23 +60,17 @@ fn command(tool: &str, target: &Target) -> Result<Command> {
     Ok(command)
 }
 
-fn percent_decode(s: &str) -> String {
-    url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
-}
-
 /// Dumps `target` into `path` and checks the archive lists its contents.
 pub(crate) fn dump(target: &Target, path: &Path) -> Result<&'static str> {
-    let mut pg_dump = command("pg_dump", target)?;
+    let parts = server_parts(target)?;
+    let mut pg_dump = command("pg_dump", &parts)?;
     pg_dump
         .arg("--format=custom")
         .arg("--no-password")
         .arg("--file")
         .arg(path);
     run_tool(pg_dump, "pg_dump", target)?;
-    let mut list = command("pg_restore", target)?;
+    let mut list = command("pg_restore", &parts)?;
     list.arg("--list").arg(path);
     let listed = run_tool(list, "pg_restore --list (checking the backup)", target)?;
     if listed.is_empty() {
@@ -97,17 +83,15 @@ pub(crate) fn dump(target: &Target, path: &Path) -> Result<&'static str> {
 
 /// Restores the archive at `path` into `target`, whose schema is empty.
 pub(crate) fn restore(target: &Target, path: &Path) -> Result<()> {
-    let mut pg_restore = command("pg_restore", target)?;
-    let database = url::Url::parse(target.url())
-        .map(|u| percent_decode(u.path().trim_start_matches('/')))
-        .unwrap_or_default();
+    let parts = server_parts(target)?;
+    let mut pg_restore = command("pg_restore", &parts)?;
     pg_restore
         .arg("--no-password")
         .arg("--exit-on-error")
         .arg("--no-owner")
         .arg("--single-transaction")
         .arg("--dbname")
-        .arg(database)
+        .arg(&parts.database)
         .arg(path);
     run_tool(pg_restore, "pg_restore", target).map(drop)
 }

@@ -16,27 +16,10 @@ use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
 use super::m20250303_000001_create_ess_signals::ESS_SIGNALS;
-use crate::support::{execute_all, key, number, table, timestamp};
+use crate::support::{Rollup, execute_all, key, number, table, timestamp};
 
-const POSTGRES_FUNCTION: &str = r#"CREATE FUNCTION payload.rollup_ess_signals(
-    p_from timestamptz DEFAULT NULL) RETURNS integer
-LANGUAGE plpgsql AS $$
-DECLARE
-    v_from timestamptz;
-    v_until timestamptz;
-    v_buckets integer;
-BEGIN
-    PERFORM pg_advisory_xact_lock(hashtext('payload.rollup_ess_signals'));
-    v_from := date_trunc('hour', coalesce(p_from,
-        (SELECT watermark FROM timeseries.rollup_watermarks
-         WHERE source_table = 'payload.ess_signals'),
-        '-infinity'), 'UTC');
-    SELECT max(ts) INTO v_until FROM payload.ess_signals WHERE ts >= v_from;
-    -- A device with its clock ahead must not carry the watermark past rows still to come.
-    IF v_until > now() THEN
-        v_until := now();
-    END IF;
-    INSERT INTO payload.ess_signals_hourly
+/// What the roll-up aggregates on PostgreSQL.
+const POSTGRES_AGGREGATE: &str = r#"    INSERT INTO payload.ess_signals_hourly
         (site_id, ess_id, bucket, sample_count, soc_avg, soc_min, soc_max,
          energy_charged_kwh, energy_discharged_kwh)
     SELECT site_id, ess_id, date_trunc('hour', ts, 'UTC'), count(*),
@@ -49,40 +32,10 @@ BEGIN
         SET sample_count = EXCLUDED.sample_count, soc_avg = EXCLUDED.soc_avg,
             soc_min = EXCLUDED.soc_min, soc_max = EXCLUDED.soc_max,
             energy_charged_kwh = EXCLUDED.energy_charged_kwh,
-            energy_discharged_kwh = EXCLUDED.energy_discharged_kwh;
-    GET DIAGNOSTICS v_buckets = ROW_COUNT;
-    IF v_until IS NOT NULL THEN
-        INSERT INTO timeseries.rollup_watermarks AS w (source_table, watermark)
-        VALUES ('payload.ess_signals', v_until)
-        ON CONFLICT (source_table) DO UPDATE
-            SET watermark = greatest(w.watermark, EXCLUDED.watermark);
-    END IF;
-    RETURN v_buckets;
-END
-$$"#;
+            energy_discharged_kwh = EXCLUDED.energy_discharged_kwh;"#;
 
-const MYSQL_PROCEDURE: &str = r#"CREATE PROCEDURE payload_rollup_ess_signals(
-    IN p_from DATETIME(6))
-MODIFIES SQL DATA
-BEGIN
-    DECLARE v_from DATETIME(6);
-    DECLARE v_until DATETIME(6);
-    DECLARE v_lock VARCHAR(128) DEFAULT CONCAT(DATABASE(), '.payload_rollup_ess_signals');
-    DECLARE EXIT HANDLER FOR SQLEXCEPTION
-    BEGIN
-        DO RELEASE_LOCK(v_lock);
-        RESIGNAL;
-    END;
-    IF GET_LOCK(v_lock, 60) IS NOT TRUE THEN
-        SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'another roll-up has been running for 60 s';
-    END IF;
-    SET v_from = DATE_FORMAT(COALESCE(p_from,
-        (SELECT watermark FROM timeseries_rollup_watermarks
-         WHERE source_table = 'payload_ess_signals'),
-        '1000-01-01'), '%Y-%m-%d %H:00:00');
-    SET v_until = LEAST((SELECT MAX(ts) FROM payload_ess_signals WHERE ts >= v_from),
-                        UTC_TIMESTAMP(6));
-    INSERT INTO payload_ess_signals_hourly
+/// What the roll-up aggregates on MariaDB/MySQL.
+const MYSQL_AGGREGATE: &str = r#"    INSERT INTO payload_ess_signals_hourly
         (site_id, ess_id, bucket, sample_count, soc_avg, soc_min, soc_max,
          energy_charged_kwh, energy_discharged_kwh)
     SELECT site_id, ess_id, DATE_FORMAT(ts, '%Y-%m-%d %H:00:00'), COUNT(*),
@@ -94,14 +47,15 @@ BEGIN
     ON DUPLICATE KEY UPDATE sample_count = VALUES(sample_count), soc_avg = VALUES(soc_avg),
         soc_min = VALUES(soc_min), soc_max = VALUES(soc_max),
         energy_charged_kwh = VALUES(energy_charged_kwh),
-        energy_discharged_kwh = VALUES(energy_discharged_kwh);
-    IF v_until IS NOT NULL THEN
-        INSERT INTO timeseries_rollup_watermarks (source_table, watermark)
-        VALUES ('payload_ess_signals', v_until)
-        ON DUPLICATE KEY UPDATE watermark = GREATEST(watermark, VALUES(watermark));
-    END IF;
-    DO RELEASE_LOCK(v_lock);
-END"#;
+        energy_discharged_kwh = VALUES(energy_discharged_kwh);"#;
+
+/// The roll-up routine, on PostgreSQL and MariaDB/MySQL.
+const ROLLUP: Rollup = Rollup {
+    routine: ("payload", "rollup_ess_signals"),
+    source: ("payload", "ess_signals"),
+    postgres_aggregate: POSTGRES_AGGREGATE,
+    mysql_aggregate: MYSQL_AGGREGATE,
+};
 
 const SQLITE_VIEW: &str = r#"CREATE VIEW payload_ess_signals_hourly AS
 SELECT site_id, ess_id, strftime('%Y-%m-%dT%H:00:00+00:00', ts) AS bucket,
@@ -139,10 +93,7 @@ impl MigrationTrait for Migration {
             return execute_all(manager, &[SQLITE_VIEW]).await;
         }
         manager.create_table(hourly_table(backend)).await?;
-        match backend {
-            DbBackend::Postgres => execute_all(manager, &[POSTGRES_FUNCTION]).await,
-            _ => execute_all(manager, &[MYSQL_PROCEDURE]).await,
-        }
+        execute_all(manager, &[&ROLLUP.create(backend)]).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -151,14 +102,7 @@ impl MigrationTrait for Migration {
             DbBackend::Sqlite => {
                 return execute_all(manager, &["DROP VIEW payload_ess_signals_hourly"]).await;
             }
-            DbBackend::Postgres => {
-                execute_all(
-                    manager,
-                    &["DROP FUNCTION payload.rollup_ess_signals(timestamptz)"],
-                )
-                .await?;
-            }
-            _ => execute_all(manager, &["DROP PROCEDURE payload_rollup_ess_signals"]).await?,
+            _ => execute_all(manager, &[&ROLLUP.drop(backend)]).await?,
         }
         let forget = Query::delete()
             .from_table(table(backend, "timeseries", "rollup_watermarks"))

@@ -13,22 +13,14 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
-use crate::support::execute_all;
+use crate::support::{execute_all, with_role_names};
 
-const POSTGRES_UP: &str = r#"
-DO $$
-DECLARE
-    writer text := left(current_database(), 56) || '_writer';
-    reader text := left(current_database(), 56) || '_reader';
-BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = writer) THEN
+const POSTGRES_UP_BODY: &str = r#"    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = writer) THEN
         EXECUTE format('CREATE ROLE %I NOLOGIN', writer);
     END IF;
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = reader) THEN
         EXECUTE format('CREATE ROLE %I NOLOGIN', reader);
-    END IF;
-END
-$$"#;
+    END IF;"#;
 
 const POSTGRES_DOWN: &str = r#"
 DO $$
@@ -62,7 +54,9 @@ pub struct Migration;
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         match manager.get_database_backend() {
-            DbBackend::Postgres => execute_all(manager, &[POSTGRES_UP]).await,
+            DbBackend::Postgres => {
+                execute_all(manager, &[&with_role_names(POSTGRES_UP_BODY)]).await
+            }
             DbBackend::MySql => execute_all(manager, MYSQL_UP).await,
             _ => Ok(()),
         }

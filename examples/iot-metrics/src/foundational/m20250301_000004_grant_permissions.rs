@@ -15,37 +15,21 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
-use crate::support::execute_all;
+use crate::support::{execute_all, with_role_names};
 
-const POSTGRES_UP: &str = r#"
-DO $$
-DECLARE
-    writer text := left(current_database(), 56) || '_writer';
-    reader text := left(current_database(), 56) || '_reader';
-BEGIN
-    EXECUTE format('GRANT CONNECT ON DATABASE %I TO %I, %I', current_database(), writer, reader);
+const POSTGRES_UP_BODY: &str = r#"    EXECUTE format('GRANT CONNECT ON DATABASE %I TO %I, %I', current_database(), writer, reader);
     EXECUTE format('GRANT USAGE ON SCHEMA timeseries, payload TO %I, %I', writer, reader);
     EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA timeseries, payload '
                    'GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO %I', writer);
     EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA timeseries, payload '
-                   'GRANT SELECT ON TABLES TO %I', reader);
-END
-$$"#;
+                   'GRANT SELECT ON TABLES TO %I', reader);"#;
 
-const POSTGRES_DOWN: &str = r#"
-DO $$
-DECLARE
-    writer text := left(current_database(), 56) || '_writer';
-    reader text := left(current_database(), 56) || '_reader';
-BEGIN
-    EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA timeseries, payload '
+const POSTGRES_DOWN_BODY: &str = r#"    EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA timeseries, payload '
                    'REVOKE SELECT ON TABLES FROM %I', reader);
     EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA timeseries, payload '
                    'REVOKE SELECT, INSERT, UPDATE, DELETE ON TABLES FROM %I', writer);
     EXECUTE format('REVOKE USAGE ON SCHEMA timeseries, payload FROM %I, %I', writer, reader);
-    EXECUTE format('REVOKE CONNECT ON DATABASE %I FROM %I, %I', current_database(), writer, reader);
-END
-$$"#;
+    EXECUTE format('REVOKE CONNECT ON DATABASE %I FROM %I, %I', current_database(), writer, reader);"#;
 
 // `db`.* with `\`, `_` and `%` escaped (so the grant is no pattern) and backticks doubled.
 const MYSQL_UP: &[&str] = &[
@@ -73,7 +57,9 @@ pub struct Migration;
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         match manager.get_database_backend() {
-            DbBackend::Postgres => execute_all(manager, &[POSTGRES_UP]).await,
+            DbBackend::Postgres => {
+                execute_all(manager, &[&with_role_names(POSTGRES_UP_BODY)]).await
+            }
             DbBackend::MySql => execute_all(manager, MYSQL_UP).await,
             _ => Ok(()),
         }
@@ -81,7 +67,9 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         match manager.get_database_backend() {
-            DbBackend::Postgres => execute_all(manager, &[POSTGRES_DOWN]).await,
+            DbBackend::Postgres => {
+                execute_all(manager, &[&with_role_names(POSTGRES_DOWN_BODY)]).await
+            }
             DbBackend::MySql => execute_all(manager, MYSQL_DOWN).await,
             _ => Ok(()),
         }

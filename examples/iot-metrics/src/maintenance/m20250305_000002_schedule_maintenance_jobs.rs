@@ -17,49 +17,26 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
-use crate::support::{execute_all, pass_app_database};
+use crate::support::{CronJob, execute_all, pass_app_database, schedule_jobs, unschedule_jobs};
 
-const SCHEDULE: &str = r#"
-DO $$
-DECLARE
-    app text := nullif(current_setting('iot_metrics.app_database', true), '');
-BEGIN
-    IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
-        RETURN;
-    END IF;
-    IF app IS NULL THEN
-        RAISE EXCEPTION 'no application database to schedule the iot-metrics jobs in'
-            USING HINT = 'Run the sets with their migrate command, or set iot_metrics.app_database '
-                         '(ALTER DATABASE postgres SET iot_metrics.app_database = ''iot'').';
-    END IF;
-    IF EXISTS (SELECT FROM cron.job WHERE username = current_user
-               AND jobname IN ('iot_partition_maintenance', 'iot_retention', 'iot_rollup') AND database <> app) THEN
-        RAISE EXCEPTION 'the iot-metrics jobs already run in another database than %', app
-            USING HINT = 'pg_cron keeps one job per name and user, and would leave them there: '
-                         'revert the maintenance set of that application database first.';
-    END IF;
-    PERFORM cron.schedule_in_database('iot_partition_maintenance', '7 * * * *',
-                                      'SELECT timeseries.run_maintenance()', app);
-    PERFORM cron.schedule_in_database('iot_retention', '17 3 * * *',
-                                      'SELECT timeseries.run_retention()', app);
-    PERFORM cron.schedule_in_database('iot_rollup', '*/5 * * * *',
-                                      'SELECT timeseries.perform_rollup()', app);
-END
-$$"#;
-
-const UNSCHEDULE: &str = r#"
-DO $$
-DECLARE
-    app text := nullif(current_setting('iot_metrics.app_database', true), '');
-BEGIN
-    IF EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
-        PERFORM cron.unschedule(jobname) FROM cron.job
-        WHERE username = current_user
-          AND jobname IN ('iot_partition_maintenance', 'iot_retention', 'iot_rollup')
-          AND (app IS NULL OR database = app);
-    END IF;
-END
-$$"#;
+/// The pg_cron jobs, in the application database.
+const JOBS: &[CronJob] = &[
+    (
+        "iot_partition_maintenance",
+        "7 * * * *",
+        "SELECT timeseries.run_maintenance()",
+    ),
+    (
+        "iot_retention",
+        "17 3 * * *",
+        "SELECT timeseries.run_retention()",
+    ),
+    (
+        "iot_rollup",
+        "*/5 * * * *",
+        "SELECT timeseries.perform_rollup()",
+    ),
+];
 
 const MYSQL_UP: &[&str] = &[
     "CREATE EVENT iot_partition_maintenance ON SCHEDULE EVERY 1 HOUR \
@@ -83,7 +60,7 @@ impl MigrationTrait for Migration {
         match manager.get_database_backend() {
             DbBackend::Postgres => {
                 pass_app_database(manager).await?;
-                execute_all(manager, &[SCHEDULE]).await
+                execute_all(manager, &[&schedule_jobs(JOBS)]).await
             }
             DbBackend::MySql => execute_all(manager, MYSQL_UP).await,
             _ => Ok(()),
@@ -94,7 +71,7 @@ impl MigrationTrait for Migration {
         match manager.get_database_backend() {
             DbBackend::Postgres => {
                 pass_app_database(manager).await?;
-                execute_all(manager, &[UNSCHEDULE]).await
+                execute_all(manager, &[&unschedule_jobs(JOBS)]).await
             }
             DbBackend::MySql => execute_all(manager, MYSQL_DOWN).await,
             _ => Ok(()),

@@ -12,44 +12,14 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
-use crate::support::{execute_all, pass_app_database};
+use crate::support::{CronJob, execute_all, pass_app_database, schedule_jobs, unschedule_jobs};
 
-const SCHEDULE: &str = r#"
-DO $$
-DECLARE
-    app text := nullif(current_setting('iot_metrics.app_database', true), '');
-BEGIN
-    IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
-        RETURN;
-    END IF;
-    IF app IS NULL THEN
-        RAISE EXCEPTION 'no application database to schedule the iot-metrics jobs in'
-            USING HINT = 'Run the sets with their migrate command, or set iot_metrics.app_database '
-                         '(ALTER DATABASE postgres SET iot_metrics.app_database = ''iot'').';
-    END IF;
-    IF EXISTS (SELECT FROM cron.job WHERE username = current_user
-               AND jobname = 'ess_signals_rollup' AND database <> app) THEN
-        RAISE EXCEPTION 'the iot-metrics jobs already run in another database than %', app
-            USING HINT = 'pg_cron keeps one job per name and user, and would leave them there: '
-                         'revert the maintenance set of that application database first.';
-    END IF;
-    PERFORM cron.schedule_in_database('ess_signals_rollup', '*/15 * * * *',
-                                      'SELECT payload.rollup_ess_signals()', app);
-END
-$$"#;
-
-const UNSCHEDULE: &str = r#"
-DO $$
-DECLARE
-    app text := nullif(current_setting('iot_metrics.app_database', true), '');
-BEGIN
-    IF EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
-        PERFORM cron.unschedule(jobname) FROM cron.job
-        WHERE username = current_user AND jobname = 'ess_signals_rollup'
-          AND (app IS NULL OR database = app);
-    END IF;
-END
-$$"#;
+/// The pg_cron job, in the application database.
+const JOBS: &[CronJob] = &[(
+    "ess_signals_rollup",
+    "*/15 * * * *",
+    "SELECT payload.rollup_ess_signals()",
+)];
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -60,7 +30,7 @@ impl MigrationTrait for Migration {
         match manager.get_database_backend() {
             DbBackend::Postgres => {
                 pass_app_database(manager).await?;
-                execute_all(manager, &[SCHEDULE]).await
+                execute_all(manager, &[&schedule_jobs(JOBS)]).await
             }
             DbBackend::MySql => {
                 execute_all(
@@ -80,7 +50,7 @@ impl MigrationTrait for Migration {
         match manager.get_database_backend() {
             DbBackend::Postgres => {
                 pass_app_database(manager).await?;
-                execute_all(manager, &[UNSCHEDULE]).await
+                execute_all(manager, &[&unschedule_jobs(JOBS)]).await
             }
             DbBackend::MySql => execute_all(manager, &["DROP EVENT ess_signals_rollup"]).await,
             _ => Ok(()),

@@ -17,27 +17,10 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
-use crate::support::{execute_all, key, number, table, timestamp};
+use crate::support::{Rollup, execute_all, key, number, table, timestamp};
 
-const POSTGRES_FUNCTION: &str = r#"CREATE FUNCTION timeseries.perform_rollup(
-    p_from timestamptz DEFAULT NULL) RETURNS integer
-LANGUAGE plpgsql AS $$
-DECLARE
-    v_from timestamptz;
-    v_until timestamptz;
-    v_buckets integer;
-BEGIN
-    PERFORM pg_advisory_xact_lock(hashtext('timeseries.perform_rollup'));
-    v_from := date_trunc('hour', coalesce(p_from,
-        (SELECT watermark FROM timeseries.rollup_watermarks
-         WHERE source_table = 'timeseries.measurements'),
-        '-infinity'), 'UTC');
-    SELECT max(ts) INTO v_until FROM timeseries.measurements WHERE ts >= v_from;
-    -- A device with its clock ahead must not carry the watermark past rows still to come.
-    IF v_until > now() THEN
-        v_until := now();
-    END IF;
-    INSERT INTO timeseries.measurements_rollup
+/// What the roll-up aggregates on PostgreSQL.
+const POSTGRES_AGGREGATE: &str = r#"    INSERT INTO timeseries.measurements_rollup
         (device_id, metric, bucket, sample_count, value_sum, value_min, value_max)
     SELECT device_id, metric, date_trunc('hour', ts, 'UTC'),
            count(*), sum(value), min(value), max(value)
@@ -46,40 +29,10 @@ BEGIN
     GROUP BY 1, 2, 3
     ON CONFLICT (device_id, metric, bucket) DO UPDATE
         SET sample_count = EXCLUDED.sample_count, value_sum = EXCLUDED.value_sum,
-            value_min = EXCLUDED.value_min, value_max = EXCLUDED.value_max;
-    GET DIAGNOSTICS v_buckets = ROW_COUNT;
-    IF v_until IS NOT NULL THEN
-        INSERT INTO timeseries.rollup_watermarks AS w (source_table, watermark)
-        VALUES ('timeseries.measurements', v_until)
-        ON CONFLICT (source_table) DO UPDATE
-            SET watermark = greatest(w.watermark, EXCLUDED.watermark);
-    END IF;
-    RETURN v_buckets;
-END
-$$"#;
+            value_min = EXCLUDED.value_min, value_max = EXCLUDED.value_max;"#;
 
-const MYSQL_PROCEDURE: &str = r#"CREATE PROCEDURE timeseries_perform_rollup(
-    IN p_from DATETIME(6))
-MODIFIES SQL DATA
-BEGIN
-    DECLARE v_from DATETIME(6);
-    DECLARE v_until DATETIME(6);
-    DECLARE v_lock VARCHAR(128) DEFAULT CONCAT(DATABASE(), '.timeseries_perform_rollup');
-    DECLARE EXIT HANDLER FOR SQLEXCEPTION
-    BEGIN
-        DO RELEASE_LOCK(v_lock);
-        RESIGNAL;
-    END;
-    IF GET_LOCK(v_lock, 60) IS NOT TRUE THEN
-        SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'another roll-up has been running for 60 s';
-    END IF;
-    SET v_from = DATE_FORMAT(COALESCE(p_from,
-        (SELECT watermark FROM timeseries_rollup_watermarks
-         WHERE source_table = 'timeseries_measurements'),
-        '1000-01-01'), '%Y-%m-%d %H:00:00');
-    SET v_until = LEAST((SELECT MAX(ts) FROM timeseries_measurements WHERE ts >= v_from),
-                        UTC_TIMESTAMP(6));
-    INSERT INTO timeseries_measurements_rollup
+/// What the roll-up aggregates on MariaDB/MySQL.
+const MYSQL_AGGREGATE: &str = r#"    INSERT INTO timeseries_measurements_rollup
         (device_id, metric, bucket, sample_count, value_sum, value_min, value_max)
     SELECT device_id, metric, DATE_FORMAT(ts, '%Y-%m-%d %H:00:00'),
            COUNT(*), SUM(value), MIN(value), MAX(value)
@@ -87,14 +40,15 @@ BEGIN
     WHERE ts >= v_from
     GROUP BY device_id, metric, DATE_FORMAT(ts, '%Y-%m-%d %H:00:00')
     ON DUPLICATE KEY UPDATE sample_count = VALUES(sample_count), value_sum = VALUES(value_sum),
-        value_min = VALUES(value_min), value_max = VALUES(value_max);
-    IF v_until IS NOT NULL THEN
-        INSERT INTO timeseries_rollup_watermarks (source_table, watermark)
-        VALUES ('timeseries_measurements', v_until)
-        ON DUPLICATE KEY UPDATE watermark = GREATEST(watermark, VALUES(watermark));
-    END IF;
-    DO RELEASE_LOCK(v_lock);
-END"#;
+        value_min = VALUES(value_min), value_max = VALUES(value_max);"#;
+
+/// The roll-up routine, on PostgreSQL and MariaDB/MySQL.
+const ROLLUP: Rollup = Rollup {
+    routine: ("timeseries", "perform_rollup"),
+    source: ("timeseries", "measurements"),
+    postgres_aggregate: POSTGRES_AGGREGATE,
+    mysql_aggregate: MYSQL_AGGREGATE,
+};
 
 const SQLITE_VIEW: &str = r#"CREATE VIEW timeseries_measurements_rollup AS
 SELECT device_id, metric, strftime('%Y-%m-%dT%H:00:00+00:00', ts) AS bucket,
@@ -144,10 +98,7 @@ impl MigrationTrait for Migration {
         }
         manager.create_table(rollup_table(backend)).await?;
         manager.create_table(watermarks_table(backend)).await?;
-        match backend {
-            DbBackend::Postgres => execute_all(manager, &[POSTGRES_FUNCTION]).await,
-            _ => execute_all(manager, &[MYSQL_PROCEDURE]).await,
-        }
+        execute_all(manager, &[&ROLLUP.create(backend)]).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -156,14 +107,7 @@ impl MigrationTrait for Migration {
             DbBackend::Sqlite => {
                 return execute_all(manager, &["DROP VIEW timeseries_measurements_rollup"]).await;
             }
-            DbBackend::Postgres => {
-                execute_all(
-                    manager,
-                    &["DROP FUNCTION timeseries.perform_rollup(timestamptz)"],
-                )
-                .await?;
-            }
-            _ => execute_all(manager, &["DROP PROCEDURE timeseries_perform_rollup"]).await?,
+            _ => execute_all(manager, &[&ROLLUP.drop(backend)]).await?,
         }
         for name in ["rollup_watermarks", "measurements_rollup"] {
             manager
