@@ -236,15 +236,7 @@ pub(super) async fn record_restored(
     reason: String,
 ) -> Result<()> {
     let now = read_ledger(conn, ledger).await?;
-    record(
-        conn,
-        ledger,
-        &now,
-        Action::Restore,
-        duration_ms,
-        reason,
-    )
-    .await
+    record(conn, ledger, &now, Action::Restore, duration_ms, reason).await
 }
 
 /// The [`BeforeDestructive`] hook that backs up as [`BackupPolicy`] says, once per session.

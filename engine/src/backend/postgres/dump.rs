@@ -12,22 +12,39 @@ use crate::error::{EngineError, Result};
 /// The Debian package that has the client tools.
 const PACKAGE: &str = "postgresql-client";
 
-/// `pg_config --bindir`, where the real client binaries are (Debian's `pg_dump` on the PATH is
-/// a wrapper that picks one of them).
+/// Where the packaged client binaries of each major version live, as `<major>` in the pattern:
+/// Debian and Ubuntu, then RHEL and Fedora.
+const VERSIONED_DIRS: &[(&str, &str)] = &[("/usr/lib/postgresql", "bin"), ("/usr", "bin")];
+
+/// The directories of the real client binaries, newest major version first: Debian's `pg_dump`
+/// on the PATH is a Perl wrapper that picks one of them, and `pg_config --bindir` is a shell
+/// script that costs more than the rest of a small backup's overhead. A newer `pg_dump` dumps
+/// an older server; the PATH comes after these.
 fn bindir() -> Vec<PathBuf> {
-    static BINDIR: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    BINDIR
+    static BINDIRS: std::sync::OnceLock<Vec<PathBuf>> = std::sync::OnceLock::new();
+    BINDIRS
         .get_or_init(|| {
-            Command::new("pg_config")
-                .arg("--bindir")
-                .output()
-                .ok()
-                .filter(|o| o.status.success())
-                .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+            let mut found: Vec<(u32, PathBuf)> = Vec::new();
+            for (parent, bin) in VERSIONED_DIRS {
+                let Ok(entries) = std::fs::read_dir(parent) else {
+                    continue;
+                };
+                for entry in entries.flatten() {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    // `/usr/lib/postgresql/15`, `/usr/pgsql-15`.
+                    let major = name.strip_prefix("pgsql-").unwrap_or(&name);
+                    if let Ok(major) = major.parse::<u32>() {
+                        let dir = entry.path().join(bin);
+                        if dir.join("pg_dump").is_file() {
+                            found.push((major, dir));
+                        }
+                    }
+                }
+            }
+            found.sort_by_key(|f| std::cmp::Reverse(f.0));
+            found.into_iter().map(|(_, dir)| dir).collect()
         })
-        .iter()
-        .cloned()
-        .collect()
+        .clone()
 }
 
 /// `tool`, with the connection `parts` describe in its environment.
