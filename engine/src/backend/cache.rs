@@ -105,6 +105,45 @@ impl Store {
         }
     }
 
+    /// Schemas beside the ones `listing` drops that hold objects, in the database `conn` is open
+    /// on, when a reset from this store would replace them too (PostgreSQL replaces the whole
+    /// database; `fresh` keeps schemas no migration creates): with any, copying back would not
+    /// be what `fresh` does.
+    ///
+    /// # Errors
+    /// A database error while reading the catalog.
+    #[cfg_attr(not(feature = "postgres"), allow(unused_variables))]
+    pub async fn replaced_beyond(
+        &self,
+        conn: &DatabaseConnection,
+        listing: &super::wipe::Listing,
+    ) -> Result<Vec<String>> {
+        match self {
+            #[cfg(feature = "postgres")]
+            Store::Postgres(_) => {
+                let all = super::wipe::list_schemas(conn).await.map_err(|e| {
+                    crate::error::EngineError::ResetCache {
+                        message: format!("listing the schemas: {e}"),
+                    }
+                })?;
+                let dropped: Vec<&str> = listing
+                    .objects
+                    .iter()
+                    .filter(|o| o.kind == super::wipe::ObjectKind::Schema)
+                    .map(|o| o.name.as_str())
+                    .collect();
+                let kept: Vec<String> = all
+                    .into_iter()
+                    .map(|s| s.name)
+                    .filter(|name| !dropped.contains(&name.trim_matches('"')))
+                    .collect();
+                super::postgres::cache::schemas_in_use(conn, &kept).await
+            }
+            #[cfg(feature = "sqlite")]
+            Store::Sqlite(_) => Ok(Vec::new()),
+        }
+    }
+
     /// The copies of this target, newest first.
     ///
     /// # Errors

@@ -628,6 +628,25 @@ impl<'a> Operations<'a> {
                 return Ok(report);
             }
         };
+        let beyond = cache
+            .store()
+            .replaced_beyond(self.session.connection(), &listing)
+            .await?;
+        if !beyond.is_empty() {
+            let mut report = self.rebuild(listing, options, after).await?;
+            report.cache = Some(CacheUse {
+                outcome: "rebuilt",
+                copy: None,
+                built_at: None,
+                reason: Some(format!(
+                    "schema {} holds objects that fresh keeps and a copy of the database would replace",
+                    beyond.join(", ")
+                )),
+                not_saved: None,
+                duration_ms: 0,
+            });
+            return Ok(report);
+        }
         let entries = cache.entries().await?;
         let reason = match reset_cache::choose(&entries, &content) {
             Ok(entry) => return self.copy_back(cache, entry, listing).await,

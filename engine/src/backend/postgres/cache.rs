@@ -61,6 +61,36 @@ fn literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
+/// Those of `schemas` (as `quote_ident` spells them) that hold a table, view, sequence, routine
+/// or type, in the database `conn` is open on: the schemas a copy of the whole database would
+/// put back as they were when it was made, where `fresh` leaves them alone.
+pub(crate) async fn schemas_in_use(
+    conn: &DatabaseConnection,
+    schemas: &[String],
+) -> Result<Vec<String>> {
+    if schemas.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = conn
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT quote_ident(n.nspname) AS name FROM pg_catalog.pg_namespace n \
+             WHERE quote_ident(n.nspname) = ANY($1) \
+               AND (EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.relnamespace = n.oid) \
+                 OR EXISTS (SELECT 1 FROM pg_catalog.pg_proc p WHERE p.pronamespace = n.oid) \
+                 OR EXISTS (SELECT 1 FROM pg_catalog.pg_type t \
+                            WHERE t.typnamespace = n.oid AND t.typtype IN ('e', 'd', 'r', 'm'))) \
+             ORDER BY 1",
+            [Value::from(schemas.to_vec())],
+        ))
+        .await
+        .map_err(db_failed("reading which schemas hold objects"))?;
+    Ok(rows
+        .iter()
+        .filter_map(|row| row.try_get::<String>("", "name").ok())
+        .collect())
+}
+
 /// What a copy's comment holds.
 #[derive(Debug, Serialize, Deserialize)]
 struct Comment {
