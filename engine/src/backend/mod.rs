@@ -60,6 +60,9 @@ pub struct Capabilities {
     /// of one per object (PostgreSQL; SQLite ignores `PRAGMA foreign_keys` inside one, and
     /// MySQL/MariaDB commit each DDL statement anyway).
     pub wipe_in_one_transaction: bool,
+    /// Whether one `DROP TABLE a, b, …` (and `DROP VIEW v, w, …`) drops a list: one statement,
+    /// and on MySQL/MariaDB one implicit commit, instead of one per object.
+    pub drops_lists: bool,
     /// The schemas beside the current one a project may create (`name`, quoted), for `fresh`;
     /// `None` where a schema is a database.
     pub schemas_query: Option<&'static str>,

@@ -79,6 +79,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     drop_cascades: true,
     deferred_flush: Some("SET LOCAL synchronous_commit = off"),
     wipe_in_one_transaction: true,
+    drops_lists: true,
     schemas_query: Some(
         "SELECT quote_ident(n.nspname) AS name FROM pg_catalog.pg_namespace n \
          WHERE n.nspname <> current_schema() AND n.nspname <> 'information_schema' \

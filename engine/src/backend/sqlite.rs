@@ -40,6 +40,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     drop_cascades: false,
     deferred_flush: None,
     wipe_in_one_transaction: false,
+    drops_lists: false,
     schemas_query: None,
     quote: '"',
 };

@@ -46,6 +46,8 @@ pub struct Engine<'a> {
     pub(super) environment: String,
     pub(super) graph: Cow<'a, DependencyGraph>,
     pub(super) code: tokio::sync::OnceCell<Vec<CodeMigration>>,
+    /// The `up` renderings of the code's migrations, then of its consolidated migrations.
+    pub(super) ups: tokio::sync::OnceCell<Vec<Rendering>>,
     pub(super) releases: Option<&'a Releases>,
     pub(super) squashes: bool,
 }
@@ -90,6 +92,7 @@ impl<'a> Engine<'a> {
             environment: crate::exec::guard::current_environment(),
             graph: Cow::Owned(DependencyGraph::undeclared()),
             code: tokio::sync::OnceCell::new(),
+            ups: tokio::sync::OnceCell::new(),
             releases: None,
             squashes: true,
         }
@@ -199,10 +202,29 @@ impl<'a> Engine<'a> {
             .clone()
     }
 
+    /// The `up` of every migration of the code, then of every consolidated migration, rendered
+    /// once per engine: checksums and the list of what `fresh` drops both read them.
+    pub(super) async fn rendered_ups(&self) -> &[Rendering] {
+        self.ups
+            .get_or_init(|| async {
+                let codes = self
+                    .set
+                    .iter()
+                    .map(|m| m.code.as_ref())
+                    .chain(self.set.squashes().iter().map(|g| g.code.as_ref()));
+                let mut out = Vec::new();
+                for code in codes {
+                    out.push(self.render(code, Direction::Up).await);
+                }
+                out
+            })
+            .await
+    }
+
     async fn render_code_migrations(&self) -> Vec<CodeMigration> {
+        let ups = self.rendered_ups().await;
         let mut out = Vec::with_capacity(self.set.len());
-        for m in self.set.iter() {
-            let up = self.render(m.code.as_ref(), Direction::Up).await;
+        for (m, up) in self.set.iter().zip(ups) {
             out.push(CodeMigration {
                 version: m.id.version.clone(),
                 name: m.id.name.clone(),
@@ -211,8 +233,7 @@ impl<'a> Engine<'a> {
                 render_stop: up.partial(),
             });
         }
-        for group in self.set.squashes() {
-            let up = self.render(group.code.as_ref(), Direction::Up).await;
+        for (group, up) in self.set.squashes().iter().zip(&ups[self.set.len()..]) {
             let sum = checksum(&up.statements);
             for c in out.iter_mut().take(group.last + 1).skip(group.first) {
                 c.squash = Some((group.name(), sum.clone()));

@@ -1,23 +1,11 @@
 //! What `fresh` drops, and which of it the project's migrations create: the list its
 //! confirmation, its dry run and its report show.
 
-use sea_orm::DbBackend;
-use sea_orm_migration::MigrationTrait;
-
 use super::engine::Engine;
 use crate::backend::wipe::{self, Listing, MigrationObjects, Object, ObjectKind};
 use crate::error::{EngineError, Result};
 use crate::store::adopt::SEAQL_TABLE;
 use crate::store::ledger::LedgerRow;
-use crate::store::render::{self, Direction};
-
-/// The statements `code`'s `up` renders for `backend`, as far as it renders (a migration that
-/// reads data renders up to its first read): the one place this module takes rendered SQL from.
-async fn rendered_up(code: &dyn MigrationTrait, backend: DbBackend) -> Vec<String> {
-    render::render_code(code, backend, Direction::Up)
-        .await
-        .statements
-}
 
 /// Whether a table is migration bookkeeping rather than schema: the ledger `ledger_table`, its
 /// companions (`<ledger>_history`, `<ledger>_seeds`), or SeaORM's `seaql_migrations`.
@@ -68,16 +56,12 @@ impl Engine<'_> {
     /// # Errors
     /// A database error while reading the ledger.
     pub(crate) async fn migration_objects(&self) -> Result<MigrationObjects> {
-        let backend = self.backend();
-        let mut up = Vec::new();
-        let codes = self
-            .set
+        let up: Vec<String> = self
+            .rendered_ups()
+            .await
             .iter()
-            .map(|m| m.code.as_ref())
-            .chain(self.set.squashes().iter().map(|g| g.code.as_ref()));
-        for code in codes {
-            up.extend(rendered_up(code, backend).await);
-        }
+            .flat_map(|r| r.statements.iter().cloned())
+            .collect();
         let stored: Vec<String> = self
             .ledger
             .read(&self.conn)

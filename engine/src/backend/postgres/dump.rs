@@ -16,10 +16,8 @@ const PACKAGE: &str = "postgresql-client";
 /// Debian and Ubuntu, then RHEL and Fedora.
 const VERSIONED_DIRS: &[(&str, &str)] = &[("/usr/lib/postgresql", "bin"), ("/usr", "bin")];
 
-/// The directories of the real client binaries, newest major version first: Debian's `pg_dump`
-/// on the PATH is a Perl wrapper that picks one of them, and `pg_config --bindir` is a shell
-/// script that costs more than the rest of a small backup's overhead. A newer `pg_dump` dumps
-/// an older server; the PATH comes after these.
+/// The directories of the packaged client binaries, newest major version first (a newer
+/// `pg_dump` dumps an older server).
 fn bindir() -> Vec<PathBuf> {
     static BINDIRS: std::sync::OnceLock<Vec<PathBuf>> = std::sync::OnceLock::new();
     BINDIRS
@@ -47,9 +45,28 @@ fn bindir() -> Vec<PathBuf> {
         .clone()
 }
 
+/// `tool` as the PATH finds it, unless that is Debian's `pg_wrapper` (a Perl script that picks
+/// a cluster, then starts the real binary): then the real binary of the newest packaged
+/// version, found without running `pg_config`, a shell script that alone costs more than the
+/// rest of a small backup's overhead.
+fn tool_path(tool: &str) -> Result<PathBuf> {
+    let on_path = find_tool(&[tool], PACKAGE, &[])?;
+    let wrapper = std::fs::canonicalize(&on_path)
+        .is_ok_and(|real| real.file_name().is_some_and(|name| name == "pg_wrapper"));
+    if wrapper
+        && let Some(real) = bindir()
+            .into_iter()
+            .map(|dir| dir.join(tool))
+            .find(|path| path.is_file())
+    {
+        return Ok(real);
+    }
+    Ok(on_path)
+}
+
 /// `tool`, with the connection `parts` describe in its environment.
 fn command(tool: &str, parts: &ServerParts) -> Result<Command> {
-    let path = find_tool(&[tool], PACKAGE, &bindir())?;
+    let path = tool_path(tool)?;
     let mut command = Command::new(path);
     command
         .env_remove("PGSERVICE")

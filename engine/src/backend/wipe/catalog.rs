@@ -73,6 +73,21 @@ pub async fn drop_schemas<C: ConnectionTrait>(
     Ok(schemas)
 }
 
+/// `objects` in their order, as the statements that drop them: runs of tables, and runs of
+/// views, in one statement each where `lists` (the backend drops lists), every other object on
+/// its own.
+fn drop_groups(objects: Vec<Object>, lists: bool) -> Vec<Vec<Object>> {
+    let mut groups: Vec<Vec<Object>> = Vec::new();
+    for object in objects {
+        let listable = lists && matches!(object.kind, ObjectKind::Table | ObjectKind::View);
+        match groups.last_mut() {
+            Some(last) if listable && last[0].kind == object.kind => last.push(object),
+            _ => groups.push(vec![object]),
+        }
+    }
+    groups
+}
+
 /// Drops what [`list_objects`] lists, with foreign key checks off where the backend needs it,
 /// and returns what it dropped.
 ///
@@ -90,23 +105,24 @@ pub async fn drop_all<C: ConnectionTrait>(conn: &C) -> Result<Vec<Object>, DbErr
     }
     let mut dropped = Vec::new();
     let mut result = Ok(());
-    for object in objects {
-        // IF EXISTS: a CASCADE may have taken this one along already.
-        let cascade = if capabilities.drop_cascades {
-            " CASCADE"
-        } else {
-            ""
-        };
+    // IF EXISTS: a CASCADE may have taken one along already.
+    let cascade = if capabilities.drop_cascades {
+        " CASCADE"
+    } else {
+        ""
+    };
+    for group in drop_groups(objects, capabilities.drops_lists) {
+        let names: Vec<&str> = group.iter().map(|o| o.name.as_str()).collect();
         let sql = format!(
             "DROP {} IF EXISTS {}{cascade}",
-            object.kind.keyword(),
-            object.name
+            group[0].kind.keyword(),
+            names.join(", ")
         );
         if let Err(e) = conn.execute_unprepared(&sql).await {
             result = Err(e);
             break;
         }
-        dropped.push(object);
+        dropped.extend(group);
     }
     if capabilities.wipe_in_one_transaction {
         let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
