@@ -5,7 +5,7 @@
 //!   `<database>__migrate_cache_<key>`, and resets by dropping the target and creating it again
 //!   from the copy with `CREATE DATABASE … TEMPLATE` (see [`super::postgres::cache`]).
 //! - **SQLite** keeps each copy as a file in `.migrate-cache/` beside the database file, and
-//!   resets by restoring it into the emptied database in place, so connections other processes
+//!   resets by replacing the database's contents with it in place, so connections other processes
 //!   hold on the file see the reset (see [`super::sqlite::cache`]).
 //! - **MySQL/MariaDB** has no template databases and no copy faster than rebuilding: no cache.
 //!
@@ -94,8 +94,8 @@ impl Store {
     }
 
     /// Whether a reset from this store drops and recreates the database, ending every session
-    /// connected to it, the caller's own included (PostgreSQL); otherwise the copy is restored
-    /// through the caller's connection into the emptied database.
+    /// connected to it, the caller's own included (PostgreSQL); otherwise the copy replaces the
+    /// database's contents through the caller's connection.
     pub fn replaces_database(&self) -> bool {
         match self {
             #[cfg(feature = "postgres")]
@@ -178,9 +178,9 @@ impl Store {
         }
     }
 
-    /// Makes the target what `copy` holds. On PostgreSQL the target is dropped (every session
-    /// on it ended) and created again from the copy, with its owner and settings; on SQLite the
-    /// copy is restored into the database `conn` is open on, which the caller emptied.
+    /// Makes the target what `copy` holds. On PostgreSQL the target is replaced by a clone of
+    /// the copy (every session on it ended), with its owner and settings; on SQLite everything
+    /// in the database `conn` is open on is dropped, then the copy restored in its place.
     ///
     /// # Errors
     /// [`crate::EngineError::ResetCache`] when the copy cannot be made; on PostgreSQL the target

@@ -721,8 +721,6 @@ impl<'a> Operations<'a> {
         let store = cache.store();
         if store.replaces_database() {
             self.session.database_replaced();
-        } else {
-            self.engine.drop_all(&listing).await?;
         }
         store
             .copy_into(&entry.copy, self.session.connection())

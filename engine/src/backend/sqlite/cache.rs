@@ -1,11 +1,12 @@
 //! SQLite's reset cache: files beside the database file.
 //!
 //! The copies of `dev.db` are `.migrate-cache/dev-<key>.sqlite` next to it, each an online copy
-//! (`VACUUM INTO`) with what it holds in `<copy>.json`. A reset restores a copy into the emptied
-//! database through the session's own connection (as `migrate restore` does), rather than
-//! replacing the file: a process that has the file open, such as the application's dev server,
-//! then sees the reset database instead of keeping the old file's contents. The session's
-//! migration lock on the database file makes two resets take turns.
+//! (`VACUUM INTO`) with what it holds in `<copy>.json`. A reset drops the database's tables and
+//! views in one transaction, then restores the copy's tables, rows, indexes, views and triggers
+//! in another, through the session's own connection (as `migrate restore` restores), rather
+//! than replacing the file: a process that has the file open, such as the application's dev
+//! server, then sees the reset database instead of keeping the old file's contents. The
+//! session's migration lock on the database file makes two resets take turns.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -154,13 +155,14 @@ impl Dir {
         })
     }
 
-    /// Restores `copy` into the database `conn` is open on, whose schema is empty.
+    /// Replaces everything in the database `conn` is open on with `copy`: a transaction that
+    /// drops, one that restores.
     pub(crate) async fn copy_into(
         &self,
         copy: &CachedCopy,
         conn: &DatabaseConnection,
     ) -> Result<()> {
-        super::dump::restore(conn, Path::new(&copy.name))
+        super::dump::restore_replacing(conn, Path::new(&copy.name), true)
             .await
             .map_err(|e| failed(format!("restoring {}: {e}", copy.name)))
     }

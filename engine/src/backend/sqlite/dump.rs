@@ -59,6 +59,18 @@ pub(crate) async fn dump(conn: &DatabaseConnection, path: &Path) -> Result<&'sta
 /// `INSERT INTO … SELECT * FROM …` between identical tables), rather than inserting row by row
 /// and building the indexes afterwards.
 pub(crate) async fn restore(conn: &DatabaseConnection, path: &Path) -> Result<()> {
+    restore_replacing(conn, path, false).await
+}
+
+/// [`restore`], first dropping every table and view of the database `conn` is open on when
+/// `replace`, in a transaction of their own. Not in the restore's: pages freed there and filled
+/// again by the restore would each be written to the rollback journal first, twice the writes;
+/// freed by a committed transaction, they are reused without.
+pub(crate) async fn restore_replacing(
+    conn: &DatabaseConnection,
+    path: &Path,
+    replace: bool,
+) -> Result<()> {
     let run = |sql: String| async move {
         conn.execute_unprepared(&sql)
             .await
@@ -77,6 +89,25 @@ pub(crate) async fn restore(conn: &DatabaseConnection, path: &Path) -> Result<()
             .await
             .map_err(failed("reading the backup"))?;
         run("PRAGMA foreign_keys = OFF".to_owned()).await?;
+        if replace {
+            run("BEGIN".to_owned()).await?;
+            let current = conn
+                .query_all_raw(Statement::from_string(
+                    DbBackend::Sqlite,
+                    "SELECT type, name FROM main.sqlite_master \
+                     WHERE type IN ('view', 'table') AND name NOT LIKE 'sqlite_%' \
+                     ORDER BY type = 'table'",
+                ))
+                .await
+                .map_err(failed("reading the database"))?;
+            for object in &current {
+                let kind: String = object.try_get_by_index(0).map_err(failed("reading the database"))?;
+                let name: String = object.try_get_by_index(1).map_err(failed("reading the database"))?;
+                let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+                run(format!("DROP {kind} IF EXISTS main.{quoted}")).await?;
+            }
+            run("COMMIT".to_owned()).await?;
+        }
         run("BEGIN".to_owned()).await?;
         let mut later = Vec::new();
         let mut tables = Vec::new();
