@@ -15,8 +15,24 @@ use crate::servers::Postgres;
 const TOUCHED: &str = "migration/src/m20240813_000011_create_views.rs";
 
 /// Waits until no `migrate cache sweep` a reset started in the background is running (at most
-/// 30 s).
-fn settle() {
+/// 30 s), then until what the runs before wrote is on disk: PostgreSQL's dirty buffers
+/// (`CHECKPOINT` on `pg_url`) and the kernel's (`sync`). A rebuild leaves tens of megabytes to
+/// write, which would otherwise land on the next timed run; a developer's next reset, minutes
+/// later, finds them written.
+fn settle(pg_url: &str) {
+    wait_for_sweeps();
+    if let Ok(env) = crate::servers::psql_env(pg_url) {
+        let _ = std::process::Command::new("psql")
+            .envs(env)
+            .args(["-X", "-q", "-c", "CHECKPOINT"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+    let _ = std::process::Command::new("sync").status();
+}
+
+fn wait_for_sweeps() {
     for _ in 0..300 {
         let running = std::process::Command::new("pgrep")
             .args(["-f", "migrate cache sweep"])
@@ -76,9 +92,9 @@ pub(crate) async fn run(s: &Settings) -> Result<String, String> {
         timed(&mut db_sh(url, &[]))?;
         let (mut warm, mut rebuilt, mut fresh) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..runs {
-            settle();
+            settle(&pg_url);
             warm.push(timed(&mut db_sh(url, &[]))?);
-            settle();
+            settle(&pg_url);
             rebuilt.push(timed(&mut db_sh(url, &["--no-cache"]))?);
             fresh.push(timed(
                 command(&root.join("target/debug/migrate"))
@@ -99,7 +115,7 @@ pub(crate) async fn run(s: &Settings) -> Result<String, String> {
         );
     }
     // Leave no sweep behind to race the database's drop.
-    settle();
+    settle(&pg_url);
     let _ = command(&root.join("target/debug/migrate"))
         .args(["cache", "clear"])
         .current_dir(dir.path())
@@ -129,8 +145,9 @@ pub(crate) async fn run(s: &Settings) -> Result<String, String> {
          loads the `demo` profile (46,896 rows), as every reset did before the cache. \
          `migrate fresh --yes` alone is the rebuild without the seeding. Before each timed \
          reset the suite waits for the background sweep of the previous one (PostgreSQL drops \
-         the database a reset replaced after the reset has ended), as a developer's next reset \
-         would.\n"
+         the database a reset replaced after the reset has ended) and for what the previous runs \
+         wrote to reach the disk (`CHECKPOINT` on PostgreSQL, then `sync`), as a developer's \
+         next reset, minutes later, would find the machine.\n"
     );
     let _ = writeln!(
         out,
