@@ -57,6 +57,7 @@ pub mod backend;
 pub mod cli;
 pub mod error;
 pub mod exec;
+pub mod lint;
 pub mod model;
 pub mod plan;
 pub mod schema;

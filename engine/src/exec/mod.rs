@@ -12,7 +12,7 @@ mod executor;
 mod fresh;
 pub mod guard;
 pub mod operations;
-mod protocol;
+pub(crate) mod protocol;
 pub mod releases;
 mod repair;
 pub mod report;
