@@ -357,9 +357,19 @@ async fn data_without_down(
     backend: DbBackend,
     statements: &[sql::Statement],
 ) -> Option<rules::Hit> {
-    let dml = statements
+    // Rows written into a table this migration creates (a lookup table's seed, the copy of a
+    // rebuild) go away with the table: only rows of existing tables make a data migration.
+    let created: BTreeSet<&str> = statements
         .iter()
-        .find(|s| matches!(s.kind, Kind::Dml { .. }))?;
+        .filter_map(|s| match &s.kind {
+            Kind::CreateTable { table, .. } => Some(table.as_str()),
+            _ => None,
+        })
+        .collect();
+    let dml = statements.iter().find(|s| match &s.kind {
+        Kind::Dml { table } => table.as_deref().is_none_or(|t| !created.contains(t)),
+        _ => false,
+    })?;
     let down = render(migration, backend, Direction::Down).await;
     let why = match down.irreversible() {
         Some(error) => format!("its down fails: {error}"),

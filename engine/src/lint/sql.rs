@@ -297,7 +297,7 @@ pub enum Action {
     Algorithm(String),
     /// MySQL `LOCK=…`, upper case.
     Lock(String),
-    /// MySQL `CONVERT TO CHARACTER SET` or a table `[DEFAULT] CHARACTER SET`.
+    /// MySQL `CONVERT TO CHARACTER SET`.
     Charset,
     /// MySQL `ENGINE=…`.
     Engine,
@@ -916,10 +916,9 @@ fn action(toks: &[Tok]) -> Action {
                 .unwrap_or_default(),
         );
     }
-    if p.eat("CONVERT") || p.peek_is("CHARACTER") || p.peek_is("CHARSET") {
-        return Action::Charset;
-    }
-    if p.eat("DEFAULT") && (p.peek_is("CHARACTER") || p.peek_is("CHARSET")) {
+    // `CONVERT TO CHARACTER SET` rewrites every text column; a table's `[DEFAULT] CHARACTER
+    // SET` only applies to columns added later (instant), so it is not this.
+    if p.eat("CONVERT") {
         return Action::Charset;
     }
     if p.eat("ENGINE") {

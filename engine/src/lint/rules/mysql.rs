@@ -18,7 +18,8 @@ pub const COPY_ALGORITHM: Rule = Rule {
     summary: "an ALTER TABLE on an existing table that the server can only run with ALGORITHM=COPY",
     doc: "InnoDB runs most `ALTER TABLE`s in place (MariaDB 10.0+, MySQL 5.6+; adding or dropping a \
           column is INSTANT from MariaDB 10.3/10.4 and MySQL 8.0), but a column type change other than \
-          widening a `VARCHAR` within its length-byte class, a charset conversion, a stored generated \
+          widening a `VARCHAR` without changing how its length is stored (past 255 bytes from a \
+          column of 128 to 255 bytes is a copy), a charset conversion, a stored generated \
           column, dropping the primary key without adding one, a foreign key with `foreign_key_checks` \
           on, or an engine change copies the whole table while blocking writes (and before those \
           versions every ALTER copies). Say what you accept so that the server refuses instead of \
@@ -137,6 +138,9 @@ pub(crate) fn check(ctx: &Ctx<'_>, catalog: &Catalog, statement: &Statement, hit
                 }
             }
             Action::Charset => copies.push("converting the character set".to_owned()),
+            Action::Algorithm(algorithm) if algorithm == "COPY" => {
+                copies.push("ALGORITHM=COPY is asked for".to_owned());
+            }
             Action::Engine => copies.push("changing the engine".to_owned()),
             Action::DropPrimaryKey if !adds_primary_key => {
                 copies.push("dropping the primary key without adding one".to_owned());
@@ -182,16 +186,18 @@ fn strip_width(ty: &str) -> String {
 }
 
 /// Whether InnoDB changes `old` into `new` without copying: a `VARCHAR`/`VARBINARY` that grows
-/// within its length-byte class (up to 255 bytes, or from 256 up; `utf8mb4` counts four bytes a
-/// character).
+/// without changing how its length is stored (`utf8mb4` counts four bytes a character).
 fn in_place(old: &ColumnDef, new: &ColumnDef) -> bool {
     let (old_base, old_args) = type_parts(&old.ty);
     let (new_base, new_args) = type_parts(&new.ty);
     let bytes = |base: &str, n: u64| if base == "varbinary" { n } else { n * 4 };
     match (old_base, new_base, old_args.as_slice(), new_args.as_slice()) {
         ("varchar", "varchar", [o], [n]) | ("varbinary", "varbinary", [o], [n]) => {
+            // A column of at most 255 bytes stores its length in one byte, a longer one in one
+            // byte below 128 and two above: growing keeps the rows valid unless it moves a
+            // column of 128 to 255 bytes past 255 (tried on MariaDB 10.11).
             let (o, n) = (bytes(old_base, *o), bytes(new_base, *n));
-            n >= o && ((o < 256) == (n < 256))
+            n >= o && (o <= 127 || n <= 255 || o > 255)
         }
         _ => false,
     }
@@ -222,7 +228,10 @@ mod tests {
     #[test]
     fn a_varchar_grows_in_place_only_within_its_length_byte_class() {
         assert!(in_place(&col("varchar(20)"), &col("varchar(60)")));
-        assert!(!in_place(&col("varchar(20)"), &col("varchar(70)")));
+        assert!(in_place(&col("varchar(31)"), &col("varchar(70)")));
+        assert!(!in_place(&col("varchar(32)"), &col("varchar(70)")));
+        assert!(!in_place(&col("varchar(60)"), &col("varchar(70)")));
+        assert!(!in_place(&col("varchar(60)"), &col("varchar(50)")));
         assert!(in_place(&col("varchar(100)"), &col("varchar(200)")));
         assert!(!in_place(&col("integer"), &col("bigint")));
     }
