@@ -210,6 +210,9 @@ pub enum Command {
         /// Apply every pending migration in one transaction, all or none (PostgreSQL, SQLite)
         #[arg(long)]
         single_transaction: bool,
+        /// Options of every schema change
+        #[command(flatten)]
+        change: Change,
         /// Lint the pending migrations first: `deny` (the default of a bare --lint) refuses to
         /// apply anything when an error-level finding remains (exit 4), `warn` prints the
         /// findings and applies, `off` skips linting
@@ -223,9 +226,6 @@ pub enum Command {
             hide_env_values = true
         )]
         lint: Option<LintMode>,
-        /// Options of every schema change
-        #[command(flatten)]
-        change: Change,
     },
     /// Revert applied migrations, newest first (one by default)
     Down {
