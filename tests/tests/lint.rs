@@ -396,7 +396,7 @@ async fn the_reference_schema_lints_clean_with_its_documented_allowances() {
             assert!(
                 lint.findings
                     .iter()
-                    .any(|f| &f.rule == rule && f.allowed.is_some()),
+                    .any(|f| f.rule == rule && f.allowed.is_some()),
                 "{migration} allows {rule}, which it does not break"
             );
         }

@@ -89,16 +89,18 @@ impl Catalog {
                     self.rename_table(from, to);
                 }
             }
-            Kind::CreateIndex { name, table, .. } => {
-                if let Some(name) = name {
-                    self.indexes.insert(
-                        name.clone(),
-                        IndexInfo {
-                            table: table.clone(),
-                            created_in: current,
-                        },
-                    );
-                }
+            Kind::CreateIndex {
+                name: Some(name),
+                table,
+                ..
+            } => {
+                self.indexes.insert(
+                    name.clone(),
+                    IndexInfo {
+                        table: table.clone(),
+                        created_in: current,
+                    },
+                );
             }
             Kind::DropIndex { names, .. } => {
                 for n in names {

@@ -1106,7 +1106,7 @@ pub fn type_parts(ty: &str) -> (&str, Vec<u64>) {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 
