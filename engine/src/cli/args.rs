@@ -27,6 +27,23 @@ pub struct Cli {
     #[arg(long, value_name = "SECS", global = true)]
     pub lock_timeout_ddl: Option<u64>,
 
+    /// With --lock-timeout-ddl: how many times a migration whose DDL timed out waiting for a
+    /// table lock is tried in all, each attempt waiting twice as long, where a retry is safe
+    /// (rolled back; on MySQL/MariaDB only if nothing of it committed); 1 turns retries off
+    #[arg(
+        long,
+        value_name = "N",
+        env = "MIGRATION_LOCK_ATTEMPTS",
+        default_value_t = 3,
+        global = true,
+        hide_env_values = true
+    )]
+    pub lock_attempts: u32,
+
+    /// Seconds to pause before the first retry of --lock-attempts (doubling, jittered)
+    #[arg(long, value_name = "SECS", default_value_t = 1.0, global = true)]
+    pub lock_retry_pause: f64,
+
     /// Per migration: seconds a statement may run (PostgreSQL statement_timeout,
     /// MariaDB max_statement_time); the server's setting when omitted
     #[arg(long, value_name = "SECS", global = true)]
@@ -48,6 +65,19 @@ pub struct Cli {
     /// What to do; `up` when omitted, as with SeaORM's migrator
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+impl Cli {
+    /// The ladder of lock retries `--lock-attempts` and `--lock-retry-pause` describe, when
+    /// `--lock-timeout-ddl` bounds the waits.
+    pub fn lock_retry(&self) -> Option<crate::exec::retry::LockRetry> {
+        self.lock_timeout_ddl?;
+        Some(crate::exec::retry::LockRetry {
+            attempts: self.lock_attempts.max(1),
+            pause: Duration::try_from_secs_f64(self.lock_retry_pause.max(0.0)).unwrap_or_default(),
+            ..crate::exec::retry::LockRetry::default()
+        })
+    }
 }
 
 /// The global options of `migrate` and of every other command line built on the engine (such as

@@ -340,6 +340,7 @@ async fn execute_project(
     }
     let options = SessionOptions {
         lock_timeout_ddl: cli.lock_timeout_ddl.map(Duration::from_secs),
+        lock_retry: cli.lock_retry(),
         statement_timeout: cli.statement_timeout.map(Duration::from_secs),
         ..cli
             .global

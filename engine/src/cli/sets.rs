@@ -427,6 +427,7 @@ impl<'x> AcrossSets<'x> {
     fn session_options(&self, command: &str) -> SessionOptions {
         SessionOptions {
             lock_timeout_ddl: self.cli.lock_timeout_ddl.map(Duration::from_secs),
+            lock_retry: self.cli.lock_retry(),
             statement_timeout: self.cli.statement_timeout.map(Duration::from_secs),
             ..self
                 .cli

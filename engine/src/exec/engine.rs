@@ -48,6 +48,8 @@ pub struct Engine<'a> {
     pub(super) code: tokio::sync::OnceCell<Vec<CodeMigration>>,
     pub(super) releases: Option<&'a Releases>,
     pub(super) squashes: bool,
+    /// The lock timeout of DDL and the ladder of retries, from the session.
+    pub(super) ladder: Option<(std::time::Duration, crate::exec::retry::LockRetry)>,
 }
 
 /// What the engine read before planning.
@@ -92,6 +94,7 @@ impl<'a> Engine<'a> {
             code: tokio::sync::OnceCell::new(),
             releases: None,
             squashes: true,
+            ladder: None,
         }
     }
 

@@ -14,6 +14,7 @@ pub mod guard;
 pub mod operations;
 pub(crate) mod protocol;
 pub mod releases;
+pub mod retry;
 mod repair;
 pub mod report;
 pub mod session;
