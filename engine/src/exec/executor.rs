@@ -16,13 +16,13 @@ use super::engine::{Engine, RunOptions, Snapshot, millis};
 use super::protocol::{
     Body, Facts, Failure, Part, Protocol, Recipe, Stage, StepError, Write, step_failed,
 };
-use super::retry::{self, Retry};
-use crate::store::history::Outcome;
 use super::report::{self, RunReport};
+use super::retry::{self, Retry};
 use crate::backend;
 use crate::error::{EngineError, Result};
 use crate::model::set::MigrationSet;
 use crate::plan::{self, DownTarget, Entry, Step, UpTarget};
+use crate::store::history::Outcome;
 use crate::store::ledger::{self, LedgerRow, Rendered};
 use crate::store::render::Direction;
 
@@ -629,11 +629,17 @@ impl<'a> Engine<'a> {
                 },
             }));
         }
-        writes.extend(recipe.rows.iter().enumerate().map(|(n, row)| Write::History {
-            row: row.clone(),
-            outcome,
-            first: n == 0,
-        }));
+        writes.extend(
+            recipe
+                .rows
+                .iter()
+                .enumerate()
+                .map(|(n, row)| Write::History {
+                    row: row.clone(),
+                    outcome,
+                    first: n == 0,
+                }),
+        );
         for write in writes {
             let statement = self.statement(&write, recipe, &facts, options);
             if let Err(e) = self.conn.execute_raw(statement).await {

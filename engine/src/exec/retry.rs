@@ -59,7 +59,8 @@ pub(crate) fn jitter() -> f64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    let mixed = (u64::from(nanos) ^ u64::from(std::process::id())).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mixed =
+        (u64::from(nanos) ^ u64::from(std::process::id())).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     (mixed >> 11) as f64 / (1u64 << 53) as f64
 }
 
@@ -133,7 +134,9 @@ pub(crate) async fn holders<C: ConnectionTrait>(conn: &C, backend: DbBackend) ->
             );
             let mut d = match backend {
                 DbBackend::Postgres => format!("session {who} ({state}) holding {tables}"),
-                _ => format!("connection {who} of {app} ({state}), in a transaction since {tables}"),
+                _ => {
+                    format!("connection {who} of {app} ({state}), in a transaction since {tables}")
+                }
             };
             if backend == DbBackend::Postgres && !app.is_empty() {
                 d.push_str(&format!(", application `{app}`"));
