@@ -498,6 +498,19 @@ fn the_command_line_reports_as_text_json_github_and_sarif() {
     );
 }
 
+#[test]
+fn the_json_report_has_a_stable_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_with(
+        lint_bin(),
+        dir.path(),
+        &[],
+        &["lint", "--backend", "all", "--format", "json"],
+    )
+    .code(4);
+    insta::assert_snapshot!("lint_report_json", run.stdout);
+}
+
 /// `up --lint` and `MIGRATION_LINT=deny` refuse before touching the database; `warn` prints
 /// and applies.
 async fn up_lint_refuses_before_changing_anything(db: TestDb) {

@@ -247,8 +247,10 @@ pub async fn lint(
                 options,
             );
             if let Some(stop) = &rendering.stop {
-                slot.partial
-                    .push((crate::backend::name(backend), stop.describe()));
+                slot.partial.push(report::Partial {
+                    backend: crate::backend::name(backend),
+                    reason: stop.describe(),
+                });
                 if backend == DbBackend::Sqlite
                     && let Stop::Panicked(message) | Stop::Failed(message) = stop
                     && message.contains("Sqlite")

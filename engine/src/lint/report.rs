@@ -47,7 +47,16 @@ pub struct MigrationLint {
     /// What the rules found, by backend, in statement order.
     pub findings: Vec<Finding>,
     /// Per backend where rendering stopped early, why: the statements after it were not linted.
-    pub partial: Vec<(&'static str, String)>,
+    pub partial: Vec<Partial>,
+}
+
+/// A backend on which a migration's rendering stopped early.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Partial {
+    /// The backend.
+    pub backend: &'static str,
+    /// Where rendering stopped and why.
+    pub reason: String,
 }
 
 /// What `migrate lint` found.
@@ -211,10 +220,11 @@ impl fmt::Display for LintReport {
                 continue;
             }
             writeln!(f, "{}", m.migration)?;
-            for (backend, why) in &m.partial {
+            for p in &m.partial {
                 writeln!(
                     f,
-                    "  note ({backend}): rendering {why}; later statements were not linted"
+                    "  note ({}): rendering {}; later statements were not linted",
+                    p.backend, p.reason
                 )?;
             }
             let mut last_statement: Option<(&str, &str)> = None;
