@@ -577,8 +577,8 @@ impl<'a> Engine<'a> {
                 .await;
             retries.push(Retry {
                 attempt,
-                lock_timeout_ms: timeout.as_millis(),
-                paused_ms: pause.as_millis(),
+                lock_timeout_ms: retry::millis(timeout),
+                paused_ms: retry::millis(pause),
                 error,
             });
             tokio::time::sleep(pause).await;

@@ -70,11 +70,16 @@ pub struct Retry {
     /// The attempt that timed out (1-based).
     pub attempt: u32,
     /// The lock timeout that attempt had, in milliseconds.
-    pub lock_timeout_ms: u128,
+    pub lock_timeout_ms: u64,
     /// The pause before the next attempt, in milliseconds.
-    pub paused_ms: u128,
+    pub paused_ms: u64,
     /// The server's error.
     pub error: String,
+}
+
+/// Whole milliseconds of `d`, for reports.
+pub(crate) fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Whether a database error is a statement giving up waiting for a lock (PostgreSQL's
