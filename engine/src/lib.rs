@@ -22,6 +22,8 @@
 //!   step protocol it shares with dry runs, repair, baseline, [`run_pending`], reports, and
 //!   what commands across sets share ([`exec::sets`]: where each set runs, their needs checked);
 //! - [`schema`]: schema snapshots, their worded diff, and [`schema::verify`];
+//! - [`lint`]: `migrate lint`, rules over each migration's rendered SQL per backend, knowing
+//!   which tables earlier migrations created, with allowances (`LINT_ALLOW`) and reports;
 //! - [`authoring`]: `create`, the consolidated-migration generator, releases editing, saved
 //!   plans;
 //! - `cli` (cargo feature `cli`): the `migrate` command line and what `seed` shares with it.
@@ -57,6 +59,7 @@ pub mod backend;
 pub mod cli;
 pub mod error;
 pub mod exec;
+pub mod lint;
 pub mod model;
 pub mod plan;
 pub mod schema;

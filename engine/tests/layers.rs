@@ -17,6 +17,7 @@ const LAYERS: &[&str] = &[
     "store",
     "exec",
     "schema",
+    "lint",
     "authoring",
     "cli",
 ];

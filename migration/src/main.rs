@@ -9,6 +9,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let project = Project::new::<Migrator>(env!("CARGO_MANIFEST_DIR"))
         .dependencies(Migrator::dependencies())
+        .lint_allow(Migrator::lint_allowances())
         .releases(include_str!("../releases.toml"))
         .squashes(Migrator::squashes());
     migration_engine::cli::run_with(project, hooks())

@@ -35,6 +35,15 @@ impl Migrator {
         vec![]
     }
 
+    /// The lint rules migrations allow on purpose (each one's `LINT_ALLOW`), by module name;
+    /// `migrate lint` shows their findings as allowed, with the reason.
+    pub fn lint_allowances() -> Vec<(&'static str, &'static [(&'static str, &'static str)])> {
+        vec![(
+            "m20240813_000010_create_indexes",
+            m20240813_000010_create_indexes::LINT_ALLOW,
+        )]
+    }
+
     /// What each migration declares it needs, by module name. A migration missing from this
     /// list (one added by `sea-orm-cli migrate generate`, say) is taken to need every earlier
     /// one, the safe default.

@@ -31,6 +31,7 @@ mod binaries;
 mod catalog;
 pub mod data;
 mod database;
+pub mod lint_corpus;
 mod matrix;
 pub mod process;
 

@@ -10,14 +10,17 @@ use std::process::{Child, Command, Output};
 use std::time::Duration;
 
 /// The variables the binaries read; removed so the runner's environment does not leak in.
-pub const ENV_VARS: [&str; 10] = [
+pub const ENV_VARS: [&str; 13] = [
     "DATABASE_URL",
     "DATABASE_SCHEMA",
     "MIGRATION_TABLE",
     "MIGRATION_SCHEMA",
     "MIGRATION_PLANS_DIR",
     "MIGRATION_LOCK_TIMEOUT",
+    "MIGRATION_LOCK_ATTEMPTS",
     "MIGRATION_PROTECTED_URLS",
+    "MIGRATION_LINT",
+    "MIGRATION_LINT_SERVER",
     "APP_ENV",
     "RUST_LOG",
     "RUST_BACKTRACE",

@@ -746,6 +746,11 @@ fn up_help_is_stable() {
 }
 
 #[test]
+fn lint_help_is_stable() {
+    insta::assert_snapshot!("lint_help", help(&["lint"]));
+}
+
+#[test]
 fn down_help_is_stable() {
     insta::assert_snapshot!("down_help", help(&["down"]));
 }

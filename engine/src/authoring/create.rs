@@ -44,7 +44,9 @@ fn module_template(module: &str, table: &str) -> String {
         .collect();
     format!(
         r#"//! {module}: replace the example table with this migration's change; keep `down` the exact
-//! inverse of `up` (`migrate verify` checks it).
+//! inverse of `up` (`migrate verify` checks it), and run `migrate lint` on it: a rule this
+//! migration breaks on purpose goes in a `pub const LINT_ALLOW: &[(&str, &str)]` of
+//! `(rule, reason)` pairs, listed in the project's lint allowances.
 
 use sea_orm_migration::prelude::*;
 

@@ -27,6 +27,23 @@ pub struct Cli {
     #[arg(long, value_name = "SECS", global = true)]
     pub lock_timeout_ddl: Option<u64>,
 
+    /// With --lock-timeout-ddl: how many times a migration whose DDL timed out waiting for a
+    /// table lock is tried in all, each attempt waiting twice as long, where a retry is safe
+    /// (rolled back; on MySQL/MariaDB only if nothing of it committed); 1 turns retries off
+    #[arg(
+        long,
+        value_name = "N",
+        env = "MIGRATION_LOCK_ATTEMPTS",
+        default_value_t = 3,
+        global = true,
+        hide_env_values = true
+    )]
+    pub lock_attempts: u32,
+
+    /// Seconds to pause before the first retry of --lock-attempts (doubling, jittered)
+    #[arg(long, value_name = "SECS", default_value_t = 1.0, global = true)]
+    pub lock_retry_pause: f64,
+
     /// Per migration: seconds a statement may run (PostgreSQL statement_timeout,
     /// MariaDB max_statement_time); the server's setting when omitted
     #[arg(long, value_name = "SECS", global = true)]
@@ -48,6 +65,19 @@ pub struct Cli {
     /// What to do; `up` when omitted, as with SeaORM's migrator
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+impl Cli {
+    /// The ladder of lock retries `--lock-attempts` and `--lock-retry-pause` describe, when
+    /// `--lock-timeout-ddl` bounds the waits.
+    pub fn lock_retry(&self) -> Option<crate::exec::retry::LockRetry> {
+        self.lock_timeout_ddl?;
+        Some(crate::exec::retry::LockRetry {
+            attempts: self.lock_attempts.max(1),
+            pause: Duration::try_from_secs_f64(self.lock_retry_pause.max(0.0)).unwrap_or_default(),
+            ..crate::exec::retry::LockRetry::default()
+        })
+    }
 }
 
 /// The global options of `migrate` and of every other command line built on the engine (such as
@@ -213,6 +243,19 @@ pub enum Command {
         /// Options of every schema change
         #[command(flatten)]
         change: Change,
+        /// Lint the pending migrations first: `deny` (the default of a bare --lint) refuses to
+        /// apply anything when an error-level finding remains (exit 4), `warn` prints the
+        /// findings and applies, `off` skips linting
+        #[arg(
+            long,
+            value_enum,
+            value_name = "MODE",
+            env = "MIGRATION_LINT",
+            num_args = 0..=1,
+            default_missing_value = "deny",
+            hide_env_values = true
+        )]
+        lint: Option<LintMode>,
     },
     /// Revert applied migrations, newest first (one by default)
     Down {
@@ -402,6 +445,13 @@ pub enum Command {
         #[arg(short = 'd', long, value_name = "DIR")]
         migration_dir: Option<PathBuf>,
     },
+    /// Check migrations for dangerous operations, on each backend's rendered SQL; exit 4 on an
+    /// error-level finding
+    ///
+    /// Needs no database unless --pending is given. Each rule knows whether a table existed
+    /// before the migration; a migration allows a rule with a reason in its code
+    /// (`LINT_ALLOW`). `--rules` lists the rules with their documentation.
+    Lint(LintArgs),
     /// Prove on a scratch database that every down undoes its up; exit 4 on any difference
     Verify {
         /// Check from this version on; earlier migrations are applied without checks
@@ -430,6 +480,71 @@ pub enum CacheAction {
     /// Drop the databases earlier resets replaced (a reset starts this in the background)
     #[command(hide = true)]
     Sweep,
+}
+
+/// Whether `migrate up` lints the pending migrations first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintMode {
+    /// Do not lint.
+    Off,
+    /// Print the findings on stderr and apply anyway.
+    Warn,
+    /// Refuse to apply anything when an error-level finding remains (exit 4).
+    Deny,
+}
+
+/// The backends `migrate lint` renders for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintBackend {
+    /// PostgreSQL.
+    Postgres,
+    /// MySQL and MariaDB.
+    Mysql,
+    /// SQLite.
+    Sqlite,
+    /// All three.
+    All,
+}
+
+/// CI formats of `migrate lint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Annotate {
+    /// GitHub workflow commands (`::error file=…,title=rule::…`), one a line.
+    Github,
+    /// A SARIF 2.1.0 log, for code scanning.
+    Sarif,
+}
+
+/// `migrate lint ...`.
+#[derive(Debug, Clone, Args)]
+pub struct LintArgs {
+    /// Versions to lint; every migration when none is given
+    #[arg(value_name = "VERSION", conflicts_with_all = ["pending", "all"])]
+    pub versions: Vec<String>,
+    /// Lint the migrations the database has not applied yet (reads its ledger)
+    #[arg(long, conflicts_with = "all")]
+    pub pending: bool,
+    /// Lint every migration (the default)
+    #[arg(long)]
+    pub all: bool,
+    /// Whose rendered SQL to lint; the database URL's backend when omitted
+    #[arg(long, value_enum)]
+    pub backend: Option<LintBackend>,
+    /// The MariaDB/MySQL server whose online DDL rules apply, e.g. mariadb-10.11 or mysql-8.0
+    #[arg(
+        long,
+        value_name = "SERVER",
+        env = "MIGRATION_LINT_SERVER",
+        default_value = "mariadb-10.6",
+        hide_env_values = true
+    )]
+    pub server_version: String,
+    /// Print the findings as GitHub annotations or a SARIF log instead of text or JSON
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub annotate: Option<Annotate>,
+    /// List the rules with their level and documentation, and lint nothing
+    #[arg(long)]
+    pub rules: bool,
 }
 
 /// `migrate plan ...`.

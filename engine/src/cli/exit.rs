@@ -97,6 +97,21 @@ pub enum CommandError {
     /// A saved plan could not be named, found, read, written or picked.
     #[error(transparent)]
     Plan(#[from] PlanError),
+    /// `migrate lint` or `up --lint` could not lint: allowances naming unknown rules or
+    /// migrations, a malformed server version.
+    #[error(transparent)]
+    LintSetup(#[from] crate::lint::LintError),
+    /// `up --lint` (`MIGRATION_LINT=deny`) found error-level findings in pending migrations.
+    #[error(
+        "lint found {errors} error(s) in pending migration(s) {}; nothing was applied; fix them, allow the rule with a reason in the migration's LINT_ALLOW, or set MIGRATION_LINT=warn",
+        .migrations.join(", ")
+    )]
+    Lint {
+        /// How many error-level findings remain.
+        errors: usize,
+        /// The migrations that have them.
+        migrations: Vec<String>,
+    },
     /// The command failed, and so did releasing its session.
     #[error("{error}; releasing the migration session failed too: {release}")]
     ReleaseFailed {
@@ -137,6 +152,8 @@ impl CliError for CommandError {
             CommandError::Engine(e) => code(e),
             CommandError::Plan(PlanError::UnknownMigration { .. }) => REFUSED,
             CommandError::Plan(_) => USAGE,
+            CommandError::LintSetup(crate::lint::LintError::ServerVersion { .. }) => USAGE,
+            CommandError::LintSetup(_) | CommandError::Lint { .. } => REFUSED,
             CommandError::ReleaseFailed { error, .. } => error.exit_code(),
         }
     }

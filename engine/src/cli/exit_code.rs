@@ -29,7 +29,7 @@ Exit codes:
   3  lock not acquired within the timeout
   4  refused by validation: modified, missing, failed, out of order, duplicate, irreversible,
      a plan or rollback that breaks a dependency, a down that verify finds does not undo its up,
-     or a schema without a ledger (see baseline)
+     a schema without a ledger (see baseline), or an error-level lint finding (lint, up --lint)
   5  refused by a guard: APP_ENV=production or a protected URL without --force,
      a destructive command without --yes, or a cancelled confirmation
   6  check: something is pending

@@ -19,6 +19,7 @@ pub mod confirm;
 pub mod entry;
 pub mod exit;
 pub mod exit_code;
+mod lint;
 mod output;
 mod picker;
 mod plans;
@@ -106,6 +107,7 @@ async fn execute(mut cli: Cli, projects: Vec<Project>, hooks: Hooks) -> Result<O
         dry_run: false,
         allow_out_of_order: false,
         single_transaction: false,
+        lint: None,
         change: args::Change::default(),
     });
     if let Command::Completions { shell } = &command {
@@ -340,6 +342,13 @@ async fn execute_project(
             .map_err(|e| Box::new((EngineError::Release(e).into(), None)))?;
     }
     let set = &project.set;
+    if let Command::Lint(args) = &command
+        && !args.pending
+    {
+        return lint::command(cli, project, &target, args, None)
+            .await
+            .map_err(|e| Box::new((e, Some(target.clone()))));
+    }
     if let Some(outcome) = offline(cli, &command, project)
         .await
         .map_err(|e| Box::new((e.into(), None)))?
@@ -407,8 +416,25 @@ async fn execute_project(
         output::run(cli.global.format, &RunReport::default());
         return Ok(Outcome::Done);
     }
+    // `up --lint` (MIGRATION_LINT) lints what is pending before the session: a refusal leaves
+    // the database untouched and unlocked.
+    if let Command::Up {
+        dry_run: false,
+        lint: mode,
+        ..
+    } = &command
+    {
+        let mode = lint::mode(*mode).map_err(|e| fail(e.into()))?;
+        if mode != args::LintMode::Off {
+            let status = ctx.engine.status().await.map_err(|e| fail(e.into()))?;
+            lint::before_up(cli, project, &target, mode, lint::pending_of(&status))
+                .await
+                .map_err(fail)?;
+        }
+    }
     let options = SessionOptions {
         lock_timeout_ddl: cli.lock_timeout_ddl.map(Duration::from_secs),
+        lock_retry: cli.lock_retry(),
         statement_timeout: cli.statement_timeout.map(Duration::from_secs),
         ..cli
             .global
@@ -735,6 +761,7 @@ impl<'a> Ctx<'a> {
             allow_out_of_order,
             single_transaction,
             change,
+            ..
         } = command
         else {
             return false;
@@ -767,6 +794,7 @@ impl<'a> Ctx<'a> {
                 dry_run,
                 allow_out_of_order,
                 single_transaction,
+                lint: _,
                 change,
             } => {
                 let options = RunOptions {
@@ -824,6 +852,11 @@ impl<'a> Ctx<'a> {
                 }
             }
             Command::Status => output::status(format, &self.engine.status().await?),
+            Command::Lint(args) => {
+                let pending = lint::pending_of(&self.engine.status().await?);
+                return lint::command(self.cli, self.project, self.target, &args, Some(pending))
+                    .await;
+            }
             Command::Check => {
                 let status = self.engine.status().await?;
                 output::status(format, &status);

@@ -286,7 +286,7 @@ pub(crate) fn created(format: Format, file: &Path, list: &str) {
     match format {
         Format::Json => json(&serde_json::json!({ "created": file.display().to_string() })),
         Format::Text => outln!(
-            "Created {}; it is registered in {list}. Edit its up and down, then run `migrate up`.",
+            "Created {}; it is registered in {list}. Edit its up and down, check it with `migrate lint`, then run `migrate up`.",
             file.display()
         ),
     }
@@ -782,5 +782,62 @@ pub(crate) fn restored(
                 report.duration_ms
             );
         }
+    }
+}
+
+/// `migrate lint`'s report: text grouped by migration, JSON, GitHub annotations or SARIF.
+pub(crate) fn lint(
+    format: Format,
+    annotate: Option<super::args::Annotate>,
+    report: &crate::lint::LintReport,
+    file_of: &dyn Fn(&str) -> Option<String>,
+) {
+    use super::args::Annotate;
+    match (annotate, format) {
+        (Some(Annotate::Github), _) => out!("{}", report.github(file_of)),
+        (Some(Annotate::Sarif), _) => json(&report.sarif(file_of)),
+        (None, Format::Json) => json(report),
+        (None, Format::Text) => out!("{report}"),
+    }
+}
+
+/// `migrate lint --rules`: every rule with its level, backends and documentation.
+pub(crate) fn lint_rules(format: Format) {
+    let rules = crate::lint::rules::all();
+    let backends = |r: &crate::lint::Rule| -> Vec<&'static str> {
+        if r.backends.is_empty() {
+            vec!["all"]
+        } else {
+            r.backends
+                .iter()
+                .map(|b| crate::backend::name(*b))
+                .collect()
+        }
+    };
+    if format == Format::Json {
+        let list: Vec<serde_json::Value> = rules
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "id": r.id,
+                    "level": r.level,
+                    "backends": backends(r),
+                    "summary": r.summary,
+                    "doc": r.doc,
+                })
+            })
+            .collect();
+        json(&list);
+        return;
+    }
+    for r in rules {
+        outln!(
+            "{} ({}, {}): {}",
+            r.id,
+            r.level.as_str(),
+            backends(r).join(", "),
+            r.summary
+        );
+        outln!("    {}\n", r.doc);
     }
 }

@@ -26,6 +26,7 @@ pub(super) fn across_sets(command: &Command) -> bool {
         command,
         Command::Up { .. }
             | Command::Down { .. }
+            | Command::Lint(_)
             | Command::Status
             | Command::Check
             | Command::History { .. }
@@ -189,6 +190,69 @@ impl<'x> AcrossSets<'x> {
         output::per_set(self.cli.global.format, &parts, text);
     }
 
+    /// `migrate lint` on each selected set: text and JSON per set, annotations and SARIF as one
+    /// document over them all; exit 4 when any set has an error-level finding.
+    async fn lint(
+        &self,
+        conns: &mut Connections,
+        args: &args::LintArgs,
+    ) -> Result<Outcome, Failure> {
+        if args.rules {
+            output::lint_rules(self.cli.global.format);
+            return Ok(Outcome::Done);
+        }
+        let statuses = if args.pending {
+            Some(self.statuses(conns, |i| self.selected.contains(&i)).await?)
+        } else {
+            None
+        };
+        let mut reports = Vec::with_capacity(self.selected.len());
+        for &i in &self.selected {
+            let pending = statuses
+                .as_ref()
+                .and_then(|s| s[i].as_ref())
+                .map(super::lint::pending_of);
+            let report = super::lint::report(
+                self.cli,
+                &self.sets[i].project,
+                &self.targets[i],
+                args,
+                pending,
+            )
+            .await
+            .map_err(self.fail(i))?;
+            reports.push((i, report));
+        }
+        let file_of = |migration: &str| {
+            self.sets
+                .iter()
+                .find_map(|s| super::lint::source_file(&s.project, migration))
+        };
+        match args.annotate {
+            Some(_) => {
+                let all = crate::lint::LintReport {
+                    backends: reports
+                        .first()
+                        .map(|(_, r)| r.backends.clone())
+                        .unwrap_or_default(),
+                    migrations: reports
+                        .iter()
+                        .flat_map(|(_, r)| r.migrations.iter().cloned())
+                        .collect(),
+                };
+                output::lint(self.cli.global.format, args.annotate, &all, &file_of);
+            }
+            None => self.print(&reports, |r| {
+                output::lint(args::Format::Text, None, r, &file_of);
+            }),
+        }
+        Ok(if reports.iter().any(|(_, r)| r.has_errors()) {
+            Outcome::Invalid
+        } else {
+            Outcome::Done
+        })
+    }
+
     /// The status of each set `wanted` names, by index; `None` for the others.
     async fn statuses(
         &self,
@@ -270,6 +334,7 @@ impl<'x> AcrossSets<'x> {
                 Ok(Outcome::Done)
             }
             Command::Verify { from } => self.verify(from.as_deref()).await,
+            Command::Lint(args) => self.lint(conns, &args).await,
             Command::Up {
                 num,
                 to,
@@ -277,8 +342,10 @@ impl<'x> AcrossSets<'x> {
                 dry_run,
                 allow_out_of_order,
                 single_transaction,
+                lint,
                 change,
             } => {
+                let lint = super::lint::mode(lint).map_err(|e| usage(e.to_string()))?;
                 if self.selected.len() > 1
                     && to_release.is_none()
                     && (num.is_some() || to.is_some())
@@ -308,7 +375,7 @@ impl<'x> AcrossSets<'x> {
                     single_transaction,
                     ..self.options(change)
                 };
-                self.up(conns, &target, &options, dry_run).await
+                self.up(conns, &target, &options, dry_run, lint).await
             }
             Command::Down {
                 num,
@@ -370,6 +437,7 @@ impl<'x> AcrossSets<'x> {
     fn session_options(&self, command: &str) -> SessionOptions {
         SessionOptions {
             lock_timeout_ddl: self.cli.lock_timeout_ddl.map(Duration::from_secs),
+            lock_retry: self.cli.lock_retry(),
             statement_timeout: self.cli.statement_timeout.map(Duration::from_secs),
             ..self
                 .cli
@@ -438,6 +506,7 @@ impl<'x> AcrossSets<'x> {
         target: &UpTarget,
         options: &RunOptions,
         dry_run: bool,
+        lint: args::LintMode,
     ) -> Result<Outcome, Failure> {
         let statuses = self.statuses(conns, |i| self.related(i)).await?;
         let pending: Vec<usize> = self
@@ -451,6 +520,21 @@ impl<'x> AcrossSets<'x> {
         for (n, &i) in pending.iter().enumerate() {
             sets::check_up(self.sets, &statuses, i, &pending[..n])
                 .map_err(|e| self.fail(i)(e.into()))?;
+        }
+        if !dry_run {
+            // `up --lint`: every set with something pending is linted before any set runs.
+            for &i in &pending {
+                let Some(status) = &statuses[i] else { continue };
+                super::lint::before_up(
+                    self.cli,
+                    &self.sets[i].project,
+                    &self.targets[i],
+                    lint,
+                    super::lint::pending_of(status),
+                )
+                .await
+                .map_err(self.fail(i))?;
+            }
         }
         if dry_run {
             let scripts = self

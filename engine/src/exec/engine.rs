@@ -50,6 +50,8 @@ pub struct Engine<'a> {
     pub(super) ups: tokio::sync::OnceCell<Vec<Rendering>>,
     pub(super) releases: Option<&'a Releases>,
     pub(super) squashes: bool,
+    /// The lock timeout of DDL and the ladder of retries, from the session.
+    pub(super) ladder: Option<(std::time::Duration, crate::exec::retry::LockRetry)>,
 }
 
 /// What the engine read before planning.
@@ -95,6 +97,7 @@ impl<'a> Engine<'a> {
             ups: tokio::sync::OnceCell::new(),
             releases: None,
             squashes: true,
+            ladder: None,
         }
     }
 

@@ -13,12 +13,16 @@ use std::time::Instant;
 use tracing::info;
 
 use super::engine::{Engine, RunOptions, Snapshot, millis};
-use super::protocol::{Body, Facts, Failure, Part, Protocol, Recipe, StepError, step_failed};
+use super::protocol::{
+    Body, Facts, Failure, Part, Protocol, Recipe, Stage, StepError, Write, step_failed,
+};
 use super::report::{self, RunReport};
+use super::retry::{self, Retry};
 use crate::backend;
 use crate::error::{EngineError, Result};
 use crate::model::set::MigrationSet;
 use crate::plan::{self, DownTarget, Entry, Step, UpTarget};
+use crate::store::history::Outcome;
 use crate::store::ledger::{self, LedgerRow, Rendered};
 use crate::store::render::Direction;
 
@@ -411,6 +415,7 @@ impl<'a> Engine<'a> {
                 source,
                 duration_ms: 0,
                 replaces,
+                retries: Vec::new(),
             },
             label,
             title,
@@ -478,8 +483,11 @@ impl<'a> Engine<'a> {
             Framing::Each => {
                 let last = recipes.len().saturating_sub(1);
                 for (n, recipe) in recipes.iter().enumerate() {
-                    let ms = self.run_alone(recipe, n == last, options).await?;
-                    report.steps.push(recipe.done(ms));
+                    let (ms, retries) = self.run_alone(recipe, n == last, options).await?;
+                    report.steps.push(report::Step {
+                        retries,
+                        ..recipe.done(ms)
+                    });
                 }
                 Ok(())
             }
@@ -499,10 +507,144 @@ impl<'a> Engine<'a> {
         recipe: &Recipe<'a>,
         last: bool,
         options: &RunOptions,
-    ) -> Result<i64> {
-        match self.run_step(recipe, Frame::Own { last }, options).await {
-            Ok(ms) => Ok(ms),
+    ) -> Result<(i64, Vec<Retry>)> {
+        let Some((base, ladder)) = self.ladder else {
+            return match self.run_step(recipe, Frame::Own { last }, options).await {
+                Ok(ms) => Ok((ms, Vec::new())),
+                Err(failure) => Err(self.fail(&self.conn, recipe, failure, options).await),
+            };
+        };
+        let mut retries = Vec::new();
+        let mut attempt = 1;
+        let outcome = loop {
+            let timeout = ladder.timeout(base, attempt);
+            if attempt > 1 {
+                self.set_lock_timeout(timeout).await;
+            }
+            let failure = match self.run_step(recipe, Frame::Own { last }, options).await {
+                Ok(ms) => break Ok(ms),
+                Err(failure) => failure,
+            };
+            // Safe to run again: the step's transaction rolled back, or nothing of it ran
+            // before the statement that timed out (so nothing of it has committed).
+            let safe = recipe.rolled_back(failure.stage)
+                || matches!(
+                    recipe.protocol,
+                    Protocol::Tracked {
+                        own_transaction: true
+                    }
+                )
+                || failure.error.sent() <= 1;
+            if !(failure.stage == Stage::Work && failure.error.is_lock_timeout() && safe) {
+                break Err(failure);
+            }
+            if attempt >= ladder.attempts {
+                let held = retry::holders(&self.conn, self.backend())
+                    .await
+                    .map_or_else(String::new, |h| format!("; the lock was held by {h}"));
+                let waits: Vec<String> = (1..=attempt)
+                    .map(|n| format!("{:?}", ladder.timeout(base, n)))
+                    .collect();
+                let note = format!(
+                    "gave up after {attempt} attempt(s) waiting for a table lock ({}){held}",
+                    waits.join(", ")
+                );
+                let failure = Failure {
+                    error: failure.error.noted(&note),
+                    ..failure
+                };
+                // Nothing of the step ran: it leaves no failed row to repair, only history.
+                self.record_attempt(recipe, &failure, Outcome::Failed, options)
+                    .await;
+                if attempt > 1 {
+                    self.set_lock_timeout(base).await;
+                }
+                return Err(step_failed(
+                    &recipe.label,
+                    recipe.direction,
+                    true,
+                    failure.error,
+                ));
+            }
+            let pause = ladder.pause_before(attempt + 1, retry::jitter());
+            let error = failure.error.to_string();
+            tracing::warn!(
+                "{} timed out waiting for a table lock (attempt {attempt} of {}); retrying in {pause:?}",
+                recipe.label,
+                ladder.attempts
+            );
+            self.record_attempt(recipe, &failure, Outcome::Retried, options)
+                .await;
+            retries.push(Retry {
+                attempt,
+                lock_timeout_ms: retry::millis(timeout),
+                paused_ms: retry::millis(pause),
+                error,
+            });
+            tokio::time::sleep(pause).await;
+            attempt += 1;
+        };
+        if attempt > 1 {
+            self.set_lock_timeout(base).await;
+        }
+        match outcome {
+            Ok(ms) => Ok((ms, retries)),
             Err(failure) => Err(self.fail(&self.conn, recipe, failure, options).await),
+        }
+    }
+
+    /// Sets the session's lock timeout for DDL to `timeout` (one rung of the ladder).
+    async fn set_lock_timeout(&self, timeout: std::time::Duration) {
+        for sql in backend::session_timeouts(self.backend(), Some(timeout), None) {
+            if let Err(e) = self.conn.execute_unprepared(&sql).await {
+                tracing::warn!("could not set the lock timeout with `{sql}`: {e}");
+            }
+        }
+    }
+
+    /// Records an attempt that changed nothing (`outcome`: retried, or failed for the last)
+    /// in the history and, for a tracked step, takes back its `running` rows: the next attempt
+    /// marks them again, and a step that never ran leaves nothing to repair.
+    async fn record_attempt(
+        &self,
+        recipe: &Recipe<'a>,
+        failure: &Failure,
+        outcome: Outcome,
+        options: &RunOptions,
+    ) {
+        let facts = Facts {
+            ms: failure.ms,
+            statements: Vec::new(),
+            error: Some(failure.error.to_string()),
+        };
+        let mut writes: Vec<Write> = Vec::new();
+        if recipe.protocol != Protocol::Atomic {
+            writes.extend(recipe.rows.iter().map(|r| match recipe.direction {
+                Direction::Up => Write::Delete(r.version.clone()),
+                Direction::Down => Write::SetState {
+                    version: r.version.clone(),
+                    state: ledger::RowState::Applied,
+                    duration: false,
+                    error: false,
+                },
+            }));
+        }
+        writes.extend(
+            recipe
+                .rows
+                .iter()
+                .enumerate()
+                .map(|(n, row)| Write::History {
+                    row: row.clone(),
+                    outcome,
+                    first: n == 0,
+                }),
+        );
+        for write in writes {
+            let statement = self.statement(&write, recipe, &facts, options);
+            if let Err(e) = self.conn.execute_raw(statement).await {
+                tracing::warn!("could not record the retry in the {}: {e}", write.table());
+            }
         }
     }
 
@@ -531,8 +673,11 @@ impl<'a> Engine<'a> {
                     txn.commit().await.map_err(|e| failed(&recipe.label, e))?;
                     report.steps.extend(steps);
                 }
-                let ms = self.run_alone(recipe, true, options).await?;
-                report.steps.push(recipe.done(ms));
+                let (ms, retries) = self.run_alone(recipe, true, options).await?;
+                report.steps.push(report::Step {
+                    retries,
+                    ..recipe.done(ms)
+                });
                 continue;
             }
             if group.is_none() {

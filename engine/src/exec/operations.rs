@@ -361,7 +361,8 @@ impl<'a> std::ops::Deref for Operations<'a> {
 impl<'a> Operations<'a> {
     /// The operations of `set` in `session`, on its connection and ledger, without hooks.
     pub fn new(session: Session, set: &'a MigrationSet) -> Self {
-        let engine = Engine::new(session.connection().clone(), set, session.ledger().clone());
+        let mut engine = Engine::new(session.connection().clone(), set, session.ledger().clone());
+        engine.ladder = session.ladder();
         Self {
             session,
             engine,
@@ -391,6 +392,8 @@ impl<'a> Operations<'a> {
             waiting,
         )
         .await?;
+        let mut engine = engine;
+        engine.ladder = session.ladder();
         Ok(Self {
             session,
             set: engine.set(),

@@ -130,7 +130,7 @@ pub(crate) enum Write {
 
 impl Write {
     /// The table a write goes to, for a warning when it cannot be written.
-    fn table(&self) -> &'static str {
+    pub(crate) fn table(&self) -> &'static str {
         match self {
             Write::History { .. } => "history",
             _ => "ledger",
@@ -316,7 +316,10 @@ impl<'a> Engine<'a> {
                     Direction::Up => Action::Apply,
                     Direction::Down => Action::Revert,
                 };
-                let error = facts.error.clone().filter(|_| *outcome == Outcome::Failed);
+                let error = facts
+                    .error
+                    .clone()
+                    .filter(|_| matches!(outcome, Outcome::Failed | Outcome::Retried));
                 let entry = HistoryEntry {
                     statements: if *first {
                         facts.statements.clone()
@@ -444,6 +447,25 @@ impl std::fmt::Display for StepError {
 }
 
 impl StepError {
+    /// How many statements the step's code sent, the failing one included.
+    pub(crate) fn sent(&self) -> usize {
+        self.statements.len()
+    }
+
+    /// Whether the database refused a statement because it gave up waiting for a lock.
+    pub(crate) fn is_lock_timeout(&self) -> bool {
+        matches!(&self.cause, Cause::Db(e) if super::retry::is_lock_timeout(&e.to_string()))
+    }
+
+    /// The same error, with `note` after the database's message.
+    pub(crate) fn noted(self, note: &str) -> Self {
+        let cause = match self.cause {
+            Cause::Db(e) => Cause::Db(DbErr::Custom(format!("{e}; {note}"))),
+            other => other,
+        };
+        Self { cause, ..self }
+    }
+
     /// The statements a run of migration code sent, or why it stopped. A panic is a failure
     /// like any other.
     fn settle(captured: capture::Captured<Result<(), DbErr>>) -> Result<Vec<String>, Self> {
@@ -582,6 +604,7 @@ mod tests {
                 source: "code",
                 duration_ms: 0,
                 replaces: Vec::new(),
+                retries: Vec::new(),
             },
         }
     }

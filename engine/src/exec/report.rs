@@ -25,6 +25,10 @@ pub struct Step {
     /// For a consolidated migration: `version_name` of each migration it applied or reverted.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub replaces: Vec<String>,
+    /// The attempts that gave up waiting for a table lock before the one that completed
+    /// (`--lock-timeout-ddl` with retries).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub retries: Vec<crate::exec::retry::Retry>,
 }
 
 impl Step {
@@ -126,6 +130,13 @@ impl fmt::Display for RunReport {
             )?;
             for replaced in &s.replaces {
                 writeln!(f, "         {replaced}")?;
+            }
+            for r in &s.retries {
+                writeln!(
+                    f,
+                    "         attempt {} gave up waiting for a table lock after {} ms; retried after {} ms",
+                    r.attempt, r.lock_timeout_ms, r.paused_ms
+                )?;
             }
         }
         Ok(())

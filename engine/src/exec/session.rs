@@ -45,6 +45,9 @@ pub struct SessionOptions {
     pub lock_timeout_ddl: Option<Duration>,
     /// How long one statement may run; the server's setting when `None`.
     pub statement_timeout: Option<Duration>,
+    /// With `lock_timeout_ddl`: the ladder on which a migration whose statement timed out
+    /// waiting for a table lock is tried again, where that is safe ([`crate::exec::retry`]).
+    pub lock_retry: Option<crate::exec::retry::LockRetry>,
     /// `--force`: the guard allows destructive work wherever it would refuse it.
     pub force: bool,
 }
@@ -59,6 +62,7 @@ impl SessionOptions {
             lock_timeout: LOCK_TIMEOUT,
             lock_timeout_ddl: None,
             statement_timeout: None,
+            lock_retry: None,
             force: false,
         }
     }
@@ -102,6 +106,8 @@ pub struct Session {
     /// The database was dropped and created again under the session (a reset from a cached
     /// copy on PostgreSQL): its connections, and the lock with them, are gone.
     replaced: std::sync::atomic::AtomicBool,
+    /// The lock timeout of DDL and the ladder of retries, when both are set.
+    ladder: Option<(Duration, crate::exec::retry::LockRetry)>,
 }
 
 impl std::fmt::Debug for Session {
@@ -260,7 +266,16 @@ impl Session {
             shown,
             shared,
             replaced: std::sync::atomic::AtomicBool::new(false),
+            ladder: options
+                .lock_timeout_ddl
+                .zip(options.lock_retry)
+                .filter(|(_, retry)| retry.attempts > 1),
         })
+    }
+
+    /// The lock timeout of DDL and the ladder of retries of this session, when both are set.
+    pub(crate) fn ladder(&self) -> Option<(Duration, crate::exec::retry::LockRetry)> {
+        self.ladder
     }
 
     /// The session's connection. Work done on it runs under the lock.

@@ -37,6 +37,9 @@ pub struct StartupOptions {
     pub lock_timeout_ddl: Option<Duration>,
     /// How long one statement may run; the server's setting when `None`.
     pub statement_timeout: Option<Duration>,
+    /// With `lock_timeout_ddl`: retry a migration that timed out waiting for a table lock on
+    /// this ladder, where that is safe ([`crate::exec::retry`]).
+    pub lock_retry: Option<crate::exec::retry::LockRetry>,
     /// Recorded in the history as the reason of this run.
     pub reason: Option<String>,
 }
@@ -49,6 +52,7 @@ impl Default for StartupOptions {
             migration_schema: None,
             lock_timeout: Duration::from_secs(60),
             lock_timeout_ddl: None,
+            lock_retry: None,
             statement_timeout: None,
             reason: None,
         }
@@ -114,6 +118,7 @@ pub async fn run_pending(
         lock_timeout: options.lock_timeout,
         lock_timeout_ddl: options.lock_timeout_ddl,
         statement_timeout: options.statement_timeout,
+        lock_retry: options.lock_retry,
         ..SessionOptions::new("run_pending")
     };
     let session = Session::beside(

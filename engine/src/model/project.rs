@@ -32,10 +32,15 @@ use crate::model::sets::SetDatabase;
 /// Declared dependencies: each migration's module name with the module names it needs.
 pub type Dependencies = Vec<(&'static str, &'static [&'static str])>;
 
+/// Lint rules each migration allows, by module name, with the reason: each migration's
+/// `LINT_ALLOW` constant, beside its `DEPENDS_ON`.
+pub type LintAllowances = Vec<(&'static str, &'static [(&'static str, &'static str)])>;
+
 /// A project as declared, checked by [`Project::load`].
 pub struct Project {
     migrations: Vec<Box<dyn MigrationTrait>>,
     dependencies: Dependencies,
+    lint_allow: LintAllowances,
     releases: Option<String>,
     squashes: Vec<Squash>,
     crate_dir: PathBuf,
@@ -50,6 +55,7 @@ impl fmt::Debug for Project {
         f.debug_struct("Project")
             .field("migrations", &self.migrations.len())
             .field("dependencies", &self.dependencies.len())
+            .field("lint_allow", &self.lint_allow)
             .field("releases", &self.releases.is_some())
             .field("squashes", &self.squashes)
             .field("crate_dir", &self.crate_dir)
@@ -69,6 +75,8 @@ pub struct LoadedProject {
     pub graph: DependencyGraph,
     /// The releases, when the project declares them.
     pub releases: Option<Releases>,
+    /// The lint rules each migration allows, with the reason, by module name.
+    pub lint_allow: Vec<(String, Vec<(String, String)>)>,
     /// The migration crate's directory.
     pub crate_dir: PathBuf,
     /// Where `migrate create` writes this set's modules (the directory of its list), when the
@@ -82,6 +90,7 @@ impl Project {
         Self {
             migrations: M::migrations(),
             dependencies: Vec::new(),
+            lint_allow: Vec::new(),
             releases: None,
             squashes: Vec::new(),
             crate_dir: crate_dir.into(),
@@ -154,6 +163,13 @@ impl Project {
         self
     }
 
+    /// The lint rules each migration allows (its `LINT_ALLOW`), by module name; `migrate lint`
+    /// reports their findings as allowed, with the reason, and does not count them.
+    pub fn lint_allow(mut self, allowances: LintAllowances) -> Self {
+        self.lint_allow = allowances;
+        self
+    }
+
     /// The contents of the project's `releases.toml` (see [`crate::model::releases`]).
     pub fn releases(mut self, toml: impl Into<String>) -> Self {
         self.releases = Some(toml.into());
@@ -183,10 +199,22 @@ impl Project {
             .releases
             .map(|text| Releases::parse(&text, &set))
             .transpose()?;
+        let lint_allow = self
+            .lint_allow
+            .iter()
+            .map(|(migration, rules)| {
+                let rules = rules
+                    .iter()
+                    .map(|(rule, reason)| ((*rule).to_owned(), (*reason).to_owned()))
+                    .collect();
+                ((*migration).to_owned(), rules)
+            })
+            .collect();
         Ok(LoadedProject {
             set,
             graph,
             releases,
+            lint_allow,
             source_dir: self.source_dir.map(|dir| self.crate_dir.join(dir)),
             crate_dir: self.crate_dir,
         })

@@ -67,6 +67,9 @@ pub enum Outcome {
     Success,
     /// It stopped with an error.
     Failed,
+    /// It gave up waiting for a table lock, was rolled back (or had changed nothing), and was
+    /// tried again (see [`crate::exec::retry`]).
+    Retried,
 }
 
 /// One history row.
@@ -205,6 +208,7 @@ pub fn insert(ledger: &Ledger, entry: &HistoryEntry) -> InsertStatement {
                 match entry.outcome {
                     Outcome::Success => "success",
                     Outcome::Failed => "failed",
+                    Outcome::Retried => "retried",
                 }
                 .into(),
                 entry.error.clone().into(),
@@ -265,10 +269,10 @@ pub async fn read<C: ConnectionTrait>(
                 at: backend::read_timestamp(ledger.backend(), row, "at")?,
                 performed_by: row.try_get("", "performed_by")?,
                 duration_ms: row.try_get("", "duration_ms")?,
-                outcome: if outcome == "success" {
-                    Outcome::Success
-                } else {
-                    Outcome::Failed
+                outcome: match outcome.as_str() {
+                    "success" => Outcome::Success,
+                    "retried" => Outcome::Retried,
+                    _ => Outcome::Failed,
                 },
                 error: row.try_get("", "error")?,
                 reason: row.try_get("", "reason")?,
