@@ -76,7 +76,7 @@ impl MigrationTrait for SlowBackfill {
             _ => format!(
                 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {}) \
                  SELECT count(*) FROM n",
-                secs * 4_000_000
+                secs * 10_000_000
             ),
         };
         db.execute_unprepared(&wait).await?;
