@@ -121,6 +121,80 @@ impl Server {
     }
 }
 
+/// The real PostgreSQL client binary `tool` (`psql`, `pg_dump`, `pg_restore`): the one in the
+/// newest packaged major version's directory (`/usr/lib/postgresql/<major>/bin` on Debian,
+/// `/usr/pgsql-<major>/bin` on RHEL), else in `pg_config --bindir`, else the name for the PATH
+/// to resolve. Debian's `psql` on the PATH is `pg_wrapper`, a Perl script that picks a cluster
+/// and then starts the real client: tens of milliseconds a call that are nobody's work, and no
+/// floor (see [`wrapper_cost`]).
+pub(crate) fn pg_client(tool: &str) -> std::path::PathBuf {
+    use std::path::PathBuf;
+    static DIRS: std::sync::OnceLock<Vec<PathBuf>> = std::sync::OnceLock::new();
+    let dirs = DIRS.get_or_init(|| {
+        let mut found: Vec<(u32, PathBuf)> = Vec::new();
+        for (parent, bin) in [("/usr/lib/postgresql", "bin"), ("/usr", "bin")] {
+            let Ok(entries) = std::fs::read_dir(parent) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if let Ok(major) = name.strip_prefix("pgsql-").unwrap_or(&name).parse::<u32>() {
+                    found.push((major, entry.path().join(bin)));
+                }
+            }
+        }
+        found.sort_by_key(|f| std::cmp::Reverse(f.0));
+        let mut dirs: Vec<PathBuf> = found.into_iter().map(|(_, dir)| dir).collect();
+        if let Some(bindir) = std::process::Command::new("pg_config")
+            .arg("--bindir")
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+        {
+            dirs.push(PathBuf::from(String::from_utf8_lossy(&bindir.stdout).trim()));
+        }
+        dirs
+    });
+    dirs.iter()
+        .map(|dir| dir.join(tool))
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| PathBuf::from(tool))
+}
+
+/// What Debian's `psql` wrapper on the PATH adds to one `psql -c 'select 1'` against the real
+/// client, in seconds (medians of `runs` paired calls), or `None` where the PATH's `psql` is the
+/// real one or there is none. Measured once, so the figures that use the real client can say
+/// what a harness starting `psql` from the PATH would have added.
+pub(crate) fn wrapper_cost(url: &str, runs: usize) -> Option<(f64, f64)> {
+    let on_path = which("psql")?;
+    let real = pg_client("psql");
+    if std::fs::canonicalize(&on_path).ok()? == std::fs::canonicalize(&real).ok()? {
+        return None;
+    }
+    let env = psql_env(url).ok()?;
+    let call = |bin: &std::path::Path| {
+        let mut cmd = crate::process::command(bin);
+        cmd.envs(env.clone()).args(["-X", "-q", "-c", "select 1"]);
+        crate::process::timed(&mut cmd).ok()
+    };
+    let (mut wrapped, mut direct) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        wrapped.push(call(&on_path)?);
+        direct.push(call(&real)?);
+    }
+    Some((
+        crate::process::median(&wrapped),
+        crate::process::median(&direct),
+    ))
+}
+
+/// The first `name` on the PATH.
+fn which(name: &str) -> Option<std::path::PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file())
+}
+
 /// The variables `psql` reads to connect to `url`, so no URL or password goes on its command
 /// line.
 pub(crate) fn psql_env(url: &str) -> Result<Vec<(&'static str, String)>, String> {
@@ -164,6 +238,8 @@ pub(crate) fn mariadb_args(url: &str) -> Result<ClientArgs, String> {
         "--protocol=TCP".to_owned(),
         format!("--host={}", url.host_str().unwrap_or("127.0.0.1")),
         format!("--port={}", url.port().unwrap_or(3306)),
+        // As `migrate` on loopback: no TLS (the 10.x client's default, said out loud).
+        "--skip-ssl".to_owned(),
     ];
     if !url.username().is_empty() {
         args.push(format!("--user={}", url.username()));

@@ -8,20 +8,8 @@ use std::process::Command;
 use crate::Settings;
 use crate::machine;
 use crate::process::{command, median, timed};
-use crate::servers::{MariaDb, Postgres, mariadb_args, psql_env};
+use crate::servers::{MariaDb, Postgres, mariadb_args, pg_client, psql_env};
 
-/// The real PostgreSQL client binary `tool` (Debian's on the PATH is a wrapper).
-fn pg_tool(tool: &str) -> PathBuf {
-    let bindir = Command::new("pg_config")
-        .arg("--bindir")
-        .output()
-        .ok()
-        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
-    match bindir.map(|d| d.join(tool)).filter(|p| p.is_file()) {
-        Some(path) => path,
-        None => PathBuf::from(tool),
-    }
-}
 
 /// One backend's four figures, in seconds.
 struct Figures {
@@ -107,7 +95,7 @@ pub(crate) async fn run(s: &Settings) -> Result<String, String> {
     let name = format!("bench_backups_{}", std::process::id());
     let url = pg.create(&name).await?;
     let env = psql_env(&url)?;
-    let (pg_dump, pg_restore) = (pg_tool("pg_dump"), pg_tool("pg_restore"));
+    let (pg_dump, pg_restore) = (pg_client("pg_dump"), pg_client("pg_restore"));
     let figures = measure(
         s,
         &url,

@@ -26,7 +26,7 @@ use seeds::{Dataset, Params, Profile};
 use crate::Settings;
 use crate::machine;
 use crate::process::{command, median, thousands};
-use crate::servers::{Postgres, psql_env};
+use crate::servers::{Postgres, pg_client, psql_env};
 
 /// The generator's seed and the day the data is generated around: fixed, so every run loads
 /// the same rows.
@@ -214,7 +214,7 @@ fn seed_load(s: &Settings, url: &str, rows: u64) -> Result<Load, String> {
 
 /// Runs the `psql` script on `url`, timed.
 fn psql_copy(url: &str, script: &Path) -> Result<Load, String> {
-    let mut cmd = command(Path::new("psql"));
+    let mut cmd = command(&pg_client("psql"));
     cmd.args(["-X", "-q", "-f"]).arg(script);
     for (var, value) in psql_env(url)? {
         cmd.env(var, value);

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::process::command;
-use crate::servers::{MariaDb, Postgres, mariadb_args, psql_env};
+use crate::servers::{MariaDb, Postgres, mariadb_args, pg_client, psql_env};
 
 /// A backend the suite measures on.
 pub(crate) enum Backend<'a> {
@@ -131,7 +131,7 @@ impl Backend<'_> {
     fn client(&self, url: &str, sql: Option<&str>) -> Result<Command, String> {
         match self {
             Backend::Postgres(..) => {
-                let mut cmd = command(Path::new("psql"));
+                let mut cmd = command(&pg_client("psql"));
                 for (var, value) in psql_env(url)? {
                     cmd.env(var, value);
                 }

@@ -86,7 +86,25 @@ pub(crate) async fn run(s: &Settings) -> Result<String, String> {
         }
     }
     figures.extend(suite.big_status(&backends[0], 10_000).await?);
-    Ok(report::section(s, &figures))
+    let floors = vec![
+        (
+            "PostgreSQL".to_owned(),
+            crate::servers::pg_client("psql").display().to_string(),
+        ),
+        ("MariaDB".to_owned(), resolved("mariadb")),
+        ("SQLite".to_owned(), resolved("sqlite3")),
+    ];
+    let wrapper = crate::servers::wrapper_cost(&s.postgres_url, 30);
+    Ok(report::section(s, &figures, &floors, wrapper))
+}
+
+/// Where the PATH finds `name`, with links followed: the binary a floor runs.
+fn resolved(name: &str) -> String {
+    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file())
+        .map(|path| std::fs::canonicalize(&path).unwrap_or(path))
+        .map_or_else(|| name.to_owned(), |path| path.display().to_string())
 }
 
 fn sqlite_version() -> Result<String, String> {

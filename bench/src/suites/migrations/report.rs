@@ -148,8 +148,14 @@ fn verdicts(figures: &[Figure]) -> Vec<Verdict> {
     out
 }
 
-/// The BENCHMARKS.md section.
-pub(crate) fn section(s: &Settings, figures: &[Figure]) -> String {
+/// The BENCHMARKS.md section. `floors` says which client binary each floor ran, `wrapper` what
+/// Debian's `psql` wrapper adds to a call (wrapped, direct), when the PATH has one.
+pub(crate) fn section(
+    s: &Settings,
+    figures: &[Figure],
+    floors: &[(String, String)],
+    wrapper: Option<(f64, f64)>,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "## Applying migrations\n");
     let _ = writeln!(
@@ -159,6 +165,32 @@ pub(crate) fn section(s: &Settings, figures: &[Figure]) -> String {
          ledger and its history, checksums. Stock SeaORM is `MigratorTrait` (ledger \
          `seaql_migrations`) over the same migration modules, built as `stock-migrate` in \
          `bench/`.\n"
+    );
+    let _ = writeln!(out, "How to read this:\n");
+    let _ = writeln!(
+        out,
+        "- A floor is the database's own client running the same SQL `migrate --dry-run` prints \
+         (or `select 1` for the commands that only read), as the binary itself, not a wrapper:"
+    );
+    for (backend, binary) in floors {
+        let _ = writeln!(out, "  - {backend}: `{binary}`");
+    }
+    if let Some((wrapped, direct)) = wrapper {
+        let _ = writeln!(
+            out,
+            "- Debian's `psql` on the PATH is `pg_wrapper`, a Perl script that starts the real \
+             client: one `psql -c 'select 1'` took {:.1} ms through it and {:.1} ms direct \
+             (medians), so a floor started from the PATH would be {:.1} ms slower a call.",
+            wrapped * 1000.0,
+            direct * 1000.0,
+            (wrapped - direct) * 1000.0
+        );
+    }
+    let _ = writeln!(
+        out,
+        "- Transport: every client and `migrate` talk to the loopback servers over TCP without \
+         TLS (`PGSSLMODE=disable`, `mariadb --skip-ssl`), as `migrate` does on loopback unless the URL asks \
+         for TLS.\n"
     );
     let _ = writeln!(out, "### The reference schema (11 migrations)\n");
     let _ = writeln!(
