@@ -151,7 +151,9 @@ pub(crate) fn pg_client(tool: &str) -> std::path::PathBuf {
             .ok()
             .filter(|o| o.status.success())
         {
-            dirs.push(PathBuf::from(String::from_utf8_lossy(&bindir.stdout).trim()));
+            dirs.push(PathBuf::from(
+                String::from_utf8_lossy(&bindir.stdout).trim(),
+            ));
         }
         dirs
     });

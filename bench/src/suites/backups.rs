@@ -3,13 +3,11 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::Settings;
 use crate::machine;
 use crate::process::{command, median, timed};
 use crate::servers::{MariaDb, Postgres, mariadb_args, pg_client, psql_env};
-
 
 /// One backend's four figures, in seconds.
 struct Figures {
