@@ -64,7 +64,15 @@ fn measure(
                 .env("MIGRATION_BACKUP_DIR", &backups),
         )
     };
-    run(&["fresh", "--seed", "demo", "--yes", "--no-backup"])?;
+    // No cached copy: it would outlive the database the suite drops.
+    run(&[
+        "fresh",
+        "--seed",
+        "demo",
+        "--yes",
+        "--no-backup",
+        "--no-cache",
+    ])?;
     let by_hand = work.join("by-hand");
     let (backup, dump) = paired(s.runs * 3, || run(&["backup"]), || floor_dump(&by_hand))?;
     let file = newest(&backups)?;
