@@ -890,14 +890,9 @@ impl<'a> Ctx<'a> {
                     .fresh(&self.options(change), request.as_ref())
                     .await?;
                 if report.cache.is_none() && request.is_some() && uses_reset_cache(&command)? {
-                    report.cache = Some(CacheUse {
-                        outcome: "rebuilt",
-                        copy: None,
-                        built_at: None,
-                        reason: Some(output::no_cache_reason(self.target.backend()).to_owned()),
-                        not_saved: None,
-                        duration_ms: 0,
-                    });
+                    report.cache = Some(CacheUse::uncached(output::no_cache_reason(
+                        self.target.backend(),
+                    )));
                 }
                 match &report.after {
                     // The summary of the rebuild went out before the seeding (see

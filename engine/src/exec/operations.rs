@@ -319,6 +319,20 @@ pub struct CacheUse {
     pub duration_ms: u64,
 }
 
+impl CacheUse {
+    /// A rebuild that neither used nor saved a copy, for `reason`.
+    pub fn uncached(reason: impl Into<String>) -> Self {
+        Self {
+            outcome: "rebuilt",
+            copy: None,
+            built_at: None,
+            reason: Some(reason.into()),
+            not_saved: None,
+            duration_ms: 0,
+        }
+    }
+}
+
 /// What `restore` did.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct RestoreReport {
@@ -617,16 +631,9 @@ impl<'a> Operations<'a> {
                 let uncacheable = self.cache.is_some() && after.is_some();
                 let mut report = self.rebuild(listing, options, after).await?;
                 if uncacheable {
-                    report.cache = Some(CacheUse {
-                        outcome: "rebuilt",
-                        copy: None,
-                        built_at: None,
-                        reason: Some(
-                            "the step after fresh does not say what decides its rows".to_owned(),
-                        ),
-                        not_saved: None,
-                        duration_ms: 0,
-                    });
+                    report.cache = Some(CacheUse::uncached(
+                        "the step after fresh does not say what decides its rows",
+                    ));
                 }
                 return Ok(report);
             }
@@ -637,17 +644,10 @@ impl<'a> Operations<'a> {
             .await?;
         if !beyond.is_empty() {
             let mut report = self.rebuild(listing, options, after).await?;
-            report.cache = Some(CacheUse {
-                outcome: "rebuilt",
-                copy: None,
-                built_at: None,
-                reason: Some(format!(
-                    "schema {} holds objects that fresh keeps and a copy of the database would replace",
-                    beyond.join(", ")
-                )),
-                not_saved: None,
-                duration_ms: 0,
-            });
+            report.cache = Some(CacheUse::uncached(format!(
+                "schema {} holds objects that fresh keeps and a copy of the database would replace",
+                beyond.join(", ")
+            )));
             return Ok(report);
         }
         let entries = cache.entries().await?;
