@@ -10,6 +10,7 @@
 
 pub mod backup;
 pub mod cache;
+pub mod fleet;
 pub mod lock;
 pub mod mysql;
 pub mod postgres;
@@ -66,6 +67,10 @@ pub struct Capabilities {
     /// The schemas beside the current one a project may create (`name`, quoted), for `fresh`;
     /// `None` where a schema is a database.
     pub schemas_query: Option<&'static str>,
+    /// The catalog query listing what a fleet's `--schemas PATTERN` picks from (one name a
+    /// row): the schemas of the database on PostgreSQL, the databases of the server on
+    /// MySQL/MariaDB; `None` where there are none (SQLite).
+    pub tenant_schemas_query: Option<&'static str>,
     /// A statement that lets the current transaction commit without waiting for its log flush,
     /// for a step of a run that is not its last: the last step's commit flushes them all, the
     /// log being written in order, and a crash in between loses the newest steps whole, schema

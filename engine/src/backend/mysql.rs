@@ -47,6 +47,11 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     wipe_in_one_transaction: false,
     drops_lists: true,
     schemas_query: None,
+    tenant_schemas_query: Some(
+        "SELECT CAST(schema_name AS CHAR) AS name FROM information_schema.schemata \
+         WHERE schema_name NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys') \
+         ORDER BY schema_name",
+    ),
     quote: '`',
 };
 

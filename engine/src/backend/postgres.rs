@@ -89,6 +89,11 @@ pub const CAPABILITIES: Capabilities = Capabilities {
                              AND d.objid = n.oid AND d.deptype = 'e') \
          ORDER BY n.nspname",
     ),
+    tenant_schemas_query: Some(
+        "SELECT n.nspname::text AS name FROM pg_catalog.pg_namespace n \
+         WHERE n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%' \
+         ORDER BY n.nspname",
+    ),
     quote: '"',
 };
 

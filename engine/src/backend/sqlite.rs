@@ -42,6 +42,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     wipe_in_one_transaction: false,
     drops_lists: false,
     schemas_query: None,
+    tenant_schemas_query: None,
     quote: '"',
 };
 

@@ -62,9 +62,64 @@ pub struct Cli {
     #[arg(long = "set", value_name = "NAME", global = true)]
     pub sets: Vec<String>,
 
+    /// Which targets to run on, when more than one
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+
     /// What to do; `up` when omitted, as with SeaORM's migrator
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// A fleet of targets (tenant schemas, databases, files): where the list comes from, how many
+/// run at once, and which part of it this machine takes.
+#[derive(Debug, Clone, Args, Default)]
+pub struct FleetArgs {
+    /// Run on every target listed in FILE (`-` for stdin): one URL, or URL and schema, a line;
+    /// blank lines and lines starting with `#` are skipped
+    #[arg(
+        long = "targets",
+        value_name = "FILE",
+        global = true,
+        conflicts_with_all = ["schemas", "targets_query"]
+    )]
+    pub targets: Option<PathBuf>,
+
+    /// Run on every schema of the database whose name matches GLOB (`*`, `?`), e.g.
+    /// 'tenant_*'; on MySQL/MariaDB every database of the server
+    #[arg(
+        long,
+        value_name = "GLOB",
+        global = true,
+        conflicts_with = "targets_query"
+    )]
+    pub schemas: Option<String>,
+
+    /// Run on the targets the rows of SQL name, read from the database of --database-url: a
+    /// URL or a schema name in the first column, and optionally a schema in the second
+    #[arg(long, value_name = "SQL", global = true)]
+    pub targets_query: Option<String>,
+
+    /// How many targets run at once (each holds a connection and its lock's); 8 on a server,
+    /// the machine's cores (2 to 8) on SQLite
+    #[arg(long, value_name = "N", global = true, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub parallel: Option<u16>,
+
+    /// Take part K of N of the targets (1-based), split by a digest of each target, so that N
+    /// machines given the same list share it with no coordinator
+    #[arg(long, value_name = "K/N", global = true)]
+    pub shard: Option<crate::backend::fleet::Shard>,
+
+    /// Start no further target after the first one fails
+    #[arg(long, global = true)]
+    pub fail_fast: bool,
+}
+
+impl FleetArgs {
+    /// Whether the command runs on a fleet rather than on the one database URL.
+    pub fn requested(&self) -> bool {
+        self.targets.is_some() || self.schemas.is_some() || self.targets_query.is_some()
+    }
 }
 
 impl Cli {

@@ -112,6 +112,20 @@ pub enum CommandError {
         /// The migrations that have them.
         migrations: Vec<String>,
     },
+    /// A command on a fleet failed on some of its targets; the others ran to their end.
+    #[error(
+        "{failed} of {total} target(s) failed: {targets}; the others completed; fix what the summary says and re-run, which does only what is still to do"
+    )]
+    Fleet {
+        /// How many failed.
+        failed: usize,
+        /// How many the fleet holds.
+        total: usize,
+        /// The failed targets, passwords redacted.
+        targets: String,
+        /// The exit code of the first failed target.
+        code: u8,
+    },
     /// The command failed, and so did releasing its session.
     #[error("{error}; releasing the migration session failed too: {release}")]
     ReleaseFailed {
@@ -155,6 +169,7 @@ impl CliError for CommandError {
             CommandError::LintSetup(crate::lint::LintError::ServerVersion { .. }) => USAGE,
             CommandError::LintSetup(_) | CommandError::Lint { .. } => REFUSED,
             CommandError::ReleaseFailed { error, .. } => error.exit_code(),
+            CommandError::Fleet { code, .. } => *code,
         }
     }
 

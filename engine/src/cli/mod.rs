@@ -19,6 +19,7 @@ pub mod confirm;
 pub mod entry;
 pub mod exit;
 pub mod exit_code;
+mod fleet;
 mod lint;
 mod output;
 mod picker;
@@ -88,7 +89,9 @@ pub fn run_sets(sets: Vec<Project>) -> ExitCode {
 /// [`run_sets`], with the project's `hooks` (see [`run_with`]).
 pub fn run_sets_with(sets: Vec<Project>, hooks: Hooks) -> ExitCode {
     entry::main(|cli: Cli| {
-        output::init_logging(cli.verbose);
+        // A fleet reports each target on its progress line; the steps of thousands of targets
+        // are there with `-v`.
+        output::init_logging(cli.verbose, cli.fleet.requested());
         async move { execute(cli, sets, hooks).await.map(exit::success) }
     })
 }
@@ -159,6 +162,16 @@ async fn execute(mut cli: Cli, projects: Vec<Project>, hooks: Hooks) -> Result<O
             Some(target.migration_table.clone()),
         )
         .map_err(|e| Box::new((e.into(), None)))?;
+    }
+    if fleet::requested(&cli).map_err(|e| Box::new((e.into(), None)))? {
+        return match loaded {
+            LoadedSets::Single(project) => {
+                fleet::execute(&cli, command, &project, target, hooks).await
+            }
+            LoadedSets::Named(_) => Err(usage(
+                "a fleet runs one list of migrations, and this project has several sets: run each set's own `migrate` binary on its fleet, or drop --targets, --schemas and --targets-query".to_owned(),
+            )),
+        };
     }
     let sets = match loaded {
         LoadedSets::Single(project) => {
@@ -504,11 +517,12 @@ async fn run_operation<'a>(
     .await
     .map_err(|e| fail(e.into()))?
     .with_hooks(command_hooks(
-        cli,
         target,
         hooks,
         cli.backups.policy().map_err(|e| fail(e.into()))?,
         command_name(&command),
+        cli.global.yes,
+        cli.global.format,
     ));
     if let Some(cache) = cache {
         ops = ops.with_reset_cache(cache);
@@ -549,23 +563,21 @@ fn engine(
 /// (ahead of the project's, so nothing is done for a run the user declines), and the fresh
 /// summary printed before the step after `fresh`, as the run goes.
 fn command_hooks(
-    cli: &Cli,
     target: &Target,
     project: Hooks,
     backup: BackupPolicy,
     command: &str,
+    yes: bool,
+    format: args::Format,
 ) -> Hooks {
     let hooks = project
         .before_destructive_first(Arc::new(TakeBackup::new(
             backup,
             format!("migrate {command}"),
         )))
-        .before_destructive_first(Arc::new(confirm::Confirmations::new(
-            target.clone(),
-            cli.global.yes,
-        )));
+        .before_destructive_first(Arc::new(confirm::Confirmations::new(target.clone(), yes)));
     match hooks.after_fresh_step().cloned() {
-        Some(step) => hooks.after_fresh(Arc::new(seed::SummaryFirst::new(step, cli.global.format))),
+        Some(step) => hooks.after_fresh(Arc::new(seed::SummaryFirst::new(step, format))),
         None => hooks,
     }
 }
@@ -600,6 +612,15 @@ async fn offline(
         _ => return Ok(None),
     }
     Ok(Some(Outcome::Done))
+}
+
+/// The newest migration through release `typed`, for `--to-release`; `None` when the releases
+/// up to it hold no migrations.
+fn release_end(project: &LoadedProject, typed: &str) -> Result<Option<String>, EngineError> {
+    let releases = releases(project)?;
+    Ok(releases
+        .last_migration_through(releases.get(typed)?)
+        .map(str::to_owned))
 }
 
 /// The project's releases, or why there are none.
@@ -742,10 +763,7 @@ impl<'a> Ctx<'a> {
     /// The newest migration through release `typed`, for `--to-release`; `None` when the
     /// releases up to it hold no migrations.
     fn release_end(&self, typed: &str) -> Result<Option<String>, EngineError> {
-        let releases = releases(self.project)?;
-        Ok(releases
-            .last_migration_through(releases.get(typed)?)
-            .map(str::to_owned))
+        release_end(self.project, typed)
     }
 
     /// Whether `command` is an `up` with nothing to apply, judged from one read of the ledger

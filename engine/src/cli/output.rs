@@ -37,12 +37,12 @@ use crate::store::history::HistoryEntry;
 
 /// Logs go to stderr: progress at info, statements with `-v`. Colors only on a terminal and
 /// never with `NO_COLOR`.
-pub(crate) fn init_logging(verbose: bool) {
+pub(crate) fn init_logging(verbose: bool, fleet: bool) {
     use std::io::IsTerminal;
-    let filter = if verbose {
-        "migration_engine=debug,sea_orm=debug,sqlx=info"
-    } else {
-        "migration_engine=info"
+    let filter = match (verbose, fleet) {
+        (true, _) => "migration_engine=debug,sea_orm=debug,sqlx=info",
+        (false, true) => "migration_engine=warn",
+        (false, false) => "migration_engine=info",
     };
     let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let _ = tracing_subscriber::fmt()
@@ -55,14 +55,19 @@ pub(crate) fn init_logging(verbose: bool) {
         .try_init();
 }
 
-fn json<T: Serialize>(value: &T) {
+/// One line of a result on stdout.
+pub(crate) fn line(text: &str) {
+    outln!("{text}");
+}
+
+pub(crate) fn json<T: Serialize>(value: &T) {
     match serde_json::to_string_pretty(value) {
         Ok(text) => outln!("{text}"),
         Err(e) => eprintln!("error: cannot encode the result as JSON: {e}"),
     }
 }
 
-fn table(header: &[&str]) -> Table {
+pub(crate) fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED)
         .set_header(header.to_vec());

@@ -79,6 +79,40 @@ fn view(plan: &Plan, status: &StatusReport) -> PlanView {
     }
 }
 
+/// What `plan run NAME` applies from the plans in `dir`, and its options: `options` with the
+/// plan's name.
+///
+/// # Errors
+/// The plan cannot be read, or names a migration the code does not have.
+pub(super) fn run_target(
+    project: &crate::model::project::LoadedProject,
+    dir: &Path,
+    name: &str,
+    options: RunOptions,
+) -> Result<(UpTarget, RunOptions), CommandError> {
+    let plan = PlanStore::new(dir.to_path_buf()).load(name)?;
+    for m in &plan.migrations {
+        if project.set.get(&m.version).is_none() {
+            return Err(PlanError::UnknownMigration {
+                plan: name.to_owned(),
+                migration: format!("{}_{}", m.version, m.name),
+            }
+            .into());
+        }
+    }
+    let target = UpTarget {
+        only: Some(plan.versions()),
+        ..UpTarget::default()
+    };
+    Ok((
+        target,
+        RunOptions {
+            plan: Some(name.to_owned()),
+            ..options
+        },
+    ))
+}
+
 fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
@@ -117,21 +151,8 @@ impl Ctx<'_> {
                 dry_run,
                 change,
             } => {
-                let plan = store.load(&name)?;
-                for m in &plan.migrations {
-                    if self.project.set.get(&m.version).is_none() {
-                        return Err(PlanError::UnknownMigration {
-                            plan: name,
-                            migration: format!("{}_{}", m.version, m.name),
-                        }
-                        .into());
-                    }
-                }
-                let target = UpTarget {
-                    only: Some(plan.versions()),
-                    ..UpTarget::default()
-                };
-                let options = self.plan_options(&name, &change);
+                let (target, options) =
+                    run_target(self.project, store.dir(), &name, self.options(&change))?;
                 if dry_run {
                     output::script(format, &self.engine.dry_run_up(&target, &options).await?);
                 } else {

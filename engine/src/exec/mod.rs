@@ -9,6 +9,7 @@ mod baseline;
 mod dry_run;
 mod engine;
 mod executor;
+pub mod fleet;
 mod fresh;
 pub mod guard;
 pub mod operations;
