@@ -7,7 +7,8 @@
 //! ([`crate::exec::fleet`]), with a progress bar on a terminal and a line per target
 //! otherwise; a summary follows, one row (or JSON entry) per target. A failing target does not
 //! stop the others unless `--fail-fast`; the exit code is the first failed target's, and the
-//! error names the failed targets.
+//! error names the failed targets. A first SIGINT or SIGTERM starts no further target and lets
+//! the running ones finish; a second interrupts them.
 
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -358,6 +359,7 @@ pub(super) async fn execute(
         |n| usize::from(n).min(targets.len().max(1)),
     );
     let bar = Reporter::new(targets.len(), format);
+    let signals = Signals::listen();
     let ctx = FleetCtx {
         cli,
         project,
@@ -365,6 +367,14 @@ pub(super) async fn execute(
         job: &job,
         hooks,
         reporter: &bar,
+        signals: &signals,
+    };
+    let first_signal = async {
+        let signal = signals.nth(1).await;
+        bar.note(&format!(
+            "{signal}: no further target starts; those running finish their work ({signal} again cancels them)"
+        ));
+        signal
     };
     let run = fleet::run(
         targets.len(),
@@ -372,7 +382,7 @@ pub(super) async fn execute(
             parallel,
             fail_fast: cli.fleet.fail_fast,
         },
-        super::signal(),
+        first_signal,
         |progress| bar.progress(progress, &targets),
         |i| {
             let span = tracing::info_span!("target", name = %targets[i].label());
@@ -391,7 +401,7 @@ fn confirm_fleet(command: &str, effect: &str, count: usize, yes: bool) -> Result
     if yes {
         return Ok(());
     }
-    let action = format!("`migrate {command}` {effect} on {count} target(s)");
+    let action = format!("{effect} on {count} target(s) (`migrate {command}`)");
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
         return Err(EngineError::NeedsConfirmation { action });
     }
@@ -413,6 +423,7 @@ struct FleetCtx<'a> {
     job: &'a Job,
     hooks: Hooks,
     reporter: &'a Reporter,
+    signals: &'a Signals,
 }
 
 impl FleetCtx<'_> {
@@ -478,7 +489,7 @@ impl FleetCtx<'_> {
                 ops.session().guard(action).await?;
             }
             ops.session()
-                .interruptible(self.act(&ops, &mut done), super::signal())
+                .interruptible(self.act(&ops, &mut done), self.signals.nth(2))
                 .await
         }
         .await;
@@ -499,6 +510,60 @@ impl FleetCtx<'_> {
             Job::Up(None, _) | Job::Status | Job::History(_) => {}
         }
         Ok(())
+    }
+}
+
+/// SIGINT and SIGTERM, counted: the first stops the fleet from starting targets, the second
+/// interrupts those running, each in its session. Stopping between migrations leaves every
+/// target applied or pending, never half-done, on MySQL/MariaDB too, where an interrupted
+/// migration's DDL stays behind.
+struct Signals {
+    seen: tokio::sync::watch::Receiver<(usize, &'static str)>,
+}
+
+impl Signals {
+    /// Starts counting signals for the rest of the process.
+    fn listen() -> Self {
+        let (tx, seen) = tokio::sync::watch::channel((0, ""));
+        tokio::spawn(async move {
+            #[cfg(unix)]
+            {
+                use tokio::signal::unix::{SignalKind, signal};
+                let (Ok(mut int), Ok(mut term)) = (
+                    signal(SignalKind::interrupt()),
+                    signal(SignalKind::terminate()),
+                ) else {
+                    return;
+                };
+                loop {
+                    let name = tokio::select! {
+                        _ = int.recv() => "SIGINT",
+                        _ = term.recv() => "SIGTERM",
+                    };
+                    tx.send_modify(|(n, last)| {
+                        *n += 1;
+                        *last = name;
+                    });
+                }
+            }
+            #[cfg(not(unix))]
+            while tokio::signal::ctrl_c().await.is_ok() {
+                tx.send_modify(|(n, last)| {
+                    *n += 1;
+                    *last = "SIGINT";
+                });
+            }
+        });
+        Self { seen }
+    }
+
+    /// Resolves with the signal's name once `n` signals have come; never before.
+    async fn nth(&self, n: usize) -> &'static str {
+        let mut seen = self.seen.clone();
+        match seen.wait_for(|(count, _)| *count >= n).await {
+            Ok(value) => value.1,
+            Err(_) => std::future::pending().await,
+        }
     }
 }
 
