@@ -76,12 +76,36 @@ pub fn identity(target: &Target) -> String {
             parts.database
         ),
         _ => {
-            let file = target.database_name();
-            let path = std::path::Path::new(&file);
-            let resolved = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-            format!("sqlite://{}#{schema}", resolved.display())
+            format!(
+                "sqlite://{}#{schema}",
+                file_identity(&target.database_name())
+            )
         }
     }
+}
+
+/// A SQLite file's path as one spelling: resolved when it exists, otherwise made absolute and
+/// rid of `.` and `..` by hand, so `a.db` and `./a.db` are one file before either is created.
+fn file_identity(file: &str) -> String {
+    use std::path::{Component, Path, PathBuf};
+    let path = Path::new(file);
+    if let Ok(resolved) = std::fs::canonicalize(path) {
+        return resolved.display().to_string();
+    }
+    let absolute = std::env::current_dir()
+        .map(|dir| dir.join(path))
+        .unwrap_or_else(|_| path.to_path_buf());
+    let mut clean = PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                clean.pop();
+            }
+            other => clean.push(other),
+        }
+    }
+    clean.display().to_string()
 }
 
 /// The target `base` names, moved to `schema`: on PostgreSQL the search path and the ledger's
