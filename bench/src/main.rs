@@ -60,6 +60,9 @@ enum Suite {
     /// `migrate backup` and `migrate restore` of the demo database against the dump tools run
     /// by hand (PostgreSQL, MariaDB)
     Backups,
+    /// `migrate up --schemas` over 1,000 PostgreSQL schemas against `psql -1 -f` per schema at
+    /// the same parallelism, the same fleet with nothing pending, and its peak memory
+    Fleet,
 }
 
 /// What every suite gets.
@@ -117,6 +120,7 @@ fn main() -> ExitCode {
             Suite::Seeds => runtime.block_on(suites::seeds::run(&settings)),
             Suite::Workflow => runtime.block_on(suites::workflow::run(&settings)),
             Suite::Backups => runtime.block_on(suites::backups::run(&settings)),
+            Suite::Fleet => runtime.block_on(suites::fleet::run(&settings)),
         };
         let name = suite
             .to_possible_value()

@@ -45,6 +45,51 @@ pub(crate) fn timed(cmd: &mut Command) -> Result<f64, String> {
     }
 }
 
+/// [`timed`], also returning the process's peak resident memory in KiB: its `VmHWM`, read from
+/// `/proc` every few milliseconds while it runs (the last reading before it exits). Its stderr
+/// is drained as it goes, so a long progress log never blocks it.
+pub(crate) fn timed_peak(cmd: &mut Command) -> Result<(f64, u64), String> {
+    let what = cmd.get_program().to_string_lossy().into_owned();
+    let started = Instant::now();
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run {what}: {e}"))?;
+    let mut stderr = child.stderr.take();
+    let drain = std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(pipe) = stderr.as_mut() {
+            let _ = std::io::Read::read_to_string(pipe, &mut text);
+        }
+        text
+    });
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    let status = loop {
+        if let Some(hwm) = std::fs::read_to_string(&status_file).ok().and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        }) {
+            peak = peak.max(hwm);
+        }
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(5)),
+            Err(e) => return Err(format!("cannot wait for {what}: {e}")),
+        }
+    };
+    let took = started.elapsed().as_secs_f64();
+    let errors = drain.join().unwrap_or_default();
+    if status.success() {
+        Ok((took, peak))
+    } else {
+        Err(format!("{what} failed: {}", errors.trim()))
+    }
+}
+
 /// Runs `cmd` and returns its standard output.
 pub(crate) fn stdout_of(cmd: &mut Command) -> Result<Vec<u8>, String> {
     let what = cmd.get_program().to_string_lossy().into_owned();

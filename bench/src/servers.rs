@@ -81,6 +81,22 @@ impl Server {
         Ok(url.to_string())
     }
 
+    /// Creates database `name` as a copy of database `template` (PostgreSQL); returns its URL.
+    pub async fn create_from(&self, name: &str, template: &str) -> Result<String, String> {
+        self.drop(name).await?;
+        self.admin
+            .execute_unprepared(&format!(
+                "CREATE DATABASE {} TEMPLATE {}",
+                self.quoted(name),
+                self.quoted(template)
+            ))
+            .await
+            .map_err(|e| format!("cannot create database {name} from {template}: {e}"))?;
+        let mut url = self.admin_url.clone();
+        url.set_path(&format!("/{name}"));
+        Ok(url.to_string())
+    }
+
     /// Drops database `name`, disconnecting whoever still uses it (PostgreSQL).
     pub async fn drop(&self, name: &str) -> Result<(), String> {
         let force = if self.kind == Kind::Postgres {

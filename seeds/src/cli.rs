@@ -14,7 +14,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 use migration_engine::backend::target::Target;
-use migration_engine::cli::args::{BackupArgs, Format, GlobalArgs};
+use migration_engine::cli::args::{BackupArgs, FleetArgs, Format, GlobalArgs};
 use migration_engine::cli::confirm;
 use migration_engine::cli::exit::{self, CliError, Failure};
 use migration_engine::cli::exit_code;
@@ -65,6 +65,10 @@ pub struct Cli {
     /// What to seed
     #[command(flatten)]
     pub seed: SeedArgs,
+
+    /// Which targets to seed, when more than one
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 
     /// Another command instead of seeding
     #[command(subcommand)]
@@ -120,26 +124,40 @@ async fn run<M: MigratorTrait>(cli: Cli) -> Result<(), Failure<SeedError>> {
         .map_err(|e| Box::new((SeedError::from(e), None)))?;
     let fail = |e: SeedError| Box::new((e, Some(target.clone())));
     let set = MigrationSet::from_migrator::<M>().map_err(|e| fail(EngineError::from(e).into()))?;
+    if migration_engine::cli::fleet::requested(&cli.fleet).map_err(|e| fail(e.into()))? {
+        return crate::fleet::run(&cli, &set, &target).await;
+    }
     let ctx = Ctx {
         cli: &cli,
         target: &target,
         set: &set,
+        yes: cli.global.yes,
+        captured: None,
     };
-    match &cli.command {
-        None => ctx.seed().await,
-        Some(Command::Truncate) => ctx.truncate().await,
-        Some(Command::Status) => ctx.status().await,
-    }
-    .map_err(fail)
+    ctx.command().await.map_err(fail)
 }
 
-struct Ctx<'a> {
-    cli: &'a Cli,
-    target: &'a Target,
-    set: &'a MigrationSet,
+/// What one command runs with on one target.
+pub(crate) struct Ctx<'a> {
+    pub cli: &'a Cli,
+    pub target: &'a Target,
+    pub set: &'a MigrationSet,
+    /// `--yes`, or the fleet's one confirmation.
+    pub yes: bool,
+    /// On a fleet, where results go instead of stdout: each as text and as JSON.
+    pub captured: Option<std::sync::Mutex<Vec<(String, serde_json::Value)>>>,
 }
 
 impl Ctx<'_> {
+    /// Runs the command line's command on this target.
+    pub(crate) async fn command(&self) -> Result<(), SeedError> {
+        match &self.cli.command {
+            None => self.seed().await,
+            Some(Command::Truncate) => self.truncate().await,
+            Some(Command::Status) => self.status().await,
+        }
+    }
+
     /// A seeder on a connection of its own, for reading.
     async fn connect(&self) -> Result<Seeder, SeedError> {
         let conn = self
@@ -154,7 +172,12 @@ impl Ctx<'_> {
         Ok(Session::open(
             self.target,
             &self.cli.global.session_options(command),
-            |holder| eprintln!("waiting for the migration lock, held by {holder}"),
+            |holder| {
+                eprintln!(
+                    "{}: waiting for the migration lock, held by {holder}",
+                    self.target.redacted()
+                )
+            },
         )
         .await?)
     }
@@ -168,6 +191,13 @@ impl Ctx<'_> {
     /// command's failure: the work is done, so the rest of the output is dropped quietly.
     fn print<T: Serialize + std::fmt::Display>(&self, result: &T) {
         use std::io::Write as _;
+        if let Some(captured) = &self.captured {
+            let json = serde_json::to_value(result).unwrap_or(serde_json::Value::Null);
+            if let Ok(mut captured) = captured.lock() {
+                captured.push((result.to_string(), json));
+            }
+            return;
+        }
         let mut stdout = std::io::stdout().lock();
         let _ = match self.cli.global.format {
             Format::Json => match serde_json::to_string_pretty(result) {
@@ -220,13 +250,19 @@ impl Ctx<'_> {
                     args.profile
                 ),
                 self.target,
-                self.cli.global.yes,
+                self.yes,
             )?;
         }
         if args.reseed && plan.replaces() > 0 {
             self.back_up(session, "seed --reseed").await?;
         }
-        let report = seeder.execute(request, plan, &Progress::auto()).await?;
+        // On a fleet each target's bar would draw over the others': its summary says enough.
+        let progress = if self.captured.is_some() {
+            Progress::quiet()
+        } else {
+            Progress::auto()
+        };
+        let report = seeder.execute(request, plan, &progress).await?;
         self.print(&report);
         Ok(())
     }
@@ -249,7 +285,7 @@ impl Ctx<'_> {
                     "empties the seeded tables ({rows} rows) and restarts their ids; the schema and the migration ledger stay"
                 ),
                 self.target,
-                self.cli.global.yes,
+                self.yes,
             )?;
         }
         if rows > 0 {

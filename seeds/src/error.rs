@@ -17,6 +17,21 @@ pub enum SeedError {
     #[error(transparent)]
     Engine(Box<EngineError>),
 
+    /// A run on a fleet failed on some of its targets; the others ran to their end.
+    #[error(
+        "{failed} of {total} target(s) failed: {targets}; the others completed; fix what the output says and re-run"
+    )]
+    Fleet {
+        /// How many failed.
+        failed: usize,
+        /// How many the fleet holds.
+        total: usize,
+        /// The failed targets, passwords redacted.
+        targets: String,
+        /// The exit code of the first failed target.
+        code: u8,
+    },
+
     /// Options that do not go together.
     #[error("{message}")]
     Usage {
@@ -108,6 +123,7 @@ impl SeedError {
             SeedError::NotMigrated { .. } | SeedError::ForeignRows { .. } => REFUSED,
             SeedError::Load { .. } | SeedError::Database { .. } => FAILED,
             SeedError::ReleaseFailed { error, .. } => error.exit_code(),
+            SeedError::Fleet { code, .. } => *code,
         }
     }
 }

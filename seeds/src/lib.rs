@@ -18,6 +18,7 @@
 
 pub mod cli;
 pub mod error;
+mod fleet;
 pub mod generate;
 pub mod hash;
 pub mod load;

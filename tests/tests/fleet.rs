@@ -434,3 +434,46 @@ fn a_target_list_on_stdin_is_read_like_a_file() {
     assert_eq!(up.json()["total"]["ok"], 2, "{up:?}");
     assert!(dir.path().join("one.db").exists() && dir.path().join("two.db").exists());
 }
+
+#[test]
+fn the_seeder_seeds_every_target_of_a_fleet() {
+    let dir = TempDir::new().unwrap();
+    let list: String = (1..=3)
+        .map(|i| format!("sqlite://t{i}.db?mode=rwc\n"))
+        .collect();
+    std::fs::write(dir.path().join("fleet.txt"), list).unwrap();
+    migrate_in(dir.path(), &["up", "--targets", "fleet.txt"]).code(0);
+    let seed = tests::workspace_bin("migration", "seed");
+    let seeded = run(
+        command(seed, dir.path()),
+        seed,
+        &[
+            "minimal",
+            "--targets",
+            "fleet.txt",
+            "--parallel",
+            "2",
+            "--format",
+            "json",
+        ],
+    )
+    .code(0)
+    .json();
+    assert_eq!(seeded["total"]["ok"], 3, "{seeded}");
+    let hashes: BTreeSet<&str> = entries(&seeded)
+        .iter()
+        .map(|e| e["reports"][0]["seeded"]["content_hash"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        hashes.len(),
+        1,
+        "the same profile and seed give the same rows: {seeded}"
+    );
+    // Emptying the fleet's seeded tables asks once; without a terminal it needs --yes.
+    run(
+        command(seed, dir.path()),
+        seed,
+        &["truncate", "--targets", "fleet.txt"],
+    )
+    .refused(5, &["on 3 target(s)", "--yes"]);
+}

@@ -141,10 +141,12 @@ impl Counts {
     }
 }
 
-/// Whether the command line asks for a fleet, and if it does, that it asks for a command that
-/// runs on one: `--parallel`, `--shard` and `--fail-fast` need a list.
-pub(super) fn requested(cli: &Cli) -> Result<bool, EngineError> {
-    let fleet = &cli.fleet;
+/// Whether the command line asks for a fleet; refuses `--parallel`, `--shard` and
+/// `--fail-fast` without a list to apply them to.
+///
+/// # Errors
+/// [`EngineError::Config`] naming the stray flag.
+pub fn requested(fleet: &args::FleetArgs) -> Result<bool, EngineError> {
     if fleet.requested() {
         return Ok(true);
     }
@@ -192,11 +194,20 @@ fn supported(command: &Command) -> Result<&'static str, EngineError> {
     })
 }
 
-/// Reads the fleet's list from the source the command line names, checks it and keeps this
-/// machine's shard of it.
-async fn resolve(cli: &Cli, base: &Target) -> Result<(Vec<FleetTarget>, usize), EngineError> {
-    let timeout = Duration::from_secs(cli.global.connect_timeout);
-    let fleet = &cli.fleet;
+/// Reads the fleet's list from the source `fleet` names (on `base`, the database of the global
+/// options, for `--schemas` and `--targets-query`), checks it (readable, not empty, no target
+/// twice) and keeps this machine's `--shard` of it. Returns the targets and the size of the
+/// whole list. For every command line built on the engine that runs on fleets (`seed`).
+///
+/// # Errors
+/// [`EngineError::Config`] for a list that cannot be read, is empty or names a target twice;
+/// the connection's and the query's errors for `--schemas` and `--targets-query`.
+pub async fn resolve(
+    fleet: &args::FleetArgs,
+    global: &args::GlobalArgs,
+    base: &Target,
+) -> Result<(Vec<FleetTarget>, usize), EngineError> {
+    let timeout = Duration::from_secs(global.connect_timeout);
     let (targets, source) = if let Some(path) = &fleet.targets {
         let (text, source) = if path.as_os_str() == "-" {
             let mut text = String::new();
@@ -331,7 +342,9 @@ pub(super) async fn execute(
     let refuse = |e: CommandError| -> Failure { Box::new((e, None)) };
     let name = supported(&command).map_err(|e| refuse(e.into()))?;
     let job = job(cli, &command, project).map_err(refuse)?;
-    let (targets, total) = resolve(cli, &base).await.map_err(|e| refuse(e.into()))?;
+    let (targets, total) = resolve(&cli.fleet, &cli.global, &base)
+        .await
+        .map_err(|e| refuse(e.into()))?;
     if let Command::Verify { .. } = command {
         // verify builds the migrations on a scratch database: once, on the first target's
         // server, whatever the fleet's size.

@@ -19,7 +19,7 @@ pub mod confirm;
 pub mod entry;
 pub mod exit;
 pub mod exit_code;
-mod fleet;
+pub mod fleet;
 mod lint;
 mod output;
 mod picker;
@@ -163,7 +163,7 @@ async fn execute(mut cli: Cli, projects: Vec<Project>, hooks: Hooks) -> Result<O
         )
         .map_err(|e| Box::new((e.into(), None)))?;
     }
-    if fleet::requested(&cli).map_err(|e| Box::new((e.into(), None)))? {
+    if fleet::requested(&cli.fleet).map_err(|e| Box::new((e.into(), None)))? {
         return match loaded {
             LoadedSets::Single(project) => {
                 fleet::execute(&cli, command, &project, target, hooks).await
