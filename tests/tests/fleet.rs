@@ -462,7 +462,7 @@ fn the_seeder_seeds_every_target_of_a_fleet() {
     assert_eq!(seeded["total"]["ok"], 3, "{seeded}");
     let hashes: BTreeSet<&str> = entries(&seeded)
         .iter()
-        .map(|e| e["reports"][0]["seeded"]["content_hash"].as_str().unwrap())
+        .map(|e| e["reports"][0]["content_hash"].as_str().unwrap())
         .collect();
     assert_eq!(
         hashes.len(),
