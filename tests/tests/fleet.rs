@@ -264,6 +264,30 @@ async fn a_fleet_applies_every_target_once_and_reports_each(db: TestDb) {
     assert_eq!(union, all, "the shards together are the fleet");
     assert!(sizes.iter().all(|&n| n > 0), "{sizes:?}");
 
+    // The same fleet named by a control database's query.
+    if fleet.backend == Backend::Postgres {
+        let named = run(
+            command(migrate_bin(), fleet.dir.path()),
+            migrate_bin(),
+            &[
+                "-u",
+                &fleet.main.url,
+                "status",
+                "--format",
+                "json",
+                "--targets-query",
+                "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tenant\\_%' ORDER BY 1",
+            ],
+        )
+        .code(0)
+        .json();
+        let labels: BTreeSet<String> = entries(&named)
+            .iter()
+            .map(|e| e["target"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(labels, all, "{named}");
+    }
+
     // History over the fleet: each target's own.
     let history = fleet
         .migrate(&["history", "--limit", "2", "--format", "json"])

@@ -1,14 +1,15 @@
 //! A fleet of PostgreSQL schemas (1,000 by default, `BENCH_FLEET_SCHEMAS`): the reference
 //! schema's `up` over all of them with `migrate up --schemas 'tenant_*' --parallel 8`, against
-//! the floor of the same SQL (what `--dry-run` prints for one schema) through the real `psql -X
-//! -1 -f`, one process per schema, eight at a time; the same fleet again with nothing pending;
+//! the floor of the same SQL (what `--dry-run` prints for one schema, its ledger writes
+//! included, with each schema's name in its copy) through the real `psql -X -1 -f`, one process
+//! per schema, eight at a time; the same fleet again with nothing pending;
 //! and the peak memory of the fleet's run against a run on one schema.
 //!
 //! Every run starts from a copy of one prepared database (`CREATE DATABASE … TEMPLATE`): the
 //! extensions, which belong to a database and not to a schema, and the empty schemas.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -47,7 +48,6 @@ pub(crate) async fn run(s: &Settings) -> Result<String, String> {
     std::fs::write(&setup_file, setup).map_err(|e| format!("cannot write the setup: {e}"))?;
     timed(&mut psql(&template_url, None, &setup_file)?)?;
     // What one schema's `up` sends, transaction boundaries left to `psql -1`.
-    let up_sql = work.path().join("up.sql");
     let dry = crate::process::stdout_of(
         migrate(
             s,
@@ -57,8 +57,18 @@ pub(crate) async fn run(s: &Settings) -> Result<String, String> {
         )
         .env("DATABASE_SCHEMA", schema(1)),
     )?;
-    std::fs::write(&up_sql, statements(&dry)?)
-        .map_err(|e| format!("cannot write {}: {e}", up_sql.display()))?;
+    // The dry run names the ledger's schema; each schema's copy names its own, written before
+    // anything is timed.
+    let script = statements(&dry)?;
+    let scripts = work.path().join("scripts");
+    std::fs::create_dir_all(&scripts).map_err(|e| format!("cannot make a directory: {e}"))?;
+    for i in 1..=count {
+        std::fs::write(
+            scripts.join(format!("{}.sql", schema(i))),
+            script.replace(&schema(1), &schema(i)),
+        )
+        .map_err(|e| format!("cannot write a script: {e}"))?;
+    }
 
     let copy = |run: usize, who: &str| format!("bench_fleet_{pid}_{who}_{run}");
     let fleet_args = ["up", "--schemas", "tenant_*", "--parallel", "8"];
@@ -87,7 +97,7 @@ pub(crate) async fn run(s: &Settings) -> Result<String, String> {
                     noop[noop.len() - 1]
                 );
             } else {
-                let secs = floor_run(&url, &up_sql, count)?;
+                let secs = floor_run(&url, &scripts, count)?;
                 floor.push(secs);
                 eprintln!("fleet: run {}: psql per schema {:.1} s", run + 1, secs);
             }
@@ -140,11 +150,10 @@ fn psql(url: &str, schema: Option<&str>, file: &Path) -> Result<Command, String>
     Ok(cmd)
 }
 
-/// The floor: `psql -1 -f` of `file` once per schema, [`PARALLEL`] processes at a time; the
-/// wall time of the whole fleet.
-fn floor_run(url: &str, file: &Path, count: usize) -> Result<f64, String> {
+/// The floor: `psql -1 -f` of each schema's script (in `scripts`) once per schema, [`PARALLEL`]
+/// processes at a time; the wall time of the whole fleet.
+fn floor_run(url: &str, scripts: &Path, count: usize) -> Result<f64, String> {
     let next = AtomicUsize::new(1);
-    let file: PathBuf = file.to_path_buf();
     let started = std::time::Instant::now();
     let failures: Vec<String> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..PARALLEL)
@@ -155,6 +164,7 @@ fn floor_run(url: &str, file: &Path, count: usize) -> Result<f64, String> {
                         if i > count {
                             return Ok(());
                         }
+                        let file = scripts.join(format!("{}.sql", schema(i)));
                         timed(&mut psql(url, Some(&schema(i)), &file)?)?;
                     }
                 })
