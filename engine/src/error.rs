@@ -107,6 +107,20 @@ pub enum EngineError {
         what: String,
     },
 
+    /// A migration is being applied right now by a runner that holds the table lock and whose
+    /// lease is running: a command that reads without the lock (a dry run, `check`) found its
+    /// row `running`. Not a failure: once it completes, the migration is applied.
+    #[error(
+        "migration {migration} is {}; wait for it to finish, then run the command again",
+        .runner.running_on()
+    )]
+    Running {
+        /// `version_name`.
+        migration: String,
+        /// Who is applying it.
+        runner: crate::backend::lock::Holder,
+    },
+
     /// Pending migrations older than the newest applied one.
     #[error(
         "pending migration(s) older than the newest applied one: {}; rename them with a newer timestamp, or pass `--allow-out-of-order`",

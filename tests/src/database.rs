@@ -75,7 +75,17 @@ impl TestDb {
             notice(&format!("skipped: {backend} (set {var} to run it)"));
             return None;
         };
+        Some(Self::create_at(backend, admin_url).await)
+    }
 
+    /// Creates a fresh, empty database on the `backend` server that `admin_url` names (a URL
+    /// on which databases may be created, as `TEST_*_URL` holds): for a server of the test's
+    /// own, such as a node of the Galera cluster.
+    ///
+    /// # Panics
+    ///
+    /// When the server cannot be reached or the database cannot be created.
+    pub async fn create_at(backend: Backend, admin_url: String) -> TestDb {
         let name = unique_database_name();
         let url = database_url(&admin_url, &name);
         let admin = admin_connect(backend, &admin_url).await;
@@ -91,12 +101,12 @@ impl TestDb {
         // before the test opens its own connections.
         let _ = admin.close().await;
 
-        Some(TestDb {
+        TestDb {
             url,
             backend,
             server: Some(ServerDb { admin_url, name }),
             dir: None,
-        })
+        }
     }
 
     /// Opens a new connection pool to this database.
@@ -274,7 +284,7 @@ fn unique_database_name() -> String {
 }
 
 /// The admin URL with its path (the database) replaced by `name`; query parameters are kept.
-fn database_url(admin_url: &str, name: &str) -> String {
+pub(crate) fn database_url(admin_url: &str, name: &str) -> String {
     let mut url = Url::parse(admin_url).unwrap_or_else(|err| {
         panic!(
             "test server URL {} is not a valid URL: {err}",

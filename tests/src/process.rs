@@ -10,7 +10,7 @@ use std::process::{Child, Command, Output};
 use std::time::Duration;
 
 /// The variables the binaries read; removed so the runner's environment does not leak in.
-pub const ENV_VARS: [&str; 13] = [
+pub const ENV_VARS: [&str; 15] = [
     "DATABASE_URL",
     "DATABASE_SCHEMA",
     "MIGRATION_TABLE",
@@ -18,6 +18,8 @@ pub const ENV_VARS: [&str; 13] = [
     "MIGRATION_PLANS_DIR",
     "MIGRATION_LOCK_TIMEOUT",
     "MIGRATION_LOCK_ATTEMPTS",
+    "MIGRATION_LOCK_STRATEGY",
+    "MIGRATION_LOCK_LEASE",
     "MIGRATION_PROTECTED_URLS",
     "MIGRATION_LINT",
     "MIGRATION_LINT_SERVER",

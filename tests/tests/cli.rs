@@ -318,6 +318,32 @@ fn an_unknown_url_scheme_is_a_configuration_error() {
     assert!(failure.stderr.contains("oracle"), "{failure:?}");
 }
 
+#[test]
+fn an_unknown_lock_strategy_is_refused_in_one_line_naming_the_accepted_ones() {
+    let dir = workdir();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("app.db").display());
+    for command in ["up", "status"] {
+        let failure = assert_fails_cleanly(
+            dir.path(),
+            &["-u", &url, "--lock-strategy", "galera", command],
+        );
+        assert!(
+            failure.stderr.contains("unknown lock strategy `galera`")
+                && failure.stderr.contains("use auto, session or table"),
+            "{failure:?}"
+        );
+    }
+    let mut from_env = migrate(dir.path());
+    from_env.env("MIGRATION_LOCK_STRATEGY", "nodes");
+    let failure = run_with(from_env, &["-u", &url, "up"]).clean_failure(2, false);
+    assert!(
+        failure.stderr.contains("unknown lock strategy `nodes`")
+            && failure.stderr.contains("MIGRATION_LOCK_STRATEGY"),
+        "{failure:?}"
+    );
+    assert!(!dir.path().join("app.db").exists(), "nothing is touched");
+}
+
 /// The commands whose handling of a bad URL is checked: each of them parses it first.
 const URL_COMMANDS: [&str; 5] = ["status", "up", "down", "verify", "history"];
 

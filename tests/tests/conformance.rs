@@ -20,7 +20,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use migration_engine::backend::lock::{Holder, Identity, MigrationLock, mysql_lock_name};
+use migration_engine::backend::lock::{
+    Holder, Identity, LockOptions, LockStrategy, MigrationLock, mysql_lock_name,
+};
 use migration_engine::backend::scratch::Scratch;
 use migration_engine::backend::target::DEFAULT_MIGRATION_TABLE;
 use migration_engine::backend::{self, wipe};
@@ -112,8 +114,24 @@ fn holder() -> Identity {
     }
 }
 
-/// Takes the lock for `db`, failing the check when it is found taken.
-async fn acquire(conn: &DatabaseConnection, ledger: &Ledger, me: &Identity) -> MigrationLock {
+/// How the lock checks take the lock: `strategy`, waiting up to `timeout`, with a lease of two
+/// seconds (renewed every two thirds of a second), so a holder that stops renewing is taken
+/// over within the check's time.
+fn lock_options(strategy: LockStrategy, timeout: Duration) -> LockOptions {
+    LockOptions {
+        strategy,
+        lease: Duration::from_secs(2),
+        timeout,
+    }
+}
+
+/// Takes the lock for `db` with `strategy`, failing the check when it is found taken.
+async fn acquire_with(
+    conn: &DatabaseConnection,
+    ledger: &Ledger,
+    me: &Identity,
+    strategy: LockStrategy,
+) -> MigrationLock {
     within(
         LIMIT,
         "acquiring a free lock",
@@ -121,7 +139,7 @@ async fn acquire(conn: &DatabaseConnection, ledger: &Ledger, me: &Identity) -> M
             conn,
             ledger,
             me,
-            Duration::from_secs(5),
+            &lock_options(strategy, Duration::from_secs(5)),
             |holder: &Holder| panic!("the lock should be free, but is held by {holder}"),
         ),
     )
@@ -129,15 +147,18 @@ async fn acquire(conn: &DatabaseConnection, ledger: &Ledger, me: &Identity) -> M
     .unwrap()
 }
 
+/// Takes the session lock for `db`, failing the check when it is found taken.
+async fn acquire(conn: &DatabaseConnection, ledger: &Ledger, me: &Identity) -> MigrationLock {
+    acquire_with(conn, ledger, me, LockStrategy::Session).await
+}
+
 /// How a waiter names the lock's holder on `db`'s backend. PostgreSQL and SQLite know the
-/// holder's own identity (its `application_name`, the line in the lock file); MariaDB knows the
-/// server connection that holds `GET_LOCK`.
-async fn expected_holder(db: &TestDb, ledger: &Ledger) -> String {
-    match db.backend {
-        Backend::Sqlite | Backend::Postgres => {
-            "`conformance holder`, on conformance-host, pid 4242".to_owned()
-        }
-        Backend::MariaDb => {
+/// holder's own identity (its `application_name`, the line in the lock file), as the table
+/// lock's row does everywhere; MariaDB's session lock knows the server connection that holds
+/// `GET_LOCK`.
+async fn expected_holder(db: &TestDb, ledger: &Ledger, strategy: LockStrategy) -> String {
+    match (db.backend, strategy) {
+        (Backend::MariaDb, LockStrategy::Session) => {
             let admin = db.connect().await;
             let name = mysql_lock_name(db.database_name().unwrap(), ledger);
             let id: i64 = scalar(
@@ -149,14 +170,42 @@ async fn expected_holder(db: &TestDb, ledger: &Ledger) -> String {
             let _ = admin.close().await;
             format!("pid {id} (server connection)")
         }
+        _ => "`conformance holder`, on conformance-host, pid 4242".to_owned(),
     }
 }
 
-async fn a_second_acquire_waits_and_times_out_naming_the_holder(db: TestDb) {
+/// Whether the table lock is out of the check on `db`: SQLite refuses it, with a one-line
+/// error that names the fix, and that much is checked here.
+async fn no_table_lock_here(db: &TestDb) -> bool {
+    if db.backend != Backend::Sqlite {
+        return false;
+    }
+    let conn = connect(db).await;
+    let refused = MigrationLock::acquire(
+        &conn,
+        &ledger(db),
+        &holder(),
+        &lock_options(LockStrategy::Table, Duration::from_secs(1)),
+        |_| {},
+    )
+    .await;
+    let Err(EngineError::Config { message }) = &refused else {
+        panic!("SQLite should refuse the table lock, got {refused:?}");
+    };
+    assert!(!message.contains('\n'), "{message}");
+    assert!(message.contains("--lock-strategy session"), "{message}");
+    assert!(
+        db.table_names().await.is_empty(),
+        "the refusal created something"
+    );
+    true
+}
+
+async fn waits_and_times_out_naming_the_holder(db: TestDb, strategy: LockStrategy) {
     let conn = connect(&db).await;
     let ledger = ledger(&db);
-    let first = acquire(&conn, &ledger, &holder()).await;
-    let expected = expected_holder(&db, &ledger).await;
+    let first = acquire_with(&conn, &ledger, &holder(), strategy).await;
+    let expected = expected_holder(&db, &ledger, strategy).await;
 
     let mut told: Vec<String> = Vec::new();
     let started = Instant::now();
@@ -167,7 +216,7 @@ async fn a_second_acquire_waits_and_times_out_naming_the_holder(db: TestDb) {
             &conn,
             &ledger,
             &Identity::current("conformance waiter"),
-            Duration::from_secs(1),
+            &lock_options(strategy, Duration::from_secs(1)),
             |holder: &Holder| told.push(holder.to_string()),
         ),
     )
@@ -189,15 +238,30 @@ async fn a_second_acquire_waits_and_times_out_naming_the_holder(db: TestDb) {
         "the waiter is told once why it waits: {told:?}"
     );
     assert!(told[0].contains(&expected), "{told:?} names {expected:?}");
+    if strategy == LockStrategy::Table {
+        assert!(told[0].contains("lease until"), "{told:?}");
+    }
     let message = second.unwrap_err().to_string();
     assert!(message.contains(&expected), "{message}");
     first.release().await.unwrap();
 }
 
-async fn releasing_the_lock_lets_the_waiting_runner_in(db: TestDb) {
+async fn a_second_acquire_waits_and_times_out_naming_the_holder(db: TestDb) {
+    waits_and_times_out_naming_the_holder(db, LockStrategy::Session).await;
+}
+
+async fn a_second_table_lock_waits_and_times_out_naming_the_holder(db: TestDb) {
+    if no_table_lock_here(&db).await {
+        return;
+    }
+    waits_and_times_out_naming_the_holder(db, LockStrategy::Table).await;
+}
+
+async fn release_lets_the_waiting_runner_in(db: TestDb, strategy: LockStrategy) {
     let ledger = ledger(&db);
     let conn = connect(&db).await;
-    let first = acquire(&conn, &ledger, &holder()).await;
+    let first = acquire_with(&conn, &ledger, &holder(), strategy).await;
+    assert_eq!(first.strategy(), strategy);
 
     // Another runner, with its own connection, waits for it.
     let other = connect(&db).await;
@@ -207,7 +271,8 @@ async fn releasing_the_lock_lets_the_waiting_runner_in(db: TestDb) {
         let told = Arc::clone(&told);
         async move {
             let me = Identity::current("conformance next");
-            MigrationLock::acquire(&other, &ledger, &me, Duration::from_secs(20), |_| {
+            let options = lock_options(strategy, Duration::from_secs(20));
+            MigrationLock::acquire(&other, &ledger, &me, &options, |_| {
                 told.fetch_add(1, Ordering::SeqCst);
             })
             .await
@@ -219,8 +284,13 @@ async fn releasing_the_lock_lets_the_waiting_runner_in(db: TestDb) {
         }
     })
     .await;
-    // Still waiting a while later, through several polls.
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Still waiting a while later, through several polls (and, for a table lock, past its
+    // two-second lease: the holder renews it).
+    let still = match strategy {
+        LockStrategy::Table => Duration::from_millis(3000),
+        _ => Duration::from_millis(800),
+    };
+    tokio::time::sleep(still).await;
     assert!(!waiter.is_finished(), "the second runner got a held lock");
     assert_eq!(told.load(Ordering::SeqCst), 1, "a waiter is told once");
 
@@ -242,8 +312,19 @@ async fn releasing_the_lock_lets_the_waiting_runner_in(db: TestDb) {
         .unwrap();
 
     // Released twice over, the lock is free for a third runner at once.
-    let third = acquire(&conn, &ledger, &holder()).await;
+    let third = acquire_with(&conn, &ledger, &holder(), strategy).await;
     third.release().await.unwrap();
+}
+
+async fn releasing_the_lock_lets_the_waiting_runner_in(db: TestDb) {
+    release_lets_the_waiting_runner_in(db, LockStrategy::Session).await;
+}
+
+async fn releasing_the_table_lock_lets_the_waiting_runner_in(db: TestDb) {
+    if no_table_lock_here(&db).await {
+        return;
+    }
+    release_lets_the_waiting_runner_in(db, LockStrategy::Table).await;
 }
 
 /// The server session of the lock's connection, found from another connection.
@@ -314,13 +395,109 @@ async fn a_lock_whose_holder_died_is_freed_and_its_release_reports_the_loss(db: 
             &conn,
             &ledger,
             &Identity::current("conformance next"),
-            Duration::from_secs(10),
+            &lock_options(LockStrategy::Session, Duration::from_secs(10)),
             |_| {},
         ),
     )
     .await
     .unwrap();
     next.release().await.unwrap();
+}
+
+/// The lock table's row as `sql` (a statement on `schema_migrations_lock`) changes it, from
+/// outside the engine.
+async fn alter_lock_row(db: &TestDb, sql: &str) {
+    let admin = db.connect().await;
+    let changed = admin.execute_unprepared(sql).await.unwrap();
+    assert_eq!(changed.rows_affected(), 1, "{sql}");
+    let _ = admin.close().await;
+}
+
+async fn a_table_lock_whose_holder_died_is_taken_over_once_its_lease_runs_out(db: TestDb) {
+    if no_table_lock_here(&db).await {
+        return;
+    }
+    let ledger = ledger(&db);
+    let conn = connect(&db).await;
+    // A holder that goes away without releasing (dropped, as when its process is killed)
+    // stops renewing its lease; its row stays.
+    let gone = acquire_with(&conn, &ledger, &holder(), LockStrategy::Table).await;
+    let taken = Instant::now();
+    drop(gone);
+
+    let mut told = Vec::new();
+    let next = within(
+        LIMIT,
+        "acquiring after the holder died",
+        MigrationLock::acquire(
+            &conn,
+            &ledger,
+            &Identity::current("conformance next"),
+            &lock_options(LockStrategy::Table, Duration::from_secs(15)),
+            |holder: &Holder| told.push(holder.to_string()),
+        ),
+    )
+    .await
+    .unwrap();
+    let after = taken.elapsed();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(
+        told[0].contains("`conformance holder`, on conformance-host, pid 4242"),
+        "the waiter named the dead holder: {told:?}"
+    );
+    assert!(
+        after >= Duration::from_millis(1500),
+        "taken over after {after:?}, before the two-second lease ran out"
+    );
+    assert!(
+        after < Duration::from_secs(10),
+        "taken over after {after:?}"
+    );
+
+    // A holder whose row another runner took over finds out: its renewals stop, and its
+    // release reports the loss instead of deleting the other's row.
+    alter_lock_row(
+        &db,
+        "UPDATE schema_migrations_lock SET token = 'taken over by another runner'",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let released = within(LIMIT, "releasing a lost lock", next.release()).await;
+    let Err(EngineError::Lock { detail }) = &released else {
+        panic!("releasing a lock taken over reports it: {released:?}");
+    };
+    assert!(
+        detail.contains("another runner took the lock over"),
+        "{detail}"
+    );
+    let admin = db.connect().await;
+    let left: i64 = scalar(
+        &admin,
+        "SELECT COUNT(*) FROM schema_migrations_lock WHERE token = 'taken over by another runner'",
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(left, 1, "the other runner's row is left alone");
+    let _ = admin.close().await;
+}
+
+async fn auto_takes_the_session_lock_on_a_server_of_one_node(db: TestDb) {
+    let conn = connect(&db).await;
+    let ledger = ledger(&db);
+    assert_eq!(
+        backend::lock::resolve(&conn, LockStrategy::Auto)
+            .await
+            .unwrap(),
+        LockStrategy::Session
+    );
+    let lock = acquire_with(&conn, &ledger, &holder(), LockStrategy::Auto).await;
+    assert_eq!(lock.strategy(), LockStrategy::Session);
+    assert_eq!(lock.token(), None);
+    lock.release().await.unwrap();
+    assert!(
+        !db.table_names().await.iter().any(|t| t.ends_with("_lock")),
+        "a session lock makes no lock table"
+    );
 }
 
 // --- The ledger -----------------------------------------------------------------------------
@@ -348,6 +525,7 @@ fn row(version: &str, state: RowState) -> LedgerRow {
         via: None,
         render_stop: None,
         down_stop: None,
+        runner: None,
     }
 }
 
@@ -379,6 +557,7 @@ fn full_rows() -> Vec<LedgerRow> {
         LedgerRow {
             batch: 3,
             applied_at: at(3),
+            runner: Some("0123456789abcdef0123456789abcdef".to_owned()),
             ..row("20990101000003", RowState::Running)
         },
         LedgerRow {
@@ -497,7 +676,7 @@ async fn state_checksum_and_removal_updates_read_back_as_written(db: TestDb) {
 }
 
 /// The ledger columns added after its first shape, which an old ledger lacks.
-const ADDED_COLUMNS: [&str; 2] = ["render_stop", "down_stop"];
+const ADDED_COLUMNS: [&str; 3] = ["render_stop", "down_stop", "runner"];
 
 async fn an_old_ledger_is_read_without_the_newest_columns_and_upgraded_in_place(db: TestDb) {
     let conn = connect(&db).await;
@@ -577,6 +756,32 @@ async fn an_old_ledger_is_read_without_the_newest_columns_and_upgraded_in_place(
     };
     conn.execute(&ledger.insert(&new)).await.unwrap();
     assert_eq!(shown(&read(&conn, &ledger).await), shown(&[old, new]));
+}
+
+async fn a_ledger_from_before_the_runner_column_is_read_with_everything_else_it_has(db: TestDb) {
+    let conn = connect(&db).await;
+    let ledger = ledger(&db);
+    conn.execute(&ledger.create_table()).await.unwrap();
+    let kept = LedgerRow {
+        render_stop: Some("statement 3 reads data".to_owned()),
+        down_stop: Some("the down reads data".to_owned()),
+        ..row("20990101000001", RowState::Applied)
+    };
+    conn.execute(&ledger.insert(&kept)).await.unwrap();
+    let alter = Table::alter()
+        .table(Alias::new(DEFAULT_MIGRATION_TABLE))
+        .drop_column(Alias::new("runner"))
+        .to_owned();
+    conn.execute(&alter).await.unwrap();
+    assert_eq!(
+        shown(&read(&conn, &ledger).await),
+        shown(std::slice::from_ref(&kept))
+    );
+    assert_eq!(ledger.upgrade(&conn).await.unwrap(), ["runner"]);
+    assert_eq!(
+        shown(&read(&conn, &ledger).await),
+        shown(std::slice::from_ref(&kept))
+    );
 }
 
 // --- `running` and `failed` rows -------------------------------------------------------------
@@ -714,6 +919,121 @@ async fn a_running_row_whose_runner_is_gone_is_reported_failed_and_marked_interr
     assert_eq!(line.state, State::Failed);
 }
 
+/// A session beside `conn` taking the lock with `strategy`, which must be free.
+async fn session_with(
+    conn: &DatabaseConnection,
+    ledger: &Ledger,
+    strategy: LockStrategy,
+) -> Session {
+    let options = SessionOptions {
+        lock_timeout: Duration::from_secs(5),
+        lock_strategy: strategy,
+        lock_lease: Duration::from_secs(2),
+        ..SessionOptions::new("conformance")
+    };
+    Session::beside(conn, None, ledger.clone(), &options, |holder| {
+        panic!("the lock should be free, but is held by {holder}")
+    })
+    .await
+    .unwrap()
+}
+
+async fn a_running_row_whose_runner_is_at_work_stays_running_and_nothing_advises_repair(
+    db: TestDb,
+) {
+    if no_table_lock_here(&db).await {
+        return;
+    }
+    const VERSION: &str = "20990101000001";
+    let conn = connect(&db).await;
+    let ledger = ledger(&db);
+    let set = MigrationSet::new(vec![Box::new(Step)]).unwrap();
+    conn.execute(&ledger.create_table()).await.unwrap();
+    // A runner elsewhere (on another node of a cluster) holds the table lock and has marked
+    // its migration running, with the token of its lock.
+    let holding = acquire_with(&conn, &ledger, &holder(), LockStrategy::Table).await;
+    let started = LedgerRow {
+        name: "conformance_step".to_owned(),
+        runner: holding.token().map(str::to_owned),
+        ..row(VERSION, RowState::Running)
+    };
+    conn.execute(&ledger.insert(&started)).await.unwrap();
+    let engine = Engine::new(conn.clone(), &set, ledger.clone());
+
+    // Status: running, on the holder's host and pid; not failed.
+    let status = engine.status().await.unwrap();
+    let line = status
+        .migrations
+        .iter()
+        .find(|line| line.version == VERSION)
+        .expect("the migration is in the status");
+    assert_eq!(line.state, State::Running);
+    let runner = line.runner.as_ref().expect("the status names the runner");
+    assert_eq!(runner.host.as_deref(), Some("conformance-host"));
+    assert_eq!(runner.pid.as_deref(), Some("4242"));
+    assert!(
+        runner
+            .text
+            .starts_with("running on conformance-host pid 4242 (`conformance holder`"),
+        "{}",
+        runner.text
+    );
+
+    // A dry run cannot know what the runner will leave: it says to wait, not to repair.
+    let dry = engine
+        .dry_run_up(&UpTarget::default(), &RunOptions::default())
+        .await;
+    let Err(refused @ EngineError::Running { .. }) = &dry else {
+        panic!("expected the dry run to wait for the runner, got {dry:?}");
+    };
+    let message = refused.to_string();
+    assert!(
+        message.contains("is running on conformance-host pid 4242"),
+        "{message}"
+    );
+    assert!(!message.contains("repair"), "{message}");
+
+    // A runner under the session lock (which the table lock does not exclude) leaves the row
+    // alone, and is refused the same way.
+    let ops = Operations::new(
+        session_with(&conn, &ledger, LockStrategy::Session).await,
+        &set,
+    );
+    let up = ops.up(&UpTarget::default(), &RunOptions::default()).await;
+    ops.release().await.unwrap();
+    assert!(matches!(up, Err(EngineError::Running { .. })), "{up:?}");
+    assert_eq!(read(&conn, &ledger).await[0].state, RowState::Running);
+
+    // Once the runner is gone (released here; killed, its lease runs out), the same row reads
+    // as interrupted, and the next run under the table lock marks it so.
+    holding.release().await.unwrap();
+    let line = engine.status().await.unwrap().migrations.remove(0);
+    assert_eq!(line.state, State::Failed);
+    assert!(line.runner.is_none());
+    let ops = Operations::new(
+        session_with(&conn, &ledger, LockStrategy::Table).await,
+        &set,
+    );
+    let up = ops.up(&UpTarget::default(), &RunOptions::default()).await;
+    ops.release().await.unwrap();
+    match &up {
+        Err(EngineError::Dirty { state, what, .. }) => {
+            assert_eq!(state, "failed");
+            assert!(what.starts_with("was interrupted"), "{what}");
+        }
+        other => panic!("expected the run to be refused as dirty, got {other:?}"),
+    }
+    let rows = read(&conn, &ledger).await;
+    assert_eq!(rows[0].state, RowState::Failed);
+    assert!(
+        rows[0]
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with(INTERRUPTED)
+    );
+}
+
 // --- Cancel ---------------------------------------------------------------------------------
 
 /// Waits until the connection `session` is running `fragment`.
@@ -822,7 +1142,7 @@ async fn a_long_statement_is_cancelled_from_the_lock_connection(db: TestDb) {
         &conn,
         &ledger,
         &Identity::current("conformance waiter"),
-        Duration::from_millis(500),
+        &lock_options(LockStrategy::Session, Duration::from_millis(500)),
         |_| {},
     )
     .await;
@@ -1090,7 +1410,7 @@ async fn drop_all_leaves_an_empty_schema_the_ledger_included(db: TestDb) {
             "{table} is not listed: {listed:?}"
         );
     }
-    let dropped: Vec<String> = within(LIMIT, "drop_all", wipe::drop_all(&conn))
+    let dropped: Vec<String> = within(LIMIT, "drop_all", wipe::drop_all(&conn, |_| false))
         .await
         .unwrap()
         .iter()
@@ -1113,14 +1433,20 @@ async fn drop_all_leaves_an_empty_schema_the_ledger_included(db: TestDb) {
 
 backend_matrix!(
     a_second_acquire_waits_and_times_out_naming_the_holder,
+    a_second_table_lock_waits_and_times_out_naming_the_holder,
     releasing_the_lock_lets_the_waiting_runner_in,
+    releasing_the_table_lock_lets_the_waiting_runner_in,
     a_lock_whose_holder_died_is_freed_and_its_release_reports_the_loss,
+    a_table_lock_whose_holder_died_is_taken_over_once_its_lease_runs_out,
+    auto_takes_the_session_lock_on_a_server_of_one_node,
     a_database_without_a_ledger_reads_as_none_and_upgrades_to_nothing,
     ledger_rows_read_back_as_written,
     state_checksum_and_removal_updates_read_back_as_written,
     an_old_ledger_is_read_without_the_newest_columns_and_upgraded_in_place,
+    a_ledger_from_before_the_runner_column_is_read_with_everything_else_it_has,
     fail_running_marks_running_rows_failed_and_leaves_the_rest,
     a_running_row_whose_runner_is_gone_is_reported_failed_and_marked_interrupted,
+    a_running_row_whose_runner_is_at_work_stays_running_and_nothing_advises_repair,
     a_long_statement_is_cancelled_from_the_lock_connection,
     a_scratch_database_is_created_empty_beside_the_target_and_gone_after_destroy,
     session_timeouts_are_accepted_and_bound_lock_waits_and_statements,

@@ -1,5 +1,6 @@
-//! Many runners, one database: the migration lock, killed and interrupted runners, session
-//! timeouts, and the start-up API, on every backend.
+//! Many runners, one database: the migration lock (the session lock `auto` takes here, and the
+//! table lock, `--lock-strategy table`), killed and interrupted runners, session timeouts, and
+//! the start-up API, on every backend.
 //!
 //! The runners are real processes of `migrate_slow`, this crate's `migrate` over two test-only
 //! migrations, the second of which waits `SLOW_MIGRATION_SECS` inside itself.
@@ -31,6 +32,15 @@ fn runner(db: &TestDb, slow_secs: u64, args: &[&str]) -> Command {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    command
+}
+
+/// A `migrate_slow` command on `db` under the table lock, with a two-second lease.
+fn table_runner(db: &TestDb, slow_secs: u64, args: &[&str]) -> Command {
+    let mut command = runner(db, slow_secs, args);
+    command
+        .env("MIGRATION_LOCK_STRATEGY", "table")
+        .env("MIGRATION_LOCK_LEASE", "2");
     command
 }
 
@@ -255,7 +265,18 @@ async fn a_killed_runner_leaves_no_stale_lock(db: TestDb) {
 }
 
 async fn interrupted(db: TestDb, signal: &str, code: i32) {
-    let child = runner(&db, 4, &["up"]).spawn().unwrap();
+    interrupted_under(db, signal, code, runner).await;
+}
+
+/// Interrupts a runner `start` makes while its slow migration runs, with `signal`, which it
+/// exits with `code`; checks what it left, and that the next runner is not blocked.
+async fn interrupted_under(
+    db: TestDb,
+    signal: &str,
+    code: i32,
+    start: fn(&TestDb, u64, &[&str]) -> Command,
+) {
+    let child = start(&db, 4, &["up"]).spawn().unwrap();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let kill = Command::new("kill")
         .args([&format!("-{signal}"), &child.id().to_string()])
@@ -279,7 +300,12 @@ async fn interrupted(db: TestDb, signal: &str, code: i32) {
             ]
         );
         // The lock is free: the next command is refused for the failed row, not for the lock.
-        let next = migrate(&db, 0, &["--lock-timeout", "5", "up"]).await;
+        let next = finish(
+            start(&db, 0, &["--lock-timeout", "5", "up"])
+                .spawn()
+                .unwrap(),
+        )
+        .await;
         assert_eq!(next.code, Some(4), "{next:?}");
     } else {
         // PostgreSQL commits each migration; SQLite commits a run's migrations together, so the
@@ -290,7 +316,12 @@ async fn interrupted(db: TestDb, signal: &str, code: i32) {
             &[FIRST]
         };
         assert_eq!(ledger(&conn).await, applied(kept));
-        let next = migrate(&db, 0, &["--lock-timeout", "5", "up"]).await;
+        let next = finish(
+            start(&db, 0, &["--lock-timeout", "5", "up"])
+                .spawn()
+                .unwrap(),
+        )
+        .await;
         assert_eq!(next.code, Some(0), "{next:?}");
     }
 }
@@ -301,6 +332,120 @@ async fn sigint_stops_a_run_cleanly(db: TestDb) {
 
 async fn sigterm_stops_a_run_cleanly(db: TestDb) {
     interrupted(db, "TERM", 143).await;
+}
+
+/// SQLite takes no table lock: a run asking for one is refused before it touches anything,
+/// with one line that names the fix. Returns whether `db` is SQLite.
+async fn refuses_the_table_lock(db: &TestDb) -> bool {
+    if db.backend != Backend::Sqlite {
+        return false;
+    }
+    let run = finish(table_runner(db, 0, &["up"]).spawn().unwrap()).await;
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert_eq!(run.stderr.trim_end().lines().count(), 1, "{run:?}");
+    assert!(
+        run.stderr
+            .starts_with("error: the `table` lock strategy needs a database server"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("--lock-strategy session"), "{run:?}");
+    assert!(db.table_names().await.is_empty(), "the database changed");
+    true
+}
+
+async fn sigint_stops_a_run_under_the_table_lock_cleanly(db: TestDb) {
+    if refuses_the_table_lock(&db).await {
+        return;
+    }
+    interrupted_under(db, "INT", 130, table_runner).await;
+}
+
+async fn runners_started_together_under_the_table_lock_apply_each_migration_once(db: TestDb) {
+    if refuses_the_table_lock(&db).await {
+        return;
+    }
+    let children: Vec<Child> = (0..8)
+        .map(|_| table_runner(&db, 1, &["up"]).spawn().unwrap())
+        .collect();
+    let mut runs = Vec::new();
+    for child in children {
+        runs.push(finish(child).await);
+    }
+    for run in &runs {
+        assert_eq!(run.code, Some(0), "{run:?}");
+        assert_no_database_error(run);
+    }
+    let applied_by = runs
+        .iter()
+        .filter(|r| r.stdout.contains("Applied 3 migration(s)"))
+        .count();
+    assert_eq!(applied_by, 1, "{runs:#?}");
+    assert!(
+        runs.iter().any(|r| r
+            .stderr
+            .contains("waiting for the migration lock, held by `migrate up`")),
+        "{runs:#?}"
+    );
+    let conn = db.connect().await;
+    assert_eq!(ledger(&conn).await, applied(&[FIRST, SLOW, INDEX]));
+    assert_eq!(
+        history(&conn).await,
+        [FIRST, SLOW, INDEX]
+            .iter()
+            .map(|v| ((*v).to_owned(), "apply".to_owned(), "success".to_owned()))
+            .collect::<Vec<_>>(),
+        "every version is applied exactly once"
+    );
+    let rows = conn
+        .query_all_raw(Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT token FROM schema_migrations_lock",
+        ))
+        .await
+        .unwrap();
+    assert!(rows.is_empty(), "the last runner released the lock row");
+}
+
+/// A runner under the table lock killed while its slow migration runs: the next runner waits,
+/// naming it, until its two-second lease has run out, then takes the lock over.
+async fn a_killed_table_lock_holder_is_taken_over_once_its_lease_runs_out(db: TestDb) {
+    if refuses_the_table_lock(&db).await {
+        return;
+    }
+    let mut victim = table_runner(&db, 4, &["up"]).spawn().unwrap();
+    let pid = victim.id();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    victim.kill().unwrap();
+    let _ = victim.wait();
+    let killed = Instant::now();
+
+    let next = finish(
+        table_runner(&db, 4, &["--lock-timeout", "20", "up"])
+            .spawn()
+            .unwrap(),
+    )
+    .await;
+    let waited = killed.elapsed();
+    assert!(
+        next.stderr
+            .contains("waiting for the migration lock, held by `migrate up`, on ")
+            && next.stderr.contains(&format!("pid {pid}")),
+        "the waiter named the killed holder: {next:?}"
+    );
+    assert!(
+        waited >= Duration::from_millis(500),
+        "took over after {waited:?}"
+    );
+    if db.backend == Backend::MariaDb {
+        // The slow migration's DDL had committed: its row is interrupted, to be repaired.
+        assert_eq!(next.code, Some(4), "{next:?}");
+        assert!(next.stderr.contains("was interrupted"), "{next:?}");
+    } else {
+        // Rolled back with the killed runner's connection: applied as if nothing happened.
+        assert_eq!(next.code, Some(0), "{next:?}");
+        let conn = db.connect().await;
+        assert_eq!(ledger(&conn).await, applied(&[FIRST, SLOW, INDEX]));
+    }
 }
 
 /// A replica starting while another holds the lock starts at once when nothing is pending: a
@@ -451,6 +596,9 @@ backend_matrix!(
     a_killed_runner_leaves_no_stale_lock,
     sigint_stops_a_run_cleanly,
     sigterm_stops_a_run_cleanly,
+    sigint_stops_a_run_under_the_table_lock_cleanly,
+    runners_started_together_under_the_table_lock_apply_each_migration_once,
+    a_killed_table_lock_holder_is_taken_over_once_its_lease_runs_out,
     a_no_op_up_takes_no_lock,
     a_busy_table_fails_fast_with_a_ddl_lock_timeout,
     a_failed_startup_run_leaves_the_lock_free,

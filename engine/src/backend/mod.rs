@@ -78,6 +78,36 @@ pub struct Capabilities {
     pub deferred_flush: Option<&'static str>,
 }
 
+/// The server's clock, as SQL: what the table lock's lease is measured by, so that every runner
+/// of a cluster reads one clock (the server's), never its own host's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeaseClock {
+    /// The server's time now, in UTC.
+    pub now: &'static str,
+    /// The server's time now plus a number of microseconds, bound as the one parameter.
+    pub later: &'static str,
+}
+
+/// The [`LeaseClock`] of `backend`; `None` for SQLite, which takes no table lock.
+pub fn lease_clock(backend: DbBackend) -> Option<LeaseClock> {
+    match backend {
+        DbBackend::Postgres => Some(postgres::LEASE_CLOCK),
+        DbBackend::MySql => Some(mysql::LEASE_CLOCK),
+        _ => None,
+    }
+}
+
+/// The statement that stops what server session `session` runs, from another session
+/// (PostgreSQL `pg_cancel_backend`, MySQL `KILL QUERY`); `None` where nothing can be cancelled
+/// from outside.
+pub fn cancel_statement(backend: DbBackend, session: i64) -> Option<String> {
+    match backend {
+        DbBackend::Postgres => Some(postgres::cancel_statement(session)),
+        DbBackend::MySql => Some(mysql::cancel_statement(session)),
+        _ => None,
+    }
+}
+
 /// The [`Capabilities`] of `backend`.
 pub fn capabilities(backend: DbBackend) -> &'static Capabilities {
     match backend {
@@ -170,9 +200,51 @@ pub fn is_undefined_column(err: &DbErr) -> bool {
     database_error(err, &["42703", "42S22", "1054"], "no such column")
 }
 
+/// Whether a statement failed because the PostgreSQL schema it names does not exist.
+pub fn is_undefined_schema(err: &DbErr) -> bool {
+    database_error(err, &["3F000"], "unknown database")
+}
+
+/// Whether creating a table or schema failed because it exists already: one created by another
+/// session at the same moment, past the `IF NOT EXISTS` check.
+pub fn is_duplicate_object(err: &DbErr) -> bool {
+    database_error(err, &["42P07", "42P06", "42S01", "1050"], "already exists")
+}
+
 /// Whether adding a column failed because the table already has it.
 pub fn is_duplicate_column(err: &DbErr) -> bool {
     database_error(err, &["42701", "42S21", "1060"], "duplicate column name")
+}
+
+/// Whether a write failed because a row with its key exists already.
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    match sqlx_error(err) {
+        Some(sea_orm::sqlx::Error::Database(db)) => db.is_unique_violation(),
+        _ => false,
+    }
+}
+
+/// Whether a statement failed because it conflicted with a concurrent one and may simply be
+/// run again: a deadlock or serialization failure (SQLSTATE `40001`; PostgreSQL's deadlock
+/// `40P01`). On a Galera cluster this is how a write that lost certification to a write of
+/// another node fails (error 1213), for autocommit statements too once the server's own
+/// `wsrep_retry_autocommit` retries are spent.
+pub fn is_conflict(err: &DbErr) -> bool {
+    match sqlx_error(err) {
+        Some(sea_orm::sqlx::Error::Database(db)) => {
+            matches!(db.code().as_deref(), Some("40001" | "40P01" | "1213"))
+        }
+        _ => false,
+    }
+}
+
+fn sqlx_error(err: &DbErr) -> Option<&sea_orm::sqlx::Error> {
+    match err {
+        DbErr::Query(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Conn(RuntimeErr::SqlxError(e)) => Some(e.as_ref()),
+        _ => None,
+    }
 }
 
 /// Whether `err` is a database error with one of `codes`, or (SQLite, which has no codes for

@@ -2,7 +2,10 @@
 //!
 //! - **Lock**: `GET_LOCK` on a dedicated connection, under a name derived from database, ledger
 //!   schema and ledger table (names are server-wide and at most 64 characters, hence a digest).
-//!   The holder is found through `IS_USED_LOCK` and the process list.
+//!   The holder is found through `IS_USED_LOCK` and the process list. On a Galera cluster
+//!   (`@@wsrep_on`, [`is_galera`]) `GET_LOCK` is local to the node it is taken on, so `auto`
+//!   takes the table lock there ([`crate::backend::lock::table`]), whose lease runs on the
+//!   server's clock in UTC ([`LEASE_CLOCK`]).
 //! - **Cancel**: `KILL QUERY` from the lock's connection; the started migration's ledger row is
 //!   then marked failed through that same connection.
 //! - DDL commits implicitly: the ledger row is written `running` before a migration and
@@ -54,6 +57,46 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     ),
     quote: '`',
 };
+
+/// The server's clock as the table lock's lease reads it: `UTC_TIMESTAMP(6)`, which does not
+/// depend on the session's time zone (`NOW(6)` does), and the same plus a bound number of
+/// microseconds.
+pub(crate) const LEASE_CLOCK: super::LeaseClock = super::LeaseClock {
+    now: "UTC_TIMESTAMP(6)",
+    later: "UTC_TIMESTAMP(6) + INTERVAL ? MICROSECOND",
+};
+
+/// Whether the server `conn` points at is a Galera node: `@@wsrep_on`, which plain MySQL does
+/// not have (an unknown variable there, read as off) and a MariaDB without a cluster reports
+/// off. There `GET_LOCK` holds on one node only: a session on another node is granted the same
+/// lock (MariaDB's "Galera Cluster known limitations" list `GET_LOCK()` among the unsupported
+/// explicit locking; some releases refuse it outright, MDEV-30473).
+///
+/// # Errors
+/// [`EngineError::Lock`] when the server cannot be asked at all.
+pub(crate) async fn is_galera(conn: &sea_orm::DatabaseConnection) -> crate::error::Result<bool> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let asked = conn
+        .query_one_raw(Statement::from_string(
+            DbBackend::MySql,
+            "SELECT CAST(@@wsrep_on AS SIGNED) AS wsrep_on",
+        ))
+        .await;
+    match asked {
+        Ok(row) => Ok(row
+            .and_then(|r| r.try_get::<i64>("", "wsrep_on").ok())
+            .is_some_and(|on| on != 0)),
+        Err(e) if e.to_string().contains("Unknown system variable") => Ok(false),
+        Err(e) => Err(crate::error::EngineError::Lock {
+            detail: format!("asking the server whether it is a Galera node (@@wsrep_on): {e}"),
+        }),
+    }
+}
+
+/// `KILL QUERY`: stops the statement server connection `session` runs.
+pub(crate) fn cancel_statement(session: i64) -> String {
+    format!("KILL QUERY {session}")
+}
 
 /// `lock_wait_timeout` (whole seconds, at least 1) and MariaDB's `max_statement_time`.
 pub(crate) fn session_timeouts(
@@ -197,7 +240,7 @@ impl Lock {
 
     /// Cancels the statement server connection `session` runs.
     pub(crate) async fn cancel(&mut self, session: i64) -> Result<()> {
-        sqlx::query(sqlx::AssertSqlSafe(format!("KILL QUERY {session}")))
+        sqlx::query(sqlx::AssertSqlSafe(cancel_statement(session)))
             .execute(&mut self.conn)
             .await
             .map(drop)
@@ -263,5 +306,6 @@ async fn holder_of(conn: &mut MySqlConnection, name: &str) -> Option<Holder> {
         host,
         pid: id.map(|id| format!("{id} (server connection)")),
         since: seconds.map(|s| Utc::now() - chrono::Duration::seconds(s)),
+        lease_until: None,
     })
 }

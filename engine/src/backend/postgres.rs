@@ -97,6 +97,19 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     quote: '"',
 };
 
+/// The server's clock as the table lock's lease reads it: `now()` (a `timestamptz`, the start
+/// of the statement's transaction: of the statement itself, as the lock's statements run
+/// alone), and the same plus a bound number of microseconds.
+pub(crate) const LEASE_CLOCK: super::LeaseClock = super::LeaseClock {
+    now: "now()",
+    later: "now() + $1 * interval '1 microsecond'",
+};
+
+/// `pg_cancel_backend`: stops the statement server session `session` runs.
+pub(crate) fn cancel_statement(session: i64) -> String {
+    format!("SELECT pg_cancel_backend({session})")
+}
+
 /// `lock_timeout` and `statement_timeout`, in milliseconds.
 pub(crate) fn session_timeouts(
     lock_wait: Option<Duration>,
@@ -311,12 +324,14 @@ async fn holder_of(conn: &mut PgConnection, key: i64) -> Option<Holder> {
             host: Some(host),
             pid: Some(pid),
             since,
+            lease_until: None,
         },
         None => Holder {
             command: application.filter(|name| !name.is_empty()),
             host: client,
             pid: pid.map(|p| format!("{p} (server session)")),
             since,
+            lease_until: None,
         },
     })
 }

@@ -179,5 +179,6 @@ fn holder_of(file: &mut File) -> Option<Holder> {
             .next()
             .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
             .map(|t| t.with_timezone(&Utc)),
+        lease_until: None,
     })
 }

@@ -5,6 +5,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::backend::lock::LockStrategy;
 use crate::backend::target::{DEFAULT_DATABASE_URL, Target};
 use crate::error::EngineError;
 use crate::exec::session::SessionOptions;
@@ -194,15 +195,49 @@ pub struct GlobalArgs {
         hide_env_values = true
     )]
     pub lock_timeout: u64,
+
+    /// How the migration lock is held: `session` (PostgreSQL advisory lock, MySQL GET_LOCK,
+    /// SQLite lock file), `table` (a row in <migration table>_lock with a lease, which
+    /// replicates), or `auto`: table on a Galera cluster, session elsewhere
+    #[arg(
+        long,
+        value_name = "STRATEGY",
+        env = "MIGRATION_LOCK_STRATEGY",
+        default_value = "auto",
+        value_parser = parse_lock_strategy,
+        global = true,
+        hide_env_values = true
+    )]
+    pub lock_strategy: LockStrategy,
+
+    /// Seconds a table lock's lease lasts; renewed every third of it while held, so a runner
+    /// killed while holding it is taken over once it has run out
+    #[arg(
+        long,
+        value_name = "SECS",
+        env = "MIGRATION_LOCK_LEASE",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..),
+        global = true,
+        hide_env_values = true
+    )]
+    pub lock_lease: u64,
+}
+
+/// `--lock-strategy` and `MIGRATION_LOCK_STRATEGY`: the error names the accepted words.
+fn parse_lock_strategy(s: &str) -> Result<LockStrategy, EngineError> {
+    s.parse()
 }
 
 impl GlobalArgs {
     /// The options of a session running `command` (`migrate up`, `seed demo`): these
-    /// timeouts and `--force`; no statement timeouts.
+    /// timeouts, the lock strategy and lease, and `--force`; no statement timeouts.
     pub fn session_options(&self, command: impl Into<String>) -> SessionOptions {
         SessionOptions {
             connect_timeout: Duration::from_secs(self.connect_timeout),
             lock_timeout: Duration::from_secs(self.lock_timeout),
+            lock_strategy: self.lock_strategy,
+            lock_lease: Duration::from_secs(self.lock_lease),
             force: self.force,
             ..SessionOptions::new(command)
         }

@@ -28,6 +28,14 @@ where
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { USAGE } else { SUCCESS };
+            // A value our own parser refused: its message names the accepted values, on one
+            // line like every other error (clap would add a blank line and a pointer to --help).
+            if e.kind() == clap::error::ErrorKind::ValueValidation
+                && let Some(first) = e.render().to_string().lines().next()
+            {
+                eprintln!("{first}");
+                return ExitCode::from(code);
+            }
             let _ = e.print();
             return ExitCode::from(code);
         }

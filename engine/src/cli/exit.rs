@@ -45,7 +45,8 @@ pub fn code(error: &EngineError) -> u8 {
         | EngineError::Scaffold { .. }
         | EngineError::Scratch { .. }
         | EngineError::Lock { .. } => USAGE,
-        EngineError::LockTimeout { .. } => LOCK_TIMEOUT,
+        // Another runner is at work, as when the lock is not free: try again later.
+        EngineError::LockTimeout { .. } | EngineError::Running { .. } => LOCK_TIMEOUT,
         EngineError::Set(_)
         | EngineError::Squash(crate::model::consolidated::SquashError::Name(_))
         | EngineError::Modified { .. }

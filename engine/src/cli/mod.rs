@@ -884,7 +884,8 @@ impl<'a> Ctx<'a> {
                 if invalid > 0 {
                     return Ok(Outcome::Invalid);
                 }
-                if status.count(State::Pending) > 0 {
+                // A migration another runner is applying now is not applied yet.
+                if status.count(State::Pending) + status.count(State::Running) > 0 {
                     return Ok(Outcome::Pending);
                 }
             }

@@ -335,10 +335,11 @@ pub(crate) fn status(format: Format, report: &StatusReport) {
         if releases {
             row.push(m.release.clone().unwrap_or_else(|| "unreleased".to_owned()));
         }
-        let mut state = match (&m.plan, m.baseline) {
-            (Some(plan), _) => format!("{} (plan {plan})", m.state.as_str()),
-            (None, true) => format!("{} (baseline)", m.state.as_str()),
-            (None, false) => m.state.as_str().to_owned(),
+        let mut state = match (&m.plan, m.baseline, &m.runner) {
+            (_, _, Some(runner)) => runner.text.clone(),
+            (Some(plan), _, None) => format!("{} (plan {plan})", m.state.as_str()),
+            (None, true, None) => format!("{} (baseline)", m.state.as_str()),
+            (None, false, None) => m.state.as_str().to_owned(),
         };
         if m.partly_rendered.is_some() {
             state.push_str(" (partly rendered)");
@@ -379,6 +380,7 @@ pub(crate) fn status(format: Format, report: &StatusReport) {
         crate::plan::State::Missing,
         crate::plan::State::Failed,
         crate::plan::State::Squashed,
+        crate::plan::State::Running,
     ] {
         let n = report.count(state);
         if n > 0 {

@@ -315,7 +315,7 @@ impl<'x> AcrossSets<'x> {
                     if count(State::Modified) + count(State::Missing) + count(State::Failed) > 0 {
                         return Ok(Outcome::Invalid);
                     }
-                    if count(State::Pending) > 0 {
+                    if count(State::Pending) + count(State::Running) > 0 {
                         return Ok(Outcome::Pending);
                     }
                 }

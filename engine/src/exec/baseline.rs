@@ -374,6 +374,7 @@ mod tests {
             state: State::Pending,
             code: in_code.then_some(0),
             row: None,
+            runner: None,
         }
     }
 

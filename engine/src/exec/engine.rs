@@ -11,6 +11,7 @@ use std::time::Instant;
 use tracing::info;
 
 use crate::backend;
+use crate::backend::lock::Holder;
 use crate::backend::wipe;
 use crate::error::{EngineError, Result};
 use crate::exec::report::{RunReport, SquashPath, SquashStatus, StatusLine, StatusReport};
@@ -52,6 +53,8 @@ pub struct Engine<'a> {
     pub(super) squashes: bool,
     /// The lock timeout of DDL and the ladder of retries, from the session.
     pub(super) ladder: Option<(std::time::Duration, crate::exec::retry::LockRetry)>,
+    /// The token of the session's table lock, which the `running` rows it writes record.
+    pub(super) runner: Option<String>,
 }
 
 /// What the engine read before planning.
@@ -60,6 +63,9 @@ pub(super) struct Snapshot {
     pub(super) adoptable: Option<Vec<SeaqlRow>>,
     pub(super) code: Vec<CodeMigration>,
     pub(super) entries: Vec<Entry>,
+    /// Versions whose `running` row belongs to a runner that is gone: read as failed, still
+    /// `running` in the ledger.
+    pub(super) gone: Vec<String>,
 }
 
 impl Snapshot {
@@ -76,6 +82,23 @@ pub(crate) fn who() -> String {
     let user = whoami::username().unwrap_or_else(|_| "unknown".to_owned());
     let host = whoami::hostname().unwrap_or_else(|_| "unknown".to_owned());
     format!("{user}@{host}")
+}
+
+/// The `running` rows of a ledger read, by runner.
+#[derive(Default)]
+struct Runners {
+    /// Versions whose runner is at work, with who it is.
+    live: Vec<(String, Holder)>,
+    /// Versions whose runner is gone.
+    gone: Vec<String>,
+}
+
+/// The error a `running` row whose runner stopped before completing it is marked with.
+pub(super) fn interrupted() -> String {
+    format!(
+        "{}: its runner stopped before completing it",
+        plan::INTERRUPTED
+    )
 }
 
 /// Milliseconds since `since`, as the ledger and the history record durations.
@@ -98,6 +121,7 @@ impl<'a> Engine<'a> {
             releases: None,
             squashes: true,
             ladder: None,
+            runner: None,
         }
     }
 
@@ -138,6 +162,15 @@ impl<'a> Engine<'a> {
             .first_environment(&self.conn)
             .await
             .map_err(EngineError::db("reading the ledger"))
+    }
+
+    /// Whether `object` is the lock table of this engine's ledger, which `fresh` and `restore`
+    /// keep: it holds the lock of the command that drops everything else.
+    pub(crate) fn is_lock_table(&self, object: &wipe::Object) -> bool {
+        object.kind == wipe::ObjectKind::Table
+            && object
+                .identifier()
+                .eq_ignore_ascii_case(&backend::lock::lock_table_name(self.ledger.table_name()))
     }
 
     /// The connection, for callers that inspect the database after a run.
@@ -246,7 +279,9 @@ impl<'a> Engine<'a> {
     }
 
     /// Reads where the database stands, without the lock and without writing: the ledger (or,
-    /// without one, the rows adopting `seaql_migrations` would write) joined with the code.
+    /// without one, the rows adopting `seaql_migrations` would write) joined with the code. A
+    /// `running` row is told apart by its runner ([`Engine::runners`]): one at work leaves the
+    /// migration `running`; one that is gone leaves it interrupted, so `failed`.
     ///
     /// # Errors
     /// A database error while reading.
@@ -257,6 +292,13 @@ impl<'a> Engine<'a> {
             .read(&self.conn)
             .await
             .map_err(EngineError::db("reading the ledger"))?;
+        let (rows, Runners { live, gone }) = match rows {
+            Some(rows) => {
+                let (rows, runners) = self.runners(rows).await?;
+                (Some(rows), runners)
+            }
+            None => (None, Runners::default()),
+        };
         let adoptable = match rows {
             Some(_) => None,
             None => adopt::read_seaql(&self.conn)
@@ -268,20 +310,82 @@ impl<'a> Engine<'a> {
             (None, Some(seaql)) => self.adopted_rows(seaql, &code).await,
             (None, None) => Vec::new(),
         };
-        let entries = plan::classify(&effective, &code);
+        let mut entries = plan::classify(&effective, &code);
+        plan::mark_running(&mut entries, &live);
         Ok(Snapshot {
             rows,
             adoptable,
             code,
             entries,
+            gone,
         })
     }
 
+    /// Tells the `running` rows of `rows` whose runner is at work from those whose runner is
+    /// gone, by the lease on the table lock each recorded (the token of the lock it held):
+    /// returns the rows, those of a runner that is gone marked failed as interrupted (in memory
+    /// only), and which rows are which ([`Runners`]). A row without a token
+    /// (written under a session lock) is left as it is: nothing tells.
+    ///
+    /// The lock row is read after the ledger. A runner that completed its migration and let go
+    /// of the lock in between would look gone; so when one looks gone, the ledger is read once
+    /// more, and only a row still `running` under a token the first read had is taken for one
+    /// whose runner is gone (a token belongs to one holding of the lock, so its holder cannot
+    /// have come back).
+    ///
+    /// # Errors
+    /// A database error reading the ledger or the lock table.
+    async fn runners(&self, rows: Vec<LedgerRow>) -> Result<(Vec<LedgerRow>, Runners)> {
+        let tokens = |rows: &[LedgerRow]| -> Vec<String> {
+            rows.iter()
+                .filter(|r| r.state == RowState::Running)
+                .filter_map(|r| r.runner.clone())
+                .collect()
+        };
+        let first = tokens(&rows);
+        if first.is_empty() {
+            return Ok((rows, Runners::default()));
+        }
+        let lease = backend::lock::lease_of(&self.conn, &self.ledger)
+            .await
+            .map_err(EngineError::db("reading the migration lock"))?
+            .filter(|lease| lease.live);
+        let at_work = |token: &String| lease.as_ref().is_some_and(|l| l.token == *token);
+        let mut rows = if first.iter().all(at_work) {
+            rows
+        } else {
+            self.ledger
+                .read(&self.conn)
+                .await
+                .map_err(EngineError::db("reading the ledger"))?
+                .unwrap_or_default()
+        };
+        let mut runners = Runners::default();
+        for row in rows.iter_mut().filter(|r| r.state == RowState::Running) {
+            match (&row.runner, &lease) {
+                (Some(token), Some(lease)) if lease.token == *token => {
+                    runners
+                        .live
+                        .push((row.version.clone(), lease.holder.clone()));
+                }
+                (Some(token), _) if first.contains(token) => {
+                    row.state = RowState::Failed;
+                    row.error = Some(interrupted());
+                    runners.gone.push(row.version.clone());
+                }
+                _ => {}
+            }
+        }
+        Ok((rows, runners))
+    }
+
     /// Reads where the database stands for a command that holds the lock, after bringing a
-    /// ledger created by an earlier version up to date. A `running` row found
-    /// now belongs to a runner that stopped before completing it (the lock guarantees no other
-    /// is at work), so it is marked failed, as interrupted, before anything is planned: the
-    /// refusal that follows says so and gives the repair commands.
+    /// ledger created by an earlier version up to date. A `running` row found now belongs to a
+    /// runner that stopped before completing it (the lock guarantees no other is at work),
+    /// unless its runner still holds a live table lock (one that took the table lock while
+    /// this command took a session lock): it is marked failed, as interrupted, before anything
+    /// is planned, and the refusal that follows says so and gives the repair commands. A
+    /// migration whose runner is at work stays `running`, and the plan refuses to wait for it.
     ///
     /// # Errors
     /// A database error reading or updating the ledger.
@@ -301,21 +405,28 @@ impl<'a> Engine<'a> {
             info!("upgraded the ledger: added {}", added.join(", "));
         }
         let mut snap = self.snapshot().await?;
-        let running = |r: &LedgerRow| r.state == RowState::Running;
-        if !snap.rows.iter().flatten().any(running) {
+        let at_work: Vec<String> = snap
+            .entries
+            .iter()
+            .filter(|e| e.state == plan::State::Running)
+            .map(|e| e.version.clone())
+            .collect();
+        let gone = std::mem::take(&mut snap.gone);
+        let stale = |r: &LedgerRow| {
+            (r.state == RowState::Running && !at_work.contains(&r.version))
+                || gone.contains(&r.version)
+        };
+        if !snap.rows.iter().flatten().any(stale) {
             return Ok(snap);
         }
-        let error = format!(
-            "{}: its runner stopped before completing it",
-            plan::INTERRUPTED
-        );
+        let error = interrupted();
         self.conn
-            .execute(&self.ledger.fail_running(&error))
+            .execute(&self.ledger.fail_running_except(&error, &at_work))
             .await
             .map_err(EngineError::db("marking an interrupted migration failed"))?;
         let rows = snap.rows.iter_mut().flatten();
         let entries = snap.entries.iter_mut().filter_map(|e| e.row.as_mut());
-        for row in rows.chain(entries).filter(|r| running(r)) {
+        for row in rows.chain(entries).filter(|r| stale(r)) {
             row.state = RowState::Failed;
             row.error = Some(error.clone());
         }
@@ -351,6 +462,7 @@ impl<'a> Engine<'a> {
                 via: None,
                 render_stop: rendered.render_stop,
                 down_stop: rendered.down_stop,
+                runner: None,
             });
         }
         rows
@@ -421,6 +533,7 @@ impl<'a> Engine<'a> {
                         .and_then(|i| snap.code.get(i))
                         .and_then(|c| c.render_stop.clone()),
                     baseline: e.row.as_ref().is_some_and(super::baseline::is_baseline_row),
+                    runner: e.runner.as_ref().map(Into::into),
                 })
                 .collect(),
             squashes,
@@ -595,6 +708,7 @@ impl<'a> Engine<'a> {
             via: None,
             render_stop: rendered.render_stop,
             down_stop: rendered.down_stop,
+            runner: self.runner.clone(),
         }
     }
 
@@ -638,7 +752,7 @@ impl<'a> Engine<'a> {
             .filter(|o| o.kind == wipe::ObjectKind::Schema)
             .map(|o| wipe::Object::schema(self.backend(), &o.name))
             .collect();
-        let mut dropped: Vec<String> = wipe::drop_all(&self.conn)
+        let mut dropped: Vec<String> = wipe::drop_all(&self.conn, |o| self.is_lock_table(o))
             .await
             .map_err(EngineError::db("dropping the schema's objects"))?
             .iter()

@@ -29,6 +29,7 @@ impl Engine<'_> {
         let mut objects = wipe::list_objects(&self.conn)
             .await
             .map_err(EngineError::db("listing the schema's objects"))?;
+        objects.retain(|o| !self.is_lock_table(o));
         let created = self.migration_objects().await?;
         objects.extend(self.created_schemas(&created).await?);
         let table = self.ledger.table_name();

@@ -377,6 +377,7 @@ impl<'a> Operations<'a> {
     pub fn new(session: Session, set: &'a MigrationSet) -> Self {
         let mut engine = Engine::new(session.connection().clone(), set, session.ledger().clone());
         engine.ladder = session.ladder();
+        engine.runner = session.runner().map(str::to_owned);
         Self {
             session,
             engine,
@@ -408,6 +409,7 @@ impl<'a> Operations<'a> {
         .await?;
         let mut engine = engine;
         engine.ladder = session.ladder();
+        engine.runner = session.runner().map(str::to_owned);
         Ok(Self {
             session,
             set: engine.set(),
@@ -723,7 +725,7 @@ impl<'a> Operations<'a> {
         let started = Instant::now();
         let store = cache.store();
         if store.replaces_database() {
-            self.session.database_replaced();
+            self.session.database_replaced().await;
         }
         store
             .copy_into(&entry.copy, self.session.connection())
@@ -798,7 +800,7 @@ impl<'a> Operations<'a> {
         })?;
         let store = cache.store();
         if store.replaces_database() {
-            self.session.database_replaced();
+            self.session.database_replaced().await;
         }
         let copy = store
             .save(self.session.connection(), &content.key(), &meta)

@@ -299,6 +299,9 @@ impl<'a> Engine<'a> {
                 duration,
                 error,
             } => {
+                if *state == RowState::Running {
+                    return b.build(&ledger.mark_running(version, self.runner.clone()));
+                }
                 let error = facts
                     .error
                     .as_ref()
@@ -589,6 +592,7 @@ mod tests {
             via: None,
             render_stop: None,
             down_stop: None,
+            runner: None,
         };
         Recipe {
             label: "20240101000001_table".to_owned(),

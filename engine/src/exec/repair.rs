@@ -206,6 +206,7 @@ fn unreachable_row(e: &Entry) -> LedgerRow {
         via: None,
         render_stop: None,
         down_stop: None,
+        runner: None,
     }
 }
 

@@ -210,6 +210,40 @@ pub struct StatusLine {
     pub partly_rendered: Option<String>,
     /// Whether `migrate baseline` recorded it as applied without running it.
     pub baseline: bool,
+    /// Who is applying it now, for a `running` migration: the holder of the table lock its
+    /// row was marked with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runner: Option<Runner>,
+}
+
+/// A runner at work on a migration, as `status` shows it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Runner {
+    /// Its host.
+    pub host: Option<String>,
+    /// Its process id.
+    pub pid: Option<String>,
+    /// What it runs (`migrate up`, `run_pending`).
+    pub command: Option<String>,
+    /// Since when it holds the lock.
+    pub since: Option<DateTime<Utc>>,
+    /// Until when its lease lasts unless renewed.
+    pub lease_until: Option<DateTime<Utc>>,
+    /// `running on <host> pid <pid> (...)`, as the text status says it.
+    pub text: String,
+}
+
+impl From<&crate::backend::lock::Holder> for Runner {
+    fn from(holder: &crate::backend::lock::Holder) -> Self {
+        Self {
+            host: holder.host.clone(),
+            pid: holder.pid.clone(),
+            command: holder.command.clone(),
+            since: holder.since,
+            lease_until: holder.lease_until,
+            text: holder.running_on(),
+        }
+    }
 }
 
 /// The result of `status`.

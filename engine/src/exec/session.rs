@@ -19,7 +19,7 @@ use std::time::Duration;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use crate::backend;
-use crate::backend::lock::{Holder, Identity, MigrationLock};
+use crate::backend::lock::{Holder, Identity, LockOptions, LockStrategy, MigrationLock};
 use crate::backend::target::Target;
 use crate::error::{EngineError, Result};
 use crate::exec::guard::Guard;
@@ -41,6 +41,13 @@ pub struct SessionOptions {
     pub connect_timeout: Duration,
     /// How long to wait for another runner's lock before giving up.
     pub lock_timeout: Duration,
+    /// How the lock is held (`--lock-strategy`, `MIGRATION_LOCK_STRATEGY`): see
+    /// [`LockStrategy`].
+    pub lock_strategy: LockStrategy,
+    /// The lease of a table lock (`--lock-lease`, `MIGRATION_LOCK_LEASE`), renewed every
+    /// third of it while held; a holder killed without releasing is taken over once it has run
+    /// out.
+    pub lock_lease: Duration,
     /// How long one DDL statement may wait for a table lock; the server's setting when `None`.
     pub lock_timeout_ddl: Option<Duration>,
     /// How long one statement may run; the server's setting when `None`.
@@ -54,12 +61,15 @@ pub struct SessionOptions {
 
 impl SessionOptions {
     /// Options for a session running `command`: a 10 s connect timeout, a 60 s lock timeout,
-    /// the server's statement timeouts, and the guard on.
+    /// the `auto` lock strategy with a 30 s lease, the server's statement timeouts, and the
+    /// guard on.
     pub fn new(command: impl Into<String>) -> Self {
         Self {
             command: command.into(),
             connect_timeout: CONNECT_TIMEOUT,
             lock_timeout: LOCK_TIMEOUT,
+            lock_strategy: LockStrategy::Auto,
+            lock_lease: crate::backend::lock::DEFAULT_LEASE,
             lock_timeout_ddl: None,
             statement_timeout: None,
             lock_retry: None,
@@ -95,6 +105,10 @@ pub struct Session {
     lock: tokio::sync::Mutex<MigrationLock>,
     /// The server's id for `conn`, which an interrupt cancels; `None` on SQLite.
     server_id: Option<i64>,
+    /// The token of a table lock, which the ledger's `running` rows record.
+    runner: Option<String>,
+    /// The strategy the lock was taken with.
+    strategy: LockStrategy,
     guard: Guard,
     /// Destructive actions the guard has allowed in this session, so each is checked once.
     allowed: Mutex<Vec<String>>,
@@ -228,9 +242,12 @@ impl Session {
             shared,
         } = opening;
         let me = Identity::current(options.command.clone());
-        let lock = match MigrationLock::acquire(&conn, &ledger, &me, options.lock_timeout, waiting)
-            .await
-        {
+        let lock_options = LockOptions {
+            strategy: options.lock_strategy,
+            lease: options.lock_lease,
+            timeout: options.lock_timeout,
+        };
+        let lock = match MigrationLock::acquire(&conn, &ledger, &me, &lock_options, waiting).await {
             Ok(lock) => lock,
             Err(e) => {
                 close(conn, shared).await;
@@ -255,11 +272,15 @@ impl Session {
             }
         }
         let server_id = backend::session_id(&conn).await;
+        let runner = lock.token().map(str::to_owned);
+        let strategy = lock.strategy();
         Ok(Self {
             conn,
             ledger,
             lock: tokio::sync::Mutex::new(lock),
             server_id,
+            runner,
+            strategy,
             guard,
             allowed: Mutex::new(Vec::new()),
             target,
@@ -276,6 +297,17 @@ impl Session {
     /// The lock timeout of DDL and the ladder of retries of this session, when both are set.
     pub(crate) fn ladder(&self) -> Option<(Duration, crate::exec::retry::LockRetry)> {
         self.ladder
+    }
+
+    /// The token of the table lock this session holds, which the `running` ledger rows it
+    /// writes record; `None` under a session lock.
+    pub fn runner(&self) -> Option<&str> {
+        self.runner.as_deref()
+    }
+
+    /// The strategy the session's lock was taken with: `session` or `table`.
+    pub fn lock_strategy(&self) -> LockStrategy {
+        self.strategy
     }
 
     /// The session's connection. Work done on it runs under the lock.
@@ -408,8 +440,10 @@ impl Session {
     }
 
     /// Says that the database is about to be dropped and created again under the session, which
-    /// ends its connections: the lock then goes with them, and releasing it is not attempted.
-    pub(crate) fn database_replaced(&self) {
+    /// ends its connections: the lock then goes with them (a table lock's row is deleted first,
+    /// so the copy holds none), and releasing it is not attempted.
+    pub(crate) async fn database_replaced(&self) {
+        self.lock.lock().await.let_go().await;
         self.replaced
             .store(true, std::sync::atomic::Ordering::SeqCst);
     }

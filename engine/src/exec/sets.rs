@@ -165,7 +165,7 @@ pub fn engine_on<'a>(
 
 /// Whether a migration in this state has run (or been recorded) and not been reverted.
 fn is_applied(state: State) -> bool {
-    !matches!(state, State::Pending | State::Failed)
+    !matches!(state, State::Pending | State::Failed | State::Running)
 }
 
 /// Checks that set `index` may apply migrations: each need is applied, or belongs to a set in

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 
+use crate::backend::lock::{DEFAULT_LEASE, LockStrategy};
 use crate::backend::target::validate_identifier;
 use crate::error::{EngineError, Result};
 use crate::exec::RunOptions;
@@ -33,6 +34,11 @@ pub struct StartupOptions {
     pub migration_schema: Option<String>,
     /// How long to wait for another runner (`MIGRATION_LOCK_TIMEOUT` seconds, default 60).
     pub lock_timeout: Duration,
+    /// How the lock is held (`MIGRATION_LOCK_STRATEGY`: `auto`, the default, `session` or
+    /// `table`): see [`LockStrategy`].
+    pub lock_strategy: LockStrategy,
+    /// The lease of a table lock (`MIGRATION_LOCK_LEASE` seconds, default 30).
+    pub lock_lease: Duration,
     /// How long one DDL statement may wait for a table lock; the server's setting when `None`.
     pub lock_timeout_ddl: Option<Duration>,
     /// How long one statement may run; the server's setting when `None`.
@@ -51,6 +57,8 @@ impl Default for StartupOptions {
             database_schema: None,
             migration_schema: None,
             lock_timeout: Duration::from_secs(60),
+            lock_strategy: LockStrategy::Auto,
+            lock_lease: DEFAULT_LEASE,
             lock_timeout_ddl: None,
             lock_retry: None,
             statement_timeout: None,
@@ -60,12 +68,13 @@ impl Default for StartupOptions {
 }
 
 impl StartupOptions {
-    /// The defaults, overridden by `MIGRATION_TABLE`, `DATABASE_SCHEMA`, `MIGRATION_SCHEMA` and
-    /// `MIGRATION_LOCK_TIMEOUT` when they are set.
+    /// The defaults, overridden by `MIGRATION_TABLE`, `DATABASE_SCHEMA`, `MIGRATION_SCHEMA`,
+    /// `MIGRATION_LOCK_TIMEOUT`, `MIGRATION_LOCK_STRATEGY` and `MIGRATION_LOCK_LEASE` when they
+    /// are set.
     ///
     /// # Errors
-    /// [`EngineError::Config`] for a lock timeout that is not a number of seconds or a table or
-    /// schema name that is not a plain identifier.
+    /// [`EngineError::Config`] for a lock timeout or lease that is not a number of seconds, an
+    /// unknown lock strategy, or a table or schema name that is not a plain identifier.
     pub fn from_env() -> Result<Self> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let mut options = Self::default();
@@ -88,6 +97,22 @@ impl StartupOptions {
                 ),
             })?;
             options.lock_timeout = Duration::from_secs(secs);
+        }
+        if let Some(strategy) = var("MIGRATION_LOCK_STRATEGY") {
+            options.lock_strategy = strategy.parse()?;
+        }
+        if let Some(secs) = var("MIGRATION_LOCK_LEASE") {
+            let secs: u64 = secs
+                .trim()
+                .parse()
+                .ok()
+                .filter(|&s| s > 0)
+                .ok_or_else(|| EngineError::Config {
+                    message: format!(
+                        "MIGRATION_LOCK_LEASE is `{secs}`, not a positive number of seconds; set it to e.g. 30"
+                    ),
+                })?;
+            options.lock_lease = Duration::from_secs(secs);
         }
         Ok(options)
     }
@@ -116,6 +141,8 @@ pub async fn run_pending(
     );
     let session_options = SessionOptions {
         lock_timeout: options.lock_timeout,
+        lock_strategy: options.lock_strategy,
+        lock_lease: options.lock_lease,
         lock_timeout_ddl: options.lock_timeout_ddl,
         statement_timeout: options.statement_timeout,
         lock_retry: options.lock_retry,

@@ -76,6 +76,11 @@ pub struct LedgerRow {
     /// rendered only in part, or the migration has no `down`. Such a migration can be reverted
     /// only from its code.
     pub down_stop: Option<String>,
+    /// The token of the table lock its runner held when it marked the row `running`: while
+    /// that lock's lease lasts, the runner is at work; once it has run out, the runner is gone.
+    /// `None` under a session lock.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runner: Option<String>,
 }
 
 impl LedgerRow {

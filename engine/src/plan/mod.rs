@@ -7,6 +7,7 @@ pub mod applied;
 use serde::Serialize;
 use std::collections::BTreeSet;
 
+use crate::backend::lock::Holder;
 use crate::error::{EngineError, Result};
 use crate::model::deps::DependencyGraph;
 use applied::{LedgerRow, RowState};
@@ -31,6 +32,9 @@ pub enum State {
     Failed,
     /// Applied through a consolidated migration, together with the rest of its run.
     Squashed,
+    /// Started and not completed yet by a runner that is still at work: it holds the table
+    /// lock it marked the row with, and its lease is running.
+    Running,
 }
 
 impl State {
@@ -43,6 +47,7 @@ impl State {
             State::Missing => "missing",
             State::Failed => "failed",
             State::Squashed => "squashed",
+            State::Running => "running",
         }
     }
 }
@@ -77,6 +82,8 @@ pub struct Entry {
     pub code: Option<usize>,
     /// The ledger row, when it has one.
     pub row: Option<LedgerRow>,
+    /// Who is applying it now, for a `running` migration whose runner holds a live lease.
+    pub runner: Option<Holder>,
 }
 
 impl Entry {
@@ -138,6 +145,7 @@ pub fn classify(rows: &[LedgerRow], code: &[CodeMigration]) -> Vec<Entry> {
                 state,
                 code: Some(index),
                 row,
+                runner: None,
             }
         })
         .collect();
@@ -153,11 +161,29 @@ pub fn classify(rows: &[LedgerRow], code: &[CodeMigration]) -> Vec<Entry> {
                 },
                 code: None,
                 row: Some(row.clone()),
+                runner: None,
             });
         }
     }
     entries.sort_by(|a, b| a.version.cmp(&b.version));
     entries
+}
+
+/// Marks `running` each entry whose `running` row was written by a runner still at work, as
+/// `live` lists them (version, holder): it is not failed, and nothing advises repairing it.
+pub fn mark_running(entries: &mut [Entry], live: &[(String, Holder)]) {
+    for entry in entries {
+        let running = entry
+            .row
+            .as_ref()
+            .is_some_and(|r| r.state == RowState::Running);
+        if let Some((_, holder)) = live.iter().find(|(v, _)| *v == entry.version)
+            && running
+        {
+            entry.state = State::Running;
+            entry.runner = Some(holder.clone());
+        }
+    }
 }
 
 /// How far `up` goes.
@@ -190,6 +216,12 @@ pub enum DownTarget {
 }
 
 fn refuse_dirty_or_modified(entries: &[Entry]) -> Result<()> {
+    if let Some(e) = entries.iter().find(|e| e.state == State::Running) {
+        return Err(EngineError::Running {
+            migration: e.label(),
+            runner: e.runner.clone().unwrap_or_else(Holder::unknown),
+        });
+    }
     if let Some(e) = entries.iter().find(|e| e.state == State::Failed) {
         let running = e.row.as_ref().is_some_and(|r| r.state == RowState::Running);
         let error = e.row.as_ref().and_then(|r| r.error.clone());
@@ -486,6 +518,7 @@ mod tests {
             via: None,
             render_stop: None,
             down_stop: None,
+            runner: None,
         }
     }
 
@@ -575,6 +608,40 @@ mod tests {
             plan_down(&entries, &DownTarget::All),
             Err(EngineError::Dirty { .. })
         ));
+    }
+
+    #[test]
+    fn a_migration_whose_runner_is_at_work_is_running_and_plans_wait_for_it_without_a_repair() {
+        let holder = Holder {
+            command: Some("migrate up".to_owned()),
+            host: Some("web-2".to_owned()),
+            pid: Some("77".to_owned()),
+            since: None,
+            lease_until: None,
+        };
+        let rows = [applied("1"), row("2", "sum2", RowState::Running)];
+        let mut entries = classify(&rows, &code(&["1", "2", "3"]));
+        mark_running(&mut entries, &[("2".to_owned(), holder.clone())]);
+        let states: Vec<_> = entries.iter().map(|e| e.state).collect();
+        assert_eq!(states, [State::Applied, State::Running, State::Pending]);
+        assert_eq!(entries[1].runner.as_ref(), Some(&holder));
+        for refused in [
+            plan_up(&entries, &UpTarget::default()).unwrap_err(),
+            plan_down(&entries, &DownTarget::All).unwrap_err(),
+        ] {
+            assert!(matches!(refused, EngineError::Running { .. }), "{refused}");
+            let message = refused.to_string();
+            assert!(
+                message.starts_with("migration 2_m2 is running on web-2 pid 77 (`migrate up`)"),
+                "{message}"
+            );
+            assert!(message.contains("wait for it to finish"), "{message}");
+            assert!(!message.contains("repair"), "{message}");
+        }
+        // Only a row still marked `running` is taken for one at work.
+        let mut done = classify(&[applied("1"), applied("2")], &code(&["1", "2"]));
+        mark_running(&mut done, &[("2".to_owned(), holder)]);
+        assert_eq!(done[1].state, State::Applied);
     }
 
     #[test]

@@ -46,13 +46,14 @@ mod col {
     pub const VIA: &str = "via";
     pub const RENDER_STOP: &str = "render_stop";
     pub const DOWN_STOP: &str = "down_stop";
+    pub const RUNNER: &str = "runner";
 }
 
 /// Columns added after the ledger's first shape, each nullable text: a ledger created before
 /// them is upgraded in place ([`Ledger::upgrade`]) and read without them until then.
-const ADDED: [&str; 2] = [col::RENDER_STOP, col::DOWN_STOP];
+const ADDED: [&str; 3] = [col::RENDER_STOP, col::DOWN_STOP, col::RUNNER];
 
-const COLUMNS: [&str; 15] = [
+const COLUMNS: [&str; 16] = [
     col::VERSION,
     col::NAME,
     col::CHECKSUM,
@@ -68,6 +69,7 @@ const COLUMNS: [&str; 15] = [
     col::VIA,
     col::RENDER_STOP,
     col::DOWN_STOP,
+    col::RUNNER,
 ];
 
 impl Ledger {
@@ -207,6 +209,7 @@ impl Ledger {
             .col(ColumnDef::new(Alias::new(col::VIA)).string_len(255).null())
             .col(text(col::RENDER_STOP))
             .col(text(col::DOWN_STOP))
+            .col(text(col::RUNNER))
             .to_owned()
     }
 
@@ -244,10 +247,17 @@ impl Ledger {
         let rows = match conn.query_all(&self.select_all()).await {
             Ok(rows) => rows,
             Err(e) if backend::is_undefined_table(&e) => return Ok(None),
-            // A ledger from before the newest columns: read what it has.
+            // A ledger from before the newest columns: read what it has, newest added last.
             Err(e) if backend::is_undefined_column(&e) => {
-                let old: Vec<&str> = COLUMNS.into_iter().filter(|c| !ADDED.contains(c)).collect();
-                conn.query_all(&self.select(&old)).await?
+                let without = |added: &[&str]| -> Vec<&str> {
+                    COLUMNS.into_iter().filter(|c| !added.contains(c)).collect()
+                };
+                match conn.query_all(&self.select(&without(&[col::RUNNER]))).await {
+                    Err(e) if backend::is_undefined_column(&e) => {
+                        conn.query_all(&self.select(&without(&ADDED))).await?
+                    }
+                    read => read?,
+                }
             }
             Err(e) => return Err(e),
         };
@@ -295,6 +305,7 @@ impl Ledger {
             via: row.try_get("", col::VIA)?,
             render_stop: row.try_get("", col::RENDER_STOP).unwrap_or_default(),
             down_stop: row.try_get("", col::DOWN_STOP).unwrap_or_default(),
+            runner: row.try_get("", col::RUNNER).unwrap_or_default(),
         })
     }
 
@@ -303,7 +314,7 @@ impl Ledger {
         Query::insert()
             .into_table(self.me())
             .columns(COLUMNS.map(Alias::new))
-            .values_panic(<[Value; 15]>::map(
+            .values_panic(<[Value; 16]>::map(
                 [
                     row.version.clone().into(),
                     row.name.clone().into(),
@@ -320,6 +331,7 @@ impl Ledger {
                     row.via.clone().into(),
                     row.render_stop.clone().into(),
                     row.down_stop.clone().into(),
+                    row.runner.clone().into(),
                 ],
                 Expr::val,
             ))
@@ -346,6 +358,18 @@ impl Ledger {
         update.to_owned()
     }
 
+    /// Marks a row `running` again (a `down` of a migration outside a transaction is starting),
+    /// recording `runner`, the token of the table lock of the run, if any.
+    pub fn mark_running(&self, version: &str, runner: Option<String>) -> UpdateStatement {
+        Query::update()
+            .table(self.me())
+            .value(Alias::new(col::STATE), RowState::Running.as_str())
+            .value(Alias::new(col::ERROR), Option::<String>::None)
+            .value(Alias::new(col::RUNNER), runner)
+            .and_where(Expr::col(Alias::new(col::VERSION)).eq(version))
+            .to_owned()
+    }
+
     /// Marks every `running` row failed with `error`: how a run interrupted on MySQL/MariaDB
     /// leaves the migration it had started for `repair` (the lock guarantees the row is ours).
     pub fn fail_running(&self, error: &str) -> UpdateStatement {
@@ -355,6 +379,18 @@ impl Ledger {
             .value(Alias::new(col::ERROR), error)
             .and_where(Expr::col(Alias::new(col::STATE)).eq(RowState::Running.as_str()))
             .to_owned()
+    }
+
+    /// Marks every `running` row failed with `error` but those of `at_work`, the versions
+    /// whose runner still holds a live table lock: how a run under the lock clears what runners
+    /// that are gone left behind.
+    pub fn fail_running_except(&self, error: &str, at_work: &[String]) -> UpdateStatement {
+        let mut update = self.fail_running(error);
+        if !at_work.is_empty() {
+            update
+                .and_where(Expr::col(Alias::new(col::VERSION)).is_not_in(at_work.iter().cloned()));
+        }
+        update
     }
 
     /// Re-records a checksum (and the `down` SQL rendered with it) after a deliberate change.

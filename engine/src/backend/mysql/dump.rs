@@ -1,5 +1,5 @@
 //! MySQL/MariaDB backups: `mariadb-dump` (or `mysqldump`) `--single-transaction --routines
-//! --triggers --events`, checked for the line a complete dump ends with, restored with `mariadb`
+//! --triggers --events`, without the migration lock table, checked for the line a complete dump ends with, restored with `mariadb`
 //! (or `mysql`). The connection goes to the tools in an option file of mode 0600, removed after
 //! the run: nothing of it is on their command line.
 
@@ -72,6 +72,12 @@ pub(crate) fn dump(target: &Target, path: &Path) -> Result<&'static str> {
             "--events",
             "--skip-dump-date",
         ])
+        // The lock table holds the lock of the command taking the backup, not data: restored,
+        // it would put back a lock row nobody holds.
+        .arg(format!(
+            "--ignore-table={database}.{}",
+            crate::backend::lock::lock_table_name(&target.migration_table)
+        ))
         .arg(format!("--result-file={}", path.display()))
         .arg("--databases")
         .arg(&database);

@@ -1,6 +1,6 @@
-//! PostgreSQL backups: `pg_dump --format=custom`, checked with `pg_restore --list`, restored with
-//! `pg_restore`. The connection goes to the tools as `PG*` variables, the password as
-//! `PGPASSWORD`: nothing of it is on their command line.
+//! PostgreSQL backups: `pg_dump --format=custom` without the migration lock table, checked with
+//! `pg_restore --list`, restored with `pg_restore`. The connection goes to the tools as `PG*`
+//! variables, the password as `PGPASSWORD`: nothing of it is on their command line.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -98,8 +98,20 @@ fn command(tool: &str, parts: &ServerParts) -> Result<Command> {
 pub(crate) fn dump(target: &Target, path: &Path) -> Result<&'static str> {
     let parts = server_parts(target)?;
     let mut pg_dump = command("pg_dump", &parts)?;
+    // The lock table holds the lock of the command taking the backup, not data: restored, it
+    // would put back a lock row nobody holds.
+    let lock_table = crate::backend::lock::lock_table_name(&target.migration_table);
+    let lock_table = match target
+        .migration_schema
+        .as_ref()
+        .or(target.database_schema.as_ref())
+    {
+        Some(schema) => format!("\"{schema}\".\"{lock_table}\""),
+        None => format!("\"{lock_table}\""),
+    };
     pg_dump
         .arg("--format=custom")
+        .arg(format!("--exclude-table={lock_table}"))
         .arg("--no-password")
         .arg("--file")
         .arg(path);

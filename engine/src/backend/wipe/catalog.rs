@@ -88,14 +88,18 @@ fn drop_groups(objects: Vec<Object>, lists: bool) -> Vec<Vec<Object>> {
     groups
 }
 
-/// Drops what [`list_objects`] lists, with foreign key checks off where the backend needs it,
-/// and returns what it dropped.
+/// Drops what [`list_objects`] lists but what `keep` keeps, with foreign key checks off where
+/// the backend needs it, and returns what it dropped.
 ///
 /// # Errors
 /// The first failing statement's error.
-pub async fn drop_all<C: ConnectionTrait>(conn: &C) -> Result<Vec<Object>, DbErr> {
+pub async fn drop_all<C: ConnectionTrait>(
+    conn: &C,
+    keep: impl Fn(&Object) -> bool,
+) -> Result<Vec<Object>, DbErr> {
     let backend = conn.get_database_backend();
-    let objects = list_objects(conn).await?;
+    let mut objects = list_objects(conn).await?;
+    objects.retain(|o| !keep(o));
     let capabilities = crate::backend::capabilities(backend);
     if let Some((off, _)) = capabilities.foreign_key_checks {
         conn.execute_unprepared(off).await?;
