@@ -46,7 +46,7 @@ pub(crate) async fn run(
     }
     let parallel = cli.fleet.parallel.map_or_else(
         || fleet::default_parallel(base.backend()),
-        |n| usize::from(n),
+        usize::from,
     );
     let count = targets.len();
     let stop = async {
