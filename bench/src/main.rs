@@ -8,6 +8,7 @@
 mod machine;
 mod markdown;
 mod process;
+mod proxy;
 mod servers;
 mod suites;
 
@@ -60,6 +61,9 @@ enum Suite {
     /// `migrate backup` and `migrate restore` of the demo database against the dump tools run
     /// by hand (PostgreSQL, MariaDB)
     Backups,
+    /// A no-op `up` and a lock taken and given back under `--lock-strategy session` and
+    /// `--lock-strategy table` on the one MariaDB server, with their round trips counted
+    Locks,
 }
 
 /// What every suite gets.
@@ -117,6 +121,7 @@ fn main() -> ExitCode {
             Suite::Seeds => runtime.block_on(suites::seeds::run(&settings)),
             Suite::Workflow => runtime.block_on(suites::workflow::run(&settings)),
             Suite::Backups => runtime.block_on(suites::backups::run(&settings)),
+            Suite::Locks => runtime.block_on(suites::locks::run(&settings)),
         };
         let name = suite
             .to_possible_value()

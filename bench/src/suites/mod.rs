@@ -1,6 +1,7 @@
 //! The benchmark suites, one module each.
 
 pub(crate) mod backups;
+pub(crate) mod locks;
 pub(crate) mod migrations;
 pub(crate) mod seeds;
 pub(crate) mod workflow;
