@@ -193,7 +193,7 @@ fn refuse_at_work(e: &Entry) -> Result<()> {
     match (&e.state, &e.runner) {
         (State::Running, Some(runner)) => Err(EngineError::Running {
             migration: e.label(),
-            runner: runner.clone(),
+            runner: runner.running_on(),
         }),
         _ => Ok(()),
     }
