@@ -8,6 +8,7 @@
 mod machine;
 mod markdown;
 mod process;
+mod proxy;
 mod servers;
 mod suites;
 
@@ -63,6 +64,9 @@ enum Suite {
     /// `migrate up --schemas` over 1,000 PostgreSQL schemas against `psql -1 -f` per schema at
     /// the same parallelism, the same fleet with nothing pending, and its peak memory
     Fleet,
+    /// A no-op `up` and a lock taken and given back under `--lock-strategy session` and
+    /// `--lock-strategy table` on the one MariaDB server, with their round trips counted
+    Locks,
 }
 
 /// What every suite gets.
@@ -121,6 +125,7 @@ fn main() -> ExitCode {
             Suite::Workflow => runtime.block_on(suites::workflow::run(&settings)),
             Suite::Backups => runtime.block_on(suites::backups::run(&settings)),
             Suite::Fleet => runtime.block_on(suites::fleet::run(&settings)),
+            Suite::Locks => runtime.block_on(suites::locks::run(&settings)),
         };
         let name = suite
             .to_possible_value()

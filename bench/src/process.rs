@@ -15,6 +15,8 @@ pub(crate) fn command(program: &Path) -> Command {
         "MIGRATION_SCHEMA",
         "MIGRATION_PROTECTED_URLS",
         "MIGRATION_LOCK_TIMEOUT",
+        "MIGRATION_LOCK_STRATEGY",
+        "MIGRATION_LOCK_LEASE",
         "APP_ENV",
         "RUST_LOG",
     ] {

@@ -110,15 +110,12 @@ pub enum EngineError {
     /// A migration is being applied right now by a runner that holds the table lock and whose
     /// lease is running: a command that reads without the lock (a dry run, `check`) found its
     /// row `running`. Not a failure: once it completes, the migration is applied.
-    #[error(
-        "migration {migration} is {}; wait for it to finish, then run the command again",
-        .runner.running_on()
-    )]
+    #[error("migration {migration} is {runner}; wait for it to finish, then run the command again")]
     Running {
         /// `version_name`.
         migration: String,
-        /// Who is applying it.
-        runner: crate::backend::lock::Holder,
+        /// Who is applying it: `running on <host> pid <pid> (…)`.
+        runner: String,
     },
 
     /// Pending migrations older than the newest applied one.

@@ -39,6 +39,10 @@
 //! - **MySQL and MariaDB** commit every DDL statement implicitly. The ledger row is written as
 //!   `running` before a migration and completed after it; a migration that stops midway leaves a
 //!   `failed` row that blocks later commands until `migrate repair` resolves it.
+//! - **The lock** ([`backend::lock`]) is the server's session lock (advisory lock, `GET_LOCK`, the
+//!   SQLite lock file), or on a Galera cluster, where `GET_LOCK` holds on one node only, a
+//!   replicated row with a lease (the `table` strategy, PostgreSQL and MySQL/MariaDB). A
+//!   `running` row whose runner still holds its table lock reads as `running`, never as failed.
 //!
 //! ## Rendering
 //! [`store::render`] runs a migration against an in-memory connection of the target backend and

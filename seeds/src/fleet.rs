@@ -44,10 +44,10 @@ pub(crate) async fn run(
         let effect = format!("{effect} on {} target(s), the first", targets.len());
         confirm::confirm(&effect, &first.target, cli.global.yes).map_err(|e| refuse(e.into()))?;
     }
-    let parallel = cli.fleet.parallel.map_or_else(
-        || fleet::default_parallel(base.backend()),
-        usize::from,
-    );
+    let parallel = cli
+        .fleet
+        .parallel
+        .map_or_else(|| fleet::default_parallel(base.backend()), usize::from);
     let count = targets.len();
     let stop = async {
         match tokio::signal::ctrl_c().await {

@@ -415,7 +415,7 @@ impl MigrationLock {
                 let mut lock = table::Lock::open(conn, scope, me, options.lease).await?;
                 loop {
                     if lock.try_take().await? {
-                        lock.hold().await?;
+                        lock.hold();
                         return Ok(Self {
                             held: Held::Table(Box::new(lock)),
                         });

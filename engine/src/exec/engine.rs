@@ -324,8 +324,8 @@ impl<'a> Engine<'a> {
     /// Tells the `running` rows of `rows` whose runner is at work from those whose runner is
     /// gone, by the lease on the table lock each recorded (the token of the lock it held):
     /// returns the rows, those of a runner that is gone marked failed as interrupted (in memory
-    /// only), and which rows are which ([`Runners`]). A row without a token
-    /// (written under a session lock) is left as it is: nothing tells.
+    /// only), and which rows are which ([`Runners`]). A row without a token (written under a
+    /// session lock) is left as it is: nothing tells.
     ///
     /// The lock row is read after the ledger. A runner that completed its migration and let go
     /// of the lock in between would look gone; so when one looks gone, the ledger is read once

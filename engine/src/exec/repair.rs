@@ -113,6 +113,7 @@ impl Engine<'_> {
             }
             RepairAction::MarkApplied(typed) => {
                 let e = find(typed)?;
+                refuse_at_work(e)?;
                 let row = e.row.clone().unwrap_or_else(|| unreachable_row(e));
                 if row.state == RowState::Applied {
                     return Err(EngineError::Repair {
@@ -131,6 +132,7 @@ impl Engine<'_> {
             }
             RepairAction::Remove(typed) => {
                 let e = find(typed)?;
+                refuse_at_work(e)?;
                 let row = e.row.clone().unwrap_or_else(|| unreachable_row(e));
                 if matches!(e.state, State::Applied | State::Modified | State::Squashed) {
                     return Err(EngineError::Repair {
@@ -182,6 +184,18 @@ impl Engine<'_> {
             .await
             .map_err(EngineError::db("repairing the ledger"))?;
         Ok(report)
+    }
+}
+
+/// Refuses to repair a migration another runner is applying now (it holds the table lock its
+/// row names, under a lock this command did not share): the row is not stale, and will complete.
+fn refuse_at_work(e: &Entry) -> Result<()> {
+    match (&e.state, &e.runner) {
+        (State::Running, Some(runner)) => Err(EngineError::Running {
+            migration: e.label(),
+            runner: runner.running_on(),
+        }),
+        _ => Ok(()),
     }
 }
 

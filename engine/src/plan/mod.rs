@@ -219,7 +219,11 @@ fn refuse_dirty_or_modified(entries: &[Entry]) -> Result<()> {
     if let Some(e) = entries.iter().find(|e| e.state == State::Running) {
         return Err(EngineError::Running {
             migration: e.label(),
-            runner: e.runner.clone().unwrap_or_else(Holder::unknown),
+            runner: e
+                .runner
+                .clone()
+                .unwrap_or_else(Holder::unknown)
+                .running_on(),
         });
     }
     if let Some(e) = entries.iter().find(|e| e.state == State::Failed) {

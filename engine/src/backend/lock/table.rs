@@ -9,9 +9,9 @@
 //! - **take**: insert the row; a row already there is the lock taken, unless its lease has run
 //!   out by the server's clock, in which case one `UPDATE … WHERE expires_at < now` takes it
 //!   over (whoever changed the row won; a lost certification leaves it to the other).
-//! - **hold**: a task of its own, on a connection of its own, renews the lease every third of
-//!   it, so a holder that is killed (SIGKILL, a lost host) leaves a row that is taken over at
-//!   most one lease later.
+//! - **hold**: a task of its own, on a connection of its own (opened when it first renews),
+//!   renews the lease every third of it, so a holder that is killed (SIGKILL, a lost host)
+//!   leaves a row that is taken over at most one lease later.
 //! - **release**: delete the row, if it is still ours.
 //!
 //! Every statement that fails because a concurrent one won (a deadlock, a serialization
@@ -334,6 +334,8 @@ pub(crate) struct Lock {
     token: String,
     lease: Duration,
     renewer: Option<Renewer>,
+    /// The row as the last attempt to take the lock found it: who holds it.
+    seen: Option<Lease>,
     /// Let go of before the database was replaced: nothing is left to release.
     gone: bool,
 }
@@ -384,6 +386,7 @@ impl Lock {
             token,
             lease,
             renewer: None,
+            seen: None,
             gone: false,
         })
     }
@@ -403,18 +406,19 @@ impl Lock {
                 Err(e) => return Err(failed("inserting the lock row")(e)),
             }
         }
-        let before = read_lease(&self.control, &self.statements.read)
+        self.seen = read_lease(&self.control, &self.statements.read)
             .await
             .ok()
-            .flatten()
-            .filter(|lease| !lease.live);
-        let Some(expired) = before else {
+            .flatten();
+        let Some(expired) = self.seen.clone().filter(|lease| !lease.live) else {
             return Ok(false);
         };
         let taken = run(&self.control, &self.statements.take_over)
             .await
             .map_err(failed("taking over the lock row"))?;
         if taken.rows_affected() == 0 {
+            // Another runner took it over first: who that is, the next read says.
+            self.seen = None;
             return Ok(false);
         }
         info!(
@@ -442,31 +446,26 @@ impl Lock {
         }
     }
 
-    /// Starts renewing the lease of the lock just taken, on a connection of its own.
-    pub(crate) async fn hold(&mut self) -> Result<()> {
-        let conn = match backend::own_connection(&self.control, None).await {
-            Ok(conn) => conn,
-            Err(e) => {
-                // Without renewals the lease would run out under the run: give the lock back.
-                let _ = run(&self.control, &self.statements.delete).await;
-                return Err(EngineError::Lock {
-                    detail: format!("opening the connection that renews the lease: {e}"),
-                });
-            }
-        };
+    /// Starts renewing the lease of the lock just taken, from a task of its own on a
+    /// connection of its own, which it opens when it first renews: a run shorter than a third
+    /// of the lease costs no connection more.
+    pub(crate) fn hold(&mut self) {
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(renew(
-            conn,
+            self.control.clone(),
             self.statements.renew.clone(),
             self.lease,
             stopped,
         ));
         self.renewer = Some(Renewer { stop, task });
-        Ok(())
     }
 
-    /// Who holds the lock now.
+    /// Who holds the lock, as the last attempt to take it found the row (read again when that
+    /// attempt could not read it).
     pub(crate) async fn holder(&mut self) -> Option<Holder> {
+        if let Some(lease) = self.seen.take() {
+            return Some(lease.holder);
+        }
         read_lease(&self.control, &self.statements.read)
             .await
             .ok()
@@ -548,23 +547,32 @@ fn created_by_another(e: &DbErr) -> bool {
     backend::is_unique_violation(e) || backend::is_duplicate_object(e)
 }
 
-/// Renews the lease with `statement` on `conn` every third of `lease` until `stop`, and ends
-/// with why the lock was lost if it was: the row was no longer ours (another runner took it
-/// over), or no renewal went through for a whole lease.
+/// Renews the lease with `statement` every third of `lease` until `stop`, on a connection of
+/// its own opened beside `control` (the lock's connection) when it first renews, and ends with
+/// why the lock was lost if it was: the row was no longer ours (another runner took it over),
+/// or no renewal went through for a whole lease.
 async fn renew(
-    conn: DatabaseConnection,
+    control: DatabaseConnection,
     statement: Statement,
     lease: Duration,
     mut stop: oneshot::Receiver<()>,
 ) -> Option<String> {
     let every = lease / 3;
     let mut renewed = Instant::now();
+    let mut conn: Option<DatabaseConnection> = None;
     let lost = loop {
         tokio::select! {
             _ = &mut stop => break None,
             () = tokio::time::sleep(every) => {}
         }
-        match run(&conn, &statement).await {
+        if conn.is_none() {
+            conn = backend::own_connection(&control, None).await.ok();
+        }
+        let outcome = match &conn {
+            Some(conn) => run(conn, &statement).await.map_err(|e| e.to_string()),
+            None => Err("the connection that renews the lease cannot be opened".to_owned()),
+        };
+        match outcome {
             Ok(done) if done.rows_affected() > 0 => renewed = Instant::now(),
             Ok(_) => {
                 break Some("its lease ran out and another runner took the lock over".to_owned());
@@ -584,6 +592,8 @@ async fn renew(
     if let Some(reason) = &lost {
         warn!("the migration lock is lost: {reason}");
     }
-    let _ = conn.close().await;
+    if let Some(conn) = conn {
+        let _ = conn.close().await;
+    }
     lost
 }
