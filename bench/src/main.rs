@@ -10,6 +10,7 @@ mod markdown;
 mod process;
 mod proxy;
 mod servers;
+mod sqlx_cli;
 mod suites;
 
 use std::path::PathBuf;

@@ -1034,6 +1034,173 @@ async fn a_running_row_whose_runner_is_at_work_stays_running_and_nothing_advises
     );
 }
 
+// --- Schema statements sent together -------------------------------------------------------
+
+/// Creates `sent_a`, a table whose column default holds a quote and a backslash, then `sent_b`
+/// twice: the second fails.
+struct CreatesTwiceAndFails;
+
+impl MigrationName for CreatesTwiceAndFails {
+    fn name(&self) -> &str {
+        "m20990102_000001_creates_twice"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreatesTwiceAndFails {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let table = |name: &str| {
+            Table::create()
+                .table(Alias::new(name))
+                .col(
+                    ColumnDef::new(Alias::new("id"))
+                        .integer()
+                        .not_null()
+                        .primary_key(),
+                )
+                .col(
+                    ColumnDef::new(Alias::new("note"))
+                        .string_len(40)
+                        .default("it's a \\ test"),
+                )
+                .to_owned()
+        };
+        manager.create_table(table("sent_a")).await?;
+        manager.create_table(table("sent_b")).await?;
+        manager.create_table(table("sent_b")).await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(Alias::new("sent_b")).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(Alias::new("sent_a")).to_owned())
+            .await
+    }
+}
+
+/// Whether `table` exists on `conn`.
+async fn has_table(conn: &DatabaseConnection, table: &str) -> bool {
+    sea_orm_migration::SchemaManager::new(conn)
+        .has_table(table)
+        .await
+        .unwrap()
+}
+
+async fn a_migration_sent_as_its_rendered_statements_fails_exactly_as_its_code_would(db: TestDb) {
+    let conn = connect(&db).await;
+    let ledger = ledger(&db);
+    let set = MigrationSet::new(vec![Box::new(CreatesTwiceAndFails)]).unwrap();
+    let ops = Operations::new(
+        session_with(&conn, &ledger, LockStrategy::Session).await,
+        &set,
+    );
+    let up = ops.up(&UpTarget::default(), &RunOptions::default()).await;
+    ops.release().await.unwrap();
+    let Err(EngineError::MigrationFailed { rolled_back, .. }) = &up else {
+        panic!("expected the migration to fail, got {up:?}");
+    };
+    let entries = history::read(&conn, &ledger, None).await.unwrap();
+    let failed = entries.first().expect("the failure is in the history");
+    assert_eq!(failed.outcome, history::Outcome::Failed);
+    assert_eq!(
+        failed.statements.len(),
+        3,
+        "what was sent, the failing statement last: {:?}",
+        failed.statements
+    );
+    assert!(
+        failed.statements[2].contains("sent_b"),
+        "{:?}",
+        failed.statements
+    );
+    if db.backend == Backend::MariaDb {
+        // DDL committed statement by statement: what ran before the failure stays, and the
+        // row says the migration failed.
+        assert!(!rolled_back);
+        assert!(has_table(&conn, "sent_a").await && has_table(&conn, "sent_b").await);
+        assert_eq!(read(&conn, &ledger).await[0].state, RowState::Failed);
+    } else {
+        assert!(rolled_back);
+        assert!(!has_table(&conn, "sent_a").await && !has_table(&conn, "sent_b").await);
+        assert!(read(&conn, &ledger).await.is_empty());
+    }
+}
+
+async fn a_migration_sent_as_its_rendered_statements_records_them_as_sent(db: TestDb) {
+    let conn = connect(&db).await;
+    let ledger = ledger(&db);
+    let set = MigrationSet::new(vec![Box::new(CreatesTwice)]).unwrap();
+    let ops = Operations::new(
+        session_with(&conn, &ledger, LockStrategy::Session).await,
+        &set,
+    );
+    ops.up(&UpTarget::default(), &RunOptions::default())
+        .await
+        .unwrap();
+    ops.release().await.unwrap();
+    assert!(has_table(&conn, "sent_a").await && has_table(&conn, "sent_b").await);
+    let rendered = migration_engine::store::render::render(
+        set.iter().next().unwrap(),
+        conn.get_database_backend(),
+        migration_engine::store::render::Direction::Up,
+    )
+    .await;
+    let entries = history::read(&conn, &ledger, None).await.unwrap();
+    assert_eq!(
+        entries[0].statements, rendered.statements,
+        "quotes and backslashes intact"
+    );
+    assert_eq!(read(&conn, &ledger).await[0].state, RowState::Applied);
+    let ops = Operations::new(
+        session_with(&conn, &ledger, LockStrategy::Session).await,
+        &set,
+    );
+    ops.down(&migration_engine::DownTarget::All, &RunOptions::default())
+        .await
+        .unwrap();
+    ops.release().await.unwrap();
+    assert!(!has_table(&conn, "sent_a").await && !has_table(&conn, "sent_b").await);
+}
+
+/// [`CreatesTwiceAndFails`] without the second `sent_b`.
+struct CreatesTwice;
+
+impl MigrationName for CreatesTwice {
+    fn name(&self) -> &str {
+        "m20990102_000002_creates_two"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreatesTwice {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let table = |name: &str| {
+            Table::create()
+                .table(Alias::new(name))
+                .col(
+                    ColumnDef::new(Alias::new("id"))
+                        .integer()
+                        .not_null()
+                        .primary_key(),
+                )
+                .col(
+                    ColumnDef::new(Alias::new("note"))
+                        .string_len(40)
+                        .default("it's a \\ test"),
+                )
+                .to_owned()
+        };
+        manager.create_table(table("sent_a")).await?;
+        manager.create_table(table("sent_b")).await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        CreatesTwiceAndFails.down(manager).await
+    }
+}
+
 // --- Cancel ---------------------------------------------------------------------------------
 
 /// Waits until the connection `session` is running `fragment`.
@@ -1451,4 +1618,6 @@ backend_matrix!(
     a_scratch_database_is_created_empty_beside_the_target_and_gone_after_destroy,
     session_timeouts_are_accepted_and_bound_lock_waits_and_statements,
     drop_all_leaves_an_empty_schema_the_ledger_included,
+    a_migration_sent_as_its_rendered_statements_fails_exactly_as_its_code_would,
+    a_migration_sent_as_its_rendered_statements_records_them_as_sent,
 );

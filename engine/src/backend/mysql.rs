@@ -309,3 +309,39 @@ async fn holder_of(conn: &mut MySqlConnection, name: &str) -> Option<Holder> {
         lease_until: None,
     })
 }
+
+/// Runs `statements` as one multi-statement script on `conn`, the session's pool of one
+/// connection: one round trip for them all instead of, for each, a prepared statement's two
+/// and the pool's check of the connection when it comes back. DDL commits statement by
+/// statement here, so a failure says how far the script got: the server stops at the failing
+/// statement, and the results before it count what completed. `None` when `conn` is not a
+/// MySQL/MariaDB pool (a recording connection), for the caller to send them one by one.
+pub(crate) async fn run_script(
+    conn: &sea_orm::DatabaseConnection,
+    statements: &[String],
+) -> Option<std::result::Result<(), (usize, sea_orm::DbErr)>> {
+    #[cfg(feature = "mysql")]
+    if let sea_orm::DatabaseConnectionType::SqlxMySqlPoolConnection(_) = &conn.inner {
+        use futures_util::StreamExt;
+        let script = statements
+            .iter()
+            .map(|s| s.trim_end().trim_end_matches(';'))
+            .collect::<Vec<_>>()
+            .join(";\n");
+        let pool = conn.get_mysql_connection_pool();
+        let mut results = sqlx::raw_sql(sqlx::AssertSqlSafe(script)).execute_many(pool);
+        let mut done = 0;
+        while let Some(result) = results.next().await {
+            match result {
+                Ok(_) => done += 1,
+                Err(e) => {
+                    let e = sea_orm::DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e.into()));
+                    return Some(Err((done, e)));
+                }
+            }
+        }
+        return Some(Ok(()));
+    }
+    let _ = (conn, statements);
+    None
+}

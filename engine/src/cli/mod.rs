@@ -42,7 +42,7 @@ use crate::exec::operations::{CacheUse, Hooks, Operation, Operations, SeedReques
 use crate::exec::report::RunReport;
 use crate::exec::reset_cache::ResetCache;
 use crate::exec::session::SessionOptions;
-use crate::exec::{Engine, RepairAction, RunOptions};
+use crate::exec::{Engine, RepairAction, RunOptions, Ups};
 use crate::model::project::{LoadedProject, Project};
 use crate::model::releases::{ReleaseError, Releases};
 use crate::model::sets::{LoadedSets, Sets};
@@ -401,10 +401,12 @@ async fn execute_project(
     } else {
         None
     };
-    let conn = match target
-        .connect(Duration::from_secs(cli.global.connect_timeout))
-        .await
-    {
+    // The migrations render (for their checksums) while the server starts the session.
+    let (connected, ups) = tokio::join!(
+        target.connect(Duration::from_secs(cli.global.connect_timeout)),
+        Ups::render(&project.set, target.backend())
+    );
+    let conn = match connected {
         Ok(conn) => conn,
         Err(e) => {
             if let Some(cache) = cache {
@@ -413,7 +415,8 @@ async fn execute_project(
             return Err(fail(e.into()));
         }
     };
-    let engine = engine(conn, project, Ledger::of(&target).with_siblings(siblings));
+    let engine =
+        engine(conn, project, Ledger::of(&target).with_siblings(siblings)).with_rendered(ups);
     let ctx = Ctx {
         cli,
         engine: &engine,

@@ -91,7 +91,7 @@ impl<'a> Engine<'a> {
     /// it is.
     pub(super) async fn preview(&self, body: &Body<'_>) -> Rendering {
         match body {
-            Body::Code(code, direction) => {
+            Body::Code(code, direction, _) => {
                 render::render_code(*code, self.backend(), *direction).await
             }
             Body::Stored(statements) => Rendering {

@@ -48,13 +48,36 @@ pub struct Engine<'a> {
     pub(super) graph: Cow<'a, DependencyGraph>,
     pub(super) code: tokio::sync::OnceCell<Vec<CodeMigration>>,
     /// The `up` renderings of the code's migrations, then of its consolidated migrations.
-    pub(super) ups: tokio::sync::OnceCell<Vec<Rendering>>,
+    pub(super) ups: tokio::sync::OnceCell<Ups>,
     pub(super) releases: Option<&'a Releases>,
     pub(super) squashes: bool,
     /// The lock timeout of DDL and the ladder of retries, from the session.
     pub(super) ladder: Option<(std::time::Duration, crate::exec::retry::LockRetry)>,
     /// The token of the session's table lock, which the `running` rows it writes record.
     pub(super) runner: Option<String>,
+}
+
+/// The `up` renderings of a set's migrations, then of its consolidated migrations: what
+/// checksums are computed from. Rendering needs no database, so a caller may make them while
+/// the connection is being opened ([`Engine::with_rendered`]).
+#[derive(Debug, Clone)]
+pub struct Ups(Vec<Rendering>, DbBackend);
+
+impl Ups {
+    /// Renders every `up` of `set` for `backend`, letting other work of the task (a connection
+    /// being opened) go on between migrations.
+    pub async fn render(set: &MigrationSet, backend: DbBackend) -> Self {
+        let codes = set
+            .iter()
+            .map(|m| m.code.as_ref())
+            .chain(set.squashes().iter().map(|g| g.code.as_ref()));
+        let mut out = Vec::new();
+        for code in codes {
+            out.push(render::render_code(code, backend, Direction::Up).await);
+            tokio::task::yield_now().await;
+        }
+        Self(out, backend)
+    }
 }
 
 /// What the engine read before planning.
@@ -241,20 +264,19 @@ impl<'a> Engine<'a> {
     /// The `up` of every migration of the code, then of every consolidated migration, rendered
     /// once per engine: checksums and the list of what `fresh` drops both read them.
     pub(super) async fn rendered_ups(&self) -> &[Rendering] {
-        self.ups
-            .get_or_init(|| async {
-                let codes = self
-                    .set
-                    .iter()
-                    .map(|m| m.code.as_ref())
-                    .chain(self.set.squashes().iter().map(|g| g.code.as_ref()));
-                let mut out = Vec::new();
-                for code in codes {
-                    out.push(self.render(code, Direction::Up).await);
-                }
-                out
-            })
-            .await
+        let ups = self
+            .ups
+            .get_or_init(|| Ups::render(self.set, self.backend()));
+        ups.await.0.as_slice()
+    }
+
+    /// Takes `ups`, rendered for this engine's set and backend beforehand (while connecting),
+    /// as its renderings; ones made for another set or backend are ignored.
+    pub fn with_rendered(self, ups: Ups) -> Self {
+        if ups.1 == self.backend() && ups.0.len() == self.set.len() + self.set.squashes().len() {
+            let _ = self.ups.set(ups);
+        }
+        self
     }
 
     async fn render_code_migrations(&self) -> Vec<CodeMigration> {

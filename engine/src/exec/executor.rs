@@ -335,7 +335,8 @@ impl<'a> Engine<'a> {
                     Direction::Down
                 };
                 let protocol = Protocol::of_code(code, self.backend());
-                (Body::Code(code, direction), protocol)
+                let sendable = self.sendable(snap, step, code, direction).await;
+                (Body::Code(code, direction, sendable), protocol)
             }
             None => (
                 Body::Stored(plan::stored_down(entries, members)?),
@@ -404,7 +405,7 @@ impl<'a> Engine<'a> {
             replaces.sort();
         }
         let direction = match body {
-            Body::Code(_, direction) => direction,
+            Body::Code(_, direction, _) => direction,
             Body::Stored(_) => Direction::Down,
         };
         Ok(Recipe {
@@ -424,6 +425,27 @@ impl<'a> Engine<'a> {
             body,
             rows,
         })
+    }
+
+    /// The statements `code` renders to in `direction`, when they may be sent in its place
+    /// ([`Rendering::sendable`](crate::store::render::Rendering::sendable)). A migration's `up`
+    /// was rendered for its checksum already.
+    async fn sendable(
+        &self,
+        snap: &Snapshot,
+        step: &Step,
+        code: &dyn MigrationTrait,
+        direction: Direction,
+    ) -> Option<Vec<String>> {
+        let cached = match (step, direction) {
+            (Step::Apply(i), Direction::Up) => snap.entries[*i].code,
+            _ => None,
+        };
+        let rendering = match cached {
+            Some(c) => self.rendered_ups().await.get(c)?.clone(),
+            None => self.render(code, direction).await,
+        };
+        rendering.sendable().map(<[String]>::to_vec)
     }
 
     /// The ledger rows a consolidated migration (`squash`, whose code is `code`) writes for the
@@ -784,7 +806,11 @@ impl<'a> Engine<'a> {
                     let written = self.write(&self.conn, &writes, recipe, &facts, options);
                     written.await.map_err(StepError::from)
                 }
-                Part::Body => match recipe.body.run(on(&open, &self.conn)).await {
+                Part::Body => match recipe
+                    .body
+                    .run(on(&open, &self.conn), recipe.protocol)
+                    .await
+                {
                     Ok(statements) => {
                         sent = statements;
                         Ok(())

@@ -27,5 +27,5 @@ pub use baseline::{BASELINE_APPLIED_BY, BaselineReport, Baselined};
 // Plans record who made them; only the command line makes plans.
 #[cfg(feature = "cli")]
 pub(crate) use engine::who;
-pub use engine::{Engine, RunOptions};
+pub use engine::{Engine, RunOptions, Ups};
 pub use repair::RepairAction;

@@ -99,8 +99,10 @@ pub(crate) enum Stage {
 
 /// What a step runs.
 pub(crate) enum Body<'a> {
-    /// One half of migration code (a migration's, or a consolidated migration's).
-    Code(&'a dyn MigrationTrait, Direction),
+    /// One half of migration code (a migration's, or a consolidated migration's), with the
+    /// statements it renders to when they may be sent in its place
+    /// ([`Rendering::sendable`](crate::store::render::Rendering::sendable)).
+    Code(&'a dyn MigrationTrait, Direction, Option<Vec<String>>),
     /// The `down` statements stored when the migrations were applied.
     Stored(Vec<String>),
 }
@@ -384,11 +386,34 @@ impl<'a> Engine<'a> {
     }
 }
 
+/// The savepoint a batch runs under, so that a batch that fails can be undone alone.
+const BATCH_SAVEPOINT: &str = "migrate_batch";
+
 impl Body<'_> {
-    /// Runs the body on `conn`, returning the statements it sent.
-    pub(crate) async fn run(&self, conn: DatabaseExecutor<'_>) -> Result<Vec<String>, StepError> {
+    /// Runs the body on `conn` under `protocol`, returning the statements it sent.
+    ///
+    /// Code whose statements are known from its rendering sends them instead of running: an
+    /// atomic step sends them in one round trip, as one script under a savepoint; a tracked
+    /// step, whose DDL commits statement by statement, sends them one by one as plain text,
+    /// so a failure still says which statement failed and what ran before it. Either way the
+    /// database receives what the code would have sent, and what was checksummed. A batch that
+    /// fails is rolled back to its savepoint and the code then runs statement by statement, so
+    /// the failure is reported exactly as without batching.
+    pub(crate) async fn run(
+        &self,
+        conn: DatabaseExecutor<'_>,
+        protocol: Protocol,
+    ) -> Result<Vec<String>, StepError> {
         match self {
-            Body::Code(code, direction) => {
+            Body::Code(_, _, Some(statements)) if protocol != Protocol::Atomic => {
+                replay(&conn, statements).await
+            }
+            Body::Code(code, direction, batch) => {
+                if let Some(statements) = batch
+                    && send_batch(&conn, statements).await?
+                {
+                    return Ok(statements.clone());
+                }
                 let manager = SchemaManager::new(conn);
                 let run = match direction {
                     Direction::Up => code.up(&manager),
@@ -396,15 +421,59 @@ impl Body<'_> {
                 };
                 StepError::settle(capture::run(run).await)
             }
-            Body::Stored(statements) => {
-                let run = async {
-                    for sql in statements {
-                        conn.execute_unprepared(sql).await?;
-                    }
-                    Ok(())
-                };
-                StepError::settle(capture::run(run).await)
-            }
+            Body::Stored(statements) => replay(&conn, statements).await,
+        }
+    }
+}
+
+/// Sends `statements` as plain text, outside a transaction on MySQL/MariaDB as one script
+/// ([`backend::mysql::run_script`]), otherwise one by one; on a failure, the statements sent
+/// are those before it and the failing one.
+async fn replay(
+    conn: &DatabaseExecutor<'_>,
+    statements: &[String],
+) -> Result<Vec<String>, StepError> {
+    if let DatabaseExecutor::Connection(db) = conn
+        && let Some(ran) = backend::mysql::run_script(db, statements).await
+    {
+        return match ran {
+            Ok(()) => Ok(statements.to_vec()),
+            Err((done, e)) => Err(StepError {
+                cause: Cause::Db(e),
+                statements: statements[..(done + 1).min(statements.len())].to_vec(),
+            }),
+        };
+    }
+    let run = async {
+        for sql in statements {
+            conn.execute_unprepared(sql).await?;
+        }
+        Ok(())
+    };
+    StepError::settle(capture::run(run).await)
+}
+
+/// Sends `statements` as one script in a savepoint of the step's transaction. `Ok(false)` when
+/// the script failed and was rolled back to the savepoint, leaving the transaction as it was
+/// before it: the caller then runs the code, which fails where the script did, and says where.
+async fn send_batch(conn: &DatabaseExecutor<'_>, statements: &[String]) -> Result<bool, StepError> {
+    let mut script = format!("SAVEPOINT {BATCH_SAVEPOINT}");
+    for statement in statements {
+        script.push_str(";\n");
+        script.push_str(statement.trim_end().trim_end_matches(';'));
+    }
+    script.push_str(&format!(";\nRELEASE SAVEPOINT {BATCH_SAVEPOINT}"));
+    match conn.execute_unprepared(&script).await {
+        Ok(_) => Ok(true),
+        Err(e) => {
+            tracing::debug!("the batch failed ({e}); running the migration statement by statement");
+            let undo = format!(
+                "ROLLBACK TO SAVEPOINT {BATCH_SAVEPOINT}; RELEASE SAVEPOINT {BATCH_SAVEPOINT}"
+            );
+            conn.execute_unprepared(&undo)
+                .await
+                .map_err(StepError::from)?;
+            Ok(false)
         }
     }
 }
@@ -576,6 +645,15 @@ mod tests {
     }
 
     fn recipe<'a>(code: &'a Table, backend: DbBackend, direction: Direction) -> Recipe<'a> {
+        recipe_sending(code, backend, direction, None)
+    }
+
+    fn recipe_sending<'a>(
+        code: &'a Table,
+        backend: DbBackend,
+        direction: Direction,
+        sendable: Option<Vec<String>>,
+    ) -> Recipe<'a> {
         let row = LedgerRow {
             version: "20240101000001".to_owned(),
             name: "table".to_owned(),
@@ -599,7 +677,7 @@ mod tests {
             title: String::new(),
             direction,
             protocol: Protocol::of_code(code, backend),
-            body: Body::Code(code, direction),
+            body: Body::Code(code, direction, sendable),
             rows: vec![row],
             report: report::Step {
                 version: "20240101000001".to_owned(),
@@ -644,6 +722,116 @@ mod tests {
             .collect::<Vec<_>>();
         let shapes = |list: &[String]| list.iter().map(|s| shape(s)).collect::<Vec<_>>();
         (shapes(&sent), shapes(&printed), error)
+    }
+
+    /// Runs `recipe` as one step on `conn`, returning what it sent, whole, and its error.
+    async fn run_recipe(
+        conn: DatabaseConnection,
+        recipe: &Recipe<'_>,
+    ) -> (Vec<String>, Option<EngineError>) {
+        let set = MigrationSet::new(Vec::new()).unwrap();
+        let backend = conn.get_database_backend();
+        let ledger = Ledger::new(backend, None, "schema_migrations");
+        let engine = Engine::new(conn, &set, ledger);
+        let options = RunOptions::default();
+        let frame = Frame::Own { last: true };
+        let error = match engine.run_step(recipe, frame, &options).await {
+            Ok(_) => None,
+            Err(failure) => Some(
+                engine
+                    .fail(engine.connection(), recipe, failure, &options)
+                    .await,
+            ),
+        };
+        let sent = engine.connection().clone().into_transaction_log();
+        let sent = sent
+            .iter()
+            .flat_map(|t| t.statements().iter().map(ToString::to_string))
+            .collect();
+        (sent, error)
+    }
+
+    #[tokio::test]
+    async fn an_atomic_step_whose_code_renders_to_schema_statements_sends_them_as_one_script() {
+        let code = Table {
+            fails: false,
+            transaction: None,
+        };
+        let rendered = vec![
+            "CREATE TABLE t (id int)".to_owned(),
+            "CREATE INDEX i ON t (id)".to_owned(),
+        ];
+        let recipe = recipe_sending(&code, DbBackend::Postgres, Direction::Up, Some(rendered));
+        let (sent, error) = run_recipe(mock(DbBackend::Postgres), &recipe).await;
+        assert!(error.is_none(), "{error:?}");
+        assert_eq!(sent.len(), 5, "{sent:?}");
+        assert_eq!(
+            sent[1],
+            "SAVEPOINT migrate_batch;\nCREATE TABLE t (id int);\nCREATE INDEX i ON t (id);\nRELEASE SAVEPOINT migrate_batch"
+        );
+        assert_eq!(shape(&sent[2]), LEDGER);
+    }
+
+    #[tokio::test]
+    async fn a_script_that_fails_is_rolled_back_to_its_savepoint_and_the_code_runs_to_name_the_failure()
+     {
+        let code = Table {
+            fails: true,
+            transaction: None,
+        };
+        let conn = MockDatabase::new(DbBackend::Postgres)
+            .append_exec_errors([DbErr::Custom("relation t already exists".to_owned())])
+            .append_exec_results((0..8).map(|_| MockExecResult {
+                last_insert_id: 0,
+                rows_affected: 1,
+            }))
+            .into_connection();
+        let rendered = vec!["CREATE TABLE t (id int)".to_owned()];
+        let recipe = recipe_sending(&code, DbBackend::Postgres, Direction::Up, Some(rendered));
+        let (sent, error) = run_recipe(conn, &recipe).await;
+        let shapes: Vec<String> = sent.iter().map(|s| shape(s)).collect();
+        assert_eq!(
+            shapes[2..],
+            [
+                "ROLLBACK TO SAVEPOINT migrate_batch; RELEASE SAVEPOINT migrate_batch",
+                "CREATE TABLE t",
+                "ROLLBACK",
+                HISTORY
+            ]
+        );
+        assert!(
+            matches!(&error, Some(EngineError::MigrationFailed { rolled_back: true, source, .. }) if source.to_string().contains("ran out")),
+            "the code's own failure is the one reported: {error:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_tracked_step_sends_its_rendered_statements_one_by_one_as_plain_text() {
+        let code = Table {
+            fails: true,
+            transaction: None,
+        };
+        let rendered = vec![
+            "CREATE TABLE t (id int)".to_owned(),
+            "CREATE INDEX i ON t (id)".to_owned(),
+        ];
+        let recipe = recipe_sending(&code, DbBackend::MySql, Direction::Up, Some(rendered));
+        let (sent, error) = run_recipe(mock(DbBackend::MySql), &recipe).await;
+        assert!(
+            error.is_none(),
+            "the rendered statements ran, not the failing code: {error:?}"
+        );
+        let shapes: Vec<String> = sent.iter().map(|s| shape(s)).collect();
+        assert_eq!(
+            shapes,
+            [
+                LEDGER,
+                "CREATE TABLE t",
+                "CREATE INDEX i ON t",
+                STATE,
+                HISTORY
+            ]
+        );
     }
 
     const LEDGER: &str = "INSERT INTO schema_migrations";

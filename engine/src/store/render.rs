@@ -109,6 +109,22 @@ impl Rendering {
     pub fn partial(&self) -> Option<String> {
         self.stop.as_ref().map(Stop::describe)
     }
+
+    /// The statements, when the executor may send them in place of running the code: the
+    /// rendering is complete and every statement is a schema statement (`CREATE`, `ALTER`,
+    /// `DROP`, `COMMENT`, `RENAME`, `GRANT`, `REVOKE`). The code read nothing and cannot have
+    /// looked at what a statement answered, so at run time it would send exactly these;
+    /// sending them together saves a round trip (and a prepared statement) for each.
+    pub fn sendable(&self) -> Option<&[String]> {
+        let schema = |sql: &String| {
+            matches!(
+                first_word(sql).as_str(),
+                "CREATE" | "ALTER" | "DROP" | "COMMENT" | "RENAME" | "GRANT" | "REVOKE"
+            )
+        };
+        (self.is_complete() && !self.statements.is_empty() && self.statements.iter().all(schema))
+            .then_some(self.statements.as_slice())
+    }
 }
 
 #[derive(Debug, Default)]
@@ -440,6 +456,33 @@ mod tests {
             inserted_tuples("INSERT IGNORE INTO `t` (`a`) VALUES (?)"),
             None
         );
+    }
+
+    #[test]
+    fn only_a_complete_rendering_of_schema_statements_is_sendable_in_place_of_its_code() {
+        let rendering = |statements: &[&str], stop: Option<Stop>| Rendering {
+            statements: statements.iter().map(|s| (*s).to_owned()).collect(),
+            stop,
+        };
+        let ddl = rendering(
+            &["CREATE TABLE t (id int)", "create index i on t (id)"],
+            None,
+        );
+        assert_eq!(ddl.sendable().map(<[String]>::len), Some(2));
+        let data = rendering(
+            &["CREATE TABLE t (id int)", "INSERT INTO t VALUES (1)"],
+            None,
+        );
+        assert_eq!(
+            data.sendable(),
+            None,
+            "the code may have looked at what an insert answered"
+        );
+        let read = Stop::Read("SELECT 1".to_owned());
+        assert_eq!(rendering(&["DROP TABLE t"], Some(read)).sendable(), None);
+        let own_transaction = rendering(&["BEGIN", "CREATE TABLE t (id int)", "COMMIT"], None);
+        assert_eq!(own_transaction.sendable(), None);
+        assert_eq!(rendering(&[], None).sendable(), None);
     }
 
     #[test]

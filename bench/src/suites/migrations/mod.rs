@@ -6,7 +6,8 @@
 //! - a no-op `up` and `status` against the client running `select 1`;
 //! - 1, 100 and 1,000 generated trivial migrations, to show what each migration costs beyond
 //!   its SQL, and `status` over 10,000 applied ones;
-//! - SeaORM's own runner (`MigratorTrait`) over the same modules beside every figure.
+//! - SeaORM's own runner (`MigratorTrait`) over the same modules beside every figure, and
+//!   sqlx-cli over migration files made from the same dry runs ([`crate::sqlx_cli`]).
 //!
 //! Contenders take turns, the first of each round rotating, so a machine that slows down slows
 //! all of them alike.
@@ -20,6 +21,7 @@ use std::process::Command;
 use crate::Settings;
 use crate::process::{command, median, stdout_of, timed};
 use crate::servers::{MariaDb, Postgres};
+use crate::sqlx_cli::{self, SqlxCli};
 use databases::Backend;
 pub(crate) use report::Figure;
 
@@ -30,6 +32,8 @@ pub(crate) enum Who {
     /// `migrate up --single-transaction`.
     SingleTransaction,
     Stock,
+    /// sqlx-cli over the same statements as migration files.
+    Sqlx,
     Floor,
 }
 
@@ -56,6 +60,17 @@ struct Suite<'a> {
     s: &'a Settings,
     /// Working directory of every measured process (no `.env` there) and home of the scripts.
     work: PathBuf,
+    /// sqlx-cli, or why it could not be installed.
+    sqlx: Result<SqlxCli, String>,
+}
+
+/// What the contenders run for one set on one backend, made from `migrate`'s dry runs: the
+/// floor's scripts, and sqlx-cli's migration files.
+struct Scripts {
+    up: PathBuf,
+    down: PathBuf,
+    /// sqlx-cli's `--source` directory.
+    sqlx: PathBuf,
 }
 
 /// Runs the suite and returns its BENCHMARKS.md section.
@@ -69,18 +84,24 @@ pub(crate) async fn run(s: &Settings) -> Result<String, String> {
         Backend::MariaDb(&maria, maria.version().await),
         Backend::Sqlite(dir.path().to_path_buf(), sqlite_version),
     ];
+    let tools = std::env::current_dir()
+        .map_err(|e| format!("cannot read the working directory: {e}"))?
+        .join("bench")
+        .join("tools");
+    let sqlx = sqlx_cli::install(&tools);
+    if let Err(why) = &sqlx {
+        eprintln!("migrations: sqlx-cli is not measured: {why}");
+    }
     let suite = Suite {
         s,
         work: dir.path().to_path_buf(),
+        sqlx,
     };
     let mut figures = Vec::new();
     for db in &backends {
         figures.extend(suite.reference(db).await?);
     }
-    for db in backends
-        .iter()
-        .filter(|db| !matches!(db, Backend::MariaDb(..)))
-    {
+    for db in &backends {
         for n in [1, 100, 1000] {
             figures.extend(suite.trivial(db, n).await?);
         }
@@ -95,7 +116,11 @@ pub(crate) async fn run(s: &Settings) -> Result<String, String> {
         ("SQLite".to_owned(), resolved("sqlite3")),
     ];
     let wrapper = crate::servers::wrapper_cost(&s.postgres_url, 30);
-    Ok(report::section(s, &figures, &floors, wrapper))
+    let peer = match &suite.sqlx {
+        Ok(sqlx) => Ok(sqlx.version.as_str()),
+        Err(why) => Err(why.as_str()),
+    };
+    Ok(report::section(s, &figures, &floors, wrapper, peer))
 }
 
 /// Where the PATH finds `name`, with links followed: the binary a floor runs.
@@ -150,25 +175,85 @@ impl<'a> Suite<'a> {
         cmd
     }
 
-    /// The statements a dry run prints, transaction boundaries left out (the floor runs them
-    /// all in one transaction).
-    fn dry_run(&self, mut cmd: Command) -> Result<Vec<String>, String> {
+    /// The sections a dry run prints, each a title and its statements, transaction
+    /// boundaries left out (the floor runs them all in one transaction).
+    fn dry_run(&self, mut cmd: Command) -> Result<Vec<(String, Vec<String>)>, String> {
         let out = stdout_of(cmd.args(["--dry-run", "--format", "json"]))?;
         let script: serde_json::Value = serde_json::from_slice(&out)
             .map_err(|e| format!("the dry run printed no JSON: {e}"))?;
-        let statements: Vec<String> = script["sections"]
+        let sections: Vec<(String, Vec<String>)> = script["sections"]
             .as_array()
             .into_iter()
             .flatten()
-            .flat_map(|section| section["statements"].as_array().into_iter().flatten())
-            .filter_map(|s| s.as_str())
-            .filter(|s| !matches!(*s, "BEGIN" | "COMMIT"))
-            .map(str::to_owned)
+            .map(|section| {
+                let title = section["title"].as_str().unwrap_or_default().to_owned();
+                let statements = section["statements"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|s| s.as_str())
+                    .filter(|s| !matches!(*s, "BEGIN" | "COMMIT"))
+                    .map(str::to_owned)
+                    .collect();
+                (title, statements)
+            })
             .collect();
-        if statements.is_empty() {
+        if sections.iter().all(|(_, s)| s.is_empty()) {
             return Err("the dry run printed no statements".to_owned());
         }
-        Ok(statements)
+        Ok(sections)
+    }
+
+    /// The floor's scripts and sqlx-cli's files for `set` on `db`, from the dry runs of `up`
+    /// on an empty database and of `down --all` once it is applied.
+    async fn scripts(&self, db: &Backend<'_>, set: Set, name: &str) -> Result<Scripts, String> {
+        let scratch = format!("bench_migrations_{}_dry", std::process::id());
+        let url = db.create(&scratch).await?;
+        let up = self.dry_run(self.ours(set, &url, &["up"]))?;
+        timed(&mut self.ours(set, &url, &["up"]))?;
+        let down = self.dry_run(self.ours(set, &url, &["down", "--all"]))?;
+        db.drop(&scratch).await?;
+        let all = |sections: &[(String, Vec<String>)]| -> Vec<String> {
+            sections.iter().flat_map(|(_, s)| s.clone()).collect()
+        };
+        let scripts = Scripts {
+            up: self.write_script(db, &format!("{name}_up"), &all(&up))?,
+            down: self.write_script(db, &format!("{name}_down"), &all(&down))?,
+            sqlx: self.work.join(format!("sqlx_{}_{name}", db.short())),
+        };
+        if self.sqlx.is_ok() {
+            sqlx_cli::write(&scripts.sqlx, &sqlx_files(&up, &down))?;
+        }
+        Ok(scripts)
+    }
+
+    /// sqlx-cli running `args` over `scripts` on `url`.
+    fn sqlx(&self, scripts: &Scripts, url: &str, args: &[&str]) -> Result<Command, String> {
+        match &self.sqlx {
+            Ok(sqlx) => Ok(sqlx.migrate(&scripts.sqlx, url, args)),
+            Err(why) => Err(why.clone()),
+        }
+    }
+
+    /// sqlx-cli as a contender, when it is installed.
+    fn sqlx_contender<'s>(
+        &'s self,
+        scripts: &'s Scripts,
+        setup: Option<&'static [&'static str]>,
+        args: &'static [&'static str],
+    ) -> Option<Contender<'s>> {
+        self.sqlx.as_ref().ok()?;
+        let setup: Setup<'s> = match setup {
+            Some(setup_args) => Box::new(move |url: &str| {
+                timed(&mut self.sqlx(scripts, url, setup_args)?).map(drop)
+            }),
+            None => Box::new(|_: &str| Ok(())),
+        };
+        Some(Contender {
+            who: Who::Sqlx,
+            setup,
+            run: Box::new(move |url: &str| self.sqlx(scripts, url, args)),
+        })
     }
 
     fn write_script(
@@ -253,23 +338,13 @@ impl Suite<'_> {
         let set = Set::Reference;
         let runs = self.s.runs * 3;
         let quick = self.s.runs * 10;
-        let scratch = format!("bench_migrations_{}_dry", std::process::id());
-
-        let url = db.create(&scratch).await?;
-        let up_sql = self.write_script(db, "up", &self.dry_run(self.ours(set, &url, &["up"]))?)?;
-        timed(&mut self.ours(set, &url, &["up"]))?;
-        let down_sql = self.write_script(
-            db,
-            "down",
-            &self.dry_run(self.ours(set, &url, &["down", "--all"]))?,
-        )?;
-        db.drop(&scratch).await?;
+        let scripts = self.scripts(db, set, "reference").await?;
 
         let none = |_: &str| Ok(());
         let ours_up = |url: &str| timed(&mut self.ours(set, url, &["up"])).map(drop);
         let stock_up = |url: &str| timed(&mut self.stock(set, url, &["up"])).map(drop);
 
-        let contenders = [
+        let mut contenders = vec![
             Contender {
                 who: Who::Migrate,
                 setup: Box::new(none),
@@ -283,20 +358,20 @@ impl Suite<'_> {
             Contender {
                 who: Who::Floor,
                 setup: Box::new(none),
-                run: Box::new(|url: &str| db.run_script(url, &up_sql)),
+                run: Box::new(|url: &str| db.run_script(url, &scripts.up)),
             },
         ];
+        contenders.extend(self.sqlx_contender(&scripts, None, &["run"]));
         let samples = self.measure(db, &contenders, runs, true).await?;
+        let method = db.script_method();
         figures.push(figure(
             db,
-            report::Case::Up {
-                method: db.script_method(),
-            },
+            report::Case::Up { method },
             &contenders,
             samples,
         ));
 
-        let contenders = [
+        let mut contenders = vec![
             Contender {
                 who: Who::Migrate,
                 setup: Box::new(ours_up),
@@ -310,36 +385,28 @@ impl Suite<'_> {
             Contender {
                 who: Who::Floor,
                 setup: Box::new(ours_up),
-                run: Box::new(|url: &str| db.run_script(url, &down_sql)),
+                run: Box::new(|url: &str| db.run_script(url, &scripts.down)),
             },
         ];
+        contenders.extend(self.sqlx_contender(
+            &scripts,
+            Some(&["run"]),
+            &["revert", "--target-version", "0"],
+        ));
         let samples = self.measure(db, &contenders, runs, true).await?;
         figures.push(figure(
             db,
-            report::Case::DownAll {
-                method: db.script_method(),
-            },
+            report::Case::DownAll { method },
             &contenders,
             samples,
         ));
 
-        for (case, ours, stock) in [
-            (
-                report::Case::NoOpUp {
-                    method: db.query_method(),
-                },
-                "up",
-                "up",
-            ),
-            (
-                report::Case::Status {
-                    method: db.query_method(),
-                },
-                "status",
-                "status",
-            ),
+        let method = db.query_method();
+        for (case, ours, sqlx) in [
+            (report::Case::NoOpUp { method }, "up", "run"),
+            (report::Case::Status { method }, "status", "info"),
         ] {
-            let contenders = [
+            let mut contenders = vec![
                 Contender {
                     who: Who::Migrate,
                     setup: Box::new(ours_up),
@@ -348,7 +415,7 @@ impl Suite<'_> {
                 Contender {
                     who: Who::Stock,
                     setup: Box::new(stock_up),
-                    run: Box::new(move |url: &str| Ok(self.stock(set, url, &[stock]))),
+                    run: Box::new(move |url: &str| Ok(self.stock(set, url, &[ours]))),
                 },
                 Contender {
                     who: Who::Floor,
@@ -356,36 +423,26 @@ impl Suite<'_> {
                     run: Box::new(|url: &str| db.query(url, "select 1")),
                 },
             ];
+            let args: &'static [&'static str] = if sqlx == "run" { &["run"] } else { &["info"] };
+            contenders.extend(self.sqlx_contender(&scripts, Some(&["run"]), args));
             let samples = self.measure(db, &contenders, quick, false).await?;
             figures.push(figure(db, case, &contenders, samples));
         }
         Ok(figures)
     }
 
-    /// `n` generated migrations: our `up`, with `--single-transaction`, the stock runner's, and
-    /// their dry-run SQL through the client.
+    /// `n` generated migrations: our `up`, with `--single-transaction` where DDL is
+    /// transactional, the stock runner's, sqlx-cli's, and their dry-run SQL through the client.
     async fn trivial(&self, db: &Backend<'_>, n: usize) -> Result<Vec<Figure>, String> {
         let mut figures = Vec::new();
         let set = Set::Trivial(n);
-        let scratch = format!("bench_migrations_{}_dry", std::process::id());
-        let url = db.create(&scratch).await?;
-        let up_sql = self.write_script(
-            db,
-            &format!("trivial_{n}"),
-            &self.dry_run(self.ours(set, &url, &["up"]))?,
-        )?;
-        db.drop(&scratch).await?;
+        let scripts = self.scripts(db, set, &format!("trivial_{n}")).await?;
         let none = |_: &str| Ok(());
-        let contenders = [
+        let mut contenders = vec![
             Contender {
                 who: Who::Migrate,
                 setup: Box::new(none),
                 run: Box::new(|url: &str| Ok(self.ours(set, url, &["up"]))),
-            },
-            Contender {
-                who: Who::SingleTransaction,
-                setup: Box::new(none),
-                run: Box::new(|url: &str| Ok(self.ours(set, url, &["up", "--single-transaction"]))),
             },
             Contender {
                 who: Who::Stock,
@@ -395,9 +452,17 @@ impl Suite<'_> {
             Contender {
                 who: Who::Floor,
                 setup: Box::new(none),
-                run: Box::new(|url: &str| db.run_script(url, &up_sql)),
+                run: Box::new(|url: &str| db.run_script(url, &scripts.up)),
             },
         ];
+        if !matches!(db, Backend::MariaDb(..)) {
+            contenders.push(Contender {
+                who: Who::SingleTransaction,
+                setup: Box::new(none),
+                run: Box::new(|url: &str| Ok(self.ours(set, url, &["up", "--single-transaction"]))),
+            });
+        }
+        contenders.extend(self.sqlx_contender(&scripts, None, &["run"]));
         let samples = self.measure(db, &contenders, self.s.runs * 3, true).await?;
         figures.push(figure(
             db,
@@ -445,4 +510,57 @@ impl Suite<'_> {
         ));
         Ok(figures)
     }
+}
+
+/// Whether `sql` is a write to `migrate`'s own ledger or history, which sqlx-cli replaces with
+/// its own `_sqlx_migrations`.
+fn ledger_write(sql: &str) -> bool {
+    let bare: String = sql
+        .chars()
+        .filter(|c| !matches!(c, '"' | '`'))
+        .take(64)
+        .collect::<String>()
+        .to_ascii_uppercase();
+    ["INSERT INTO ", "UPDATE ", "DELETE FROM "]
+        .iter()
+        .any(|verb| bare.starts_with(&format!("{verb}SCHEMA_MIGRATIONS")))
+}
+
+/// The migrations of a dry run's sections as sqlx-cli files: each `up` section's statements
+/// (ledger writes left out, as sqlx-cli keeps its own) with the `down` section of the same
+/// migration. A section is titled by its migration, `<version>_<name> (…)`.
+fn sqlx_files(
+    up: &[(String, Vec<String>)],
+    down: &[(String, Vec<String>)],
+) -> Vec<sqlx_cli::Files> {
+    let body = |statements: &[String]| -> Vec<String> {
+        statements
+            .iter()
+            .filter(|s| !ledger_write(s))
+            .cloned()
+            .collect()
+    };
+    up.iter()
+        .filter(|(title, _)| !title.starts_with("create the ledger"))
+        .filter_map(|(title, statements)| {
+            let label = label_of(title);
+            let (version, name) = label.split_once('_')?;
+            let down = down
+                .iter()
+                .find(|(t, _)| label_of(t) == label)
+                .map(|(_, s)| body(s))
+                .unwrap_or_default();
+            Some(sqlx_cli::Files {
+                version: version.to_owned(),
+                name: name.to_owned(),
+                up: body(statements),
+                down,
+            })
+        })
+        .collect()
+}
+
+/// The migration a dry-run section is titled by.
+fn label_of(title: &str) -> String {
+    title.split(" (").next().unwrap_or(title).to_owned()
 }
