@@ -97,17 +97,21 @@ pub(crate) struct Files {
 }
 
 /// Writes `migrations` into a new directory `dir` as sqlx-cli's reversible migration files
-/// (`<version>_<name>.up.sql` and `.down.sql`).
+/// (`<version>_<name>.up.sql` and `.down.sql`). A half with no statements on this backend
+/// gets `noop`, where the server refuses an empty script (MySQL/MariaDB: "Query was empty").
 ///
 /// # Errors
 /// A file that cannot be written.
-pub(crate) fn write(dir: &Path, migrations: &[Files]) -> Result<(), String> {
+pub(crate) fn write(dir: &Path, migrations: &[Files], noop: &str) -> Result<(), String> {
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     for m in migrations {
         for (half, statements) in [("up", &m.up), ("down", &m.down)] {
             let path = dir.join(format!("{}_{}.{half}.sql", m.version, m.name));
             let mut sql = String::new();
+            if statements.is_empty() {
+                sql.push_str(noop);
+            }
             for s in statements {
                 sql.push_str(s.trim_end().trim_end_matches(';'));
                 sql.push_str(";\n");

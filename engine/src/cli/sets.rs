@@ -508,7 +508,8 @@ impl<'x> AcrossSets<'x> {
         dry_run: bool,
         lint: args::LintMode,
     ) -> Result<Outcome, Failure> {
-        let statuses = self.statuses(conns, |i| self.related(i)).await?;
+        // What is pending is read before what stands: a set another runner applies in between
+        // then reads as applied, not as missing from both.
         let pending: Vec<usize> = self
             .each(conns, &self.selected, async |e| {
                 Ok(!e.up_to_date(target, options).await)
@@ -517,6 +518,7 @@ impl<'x> AcrossSets<'x> {
             .into_iter()
             .filter_map(|(i, pending)| pending.then_some(i))
             .collect();
+        let statuses = self.statuses(conns, |i| self.related(i)).await?;
         for (n, &i) in pending.iter().enumerate() {
             sets::check_up(self.sets, &statuses, i, &pending[..n])
                 .map_err(|e| self.fail(i)(e.into()))?;

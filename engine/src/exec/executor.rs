@@ -213,8 +213,13 @@ impl<'a> Engine<'a> {
             return Ok(report);
         }
         report.adopted = self.adopt_if_needed(&snap).await?;
+        let framing = if backend::capabilities(self.backend()).one_transaction_per_run {
+            Framing::Grouped
+        } else {
+            Framing::Each
+        };
         let ran = self
-            .run_all(&recipes, Framing::Each, false, &mut report, options)
+            .run_all(&recipes, framing, false, &mut report, options)
             .await;
         ran.map_err(|e| with_completed(e, &report))?;
         Ok(report)
@@ -683,7 +688,8 @@ impl<'a> Engine<'a> {
         report: &mut RunReport,
         options: &RunOptions,
     ) -> Result<()> {
-        let failed = |label: &str, e: DbErr| step_failed(label, Direction::Up, true, e.into());
+        let direction = recipes.first().map_or(Direction::Up, |r| r.direction);
+        let failed = |label: &str, e: DbErr| step_failed(label, direction, true, e.into());
         let mut group: Option<(DatabaseTransaction, Vec<report::Step>)> = None;
         for recipe in recipes {
             if recipe.protocol != Protocol::Atomic {
@@ -788,6 +794,9 @@ impl<'a> Engine<'a> {
             };
             info!("{verb} {}", recipe.label);
         }
+        if let Some(fused) = self.run_fused(recipe, frame, options).await {
+            return fused;
+        }
         let started = Instant::now();
         let mut open: Option<DatabaseExecutor<'_>> = None;
         let mut sent = Vec::new();
@@ -847,6 +856,98 @@ impl<'a> Engine<'a> {
             }
         }
         Ok(millis(started))
+    }
+
+    /// Runs an atomic step whose statements are known from its rendering in two round trips:
+    /// the opening of its transaction (or savepoint) with its statements, then its ledger and
+    /// history writes with the commit (or release). The parts are those of its recipe, in
+    /// order, as the dry run prints them; only how many go to the database at once differs.
+    /// `None` when the step is not of that kind, or when its statements failed: they are then
+    /// undone, and the step runs part by part from its code, which fails where they did and
+    /// reports which statement failed.
+    async fn run_fused(
+        &self,
+        recipe: &Recipe<'a>,
+        frame: Frame<'_>,
+        options: &RunOptions,
+    ) -> Option<std::result::Result<i64, Failure>> {
+        const STEP: &str = "migrate_step";
+        let (Protocol::Atomic, Body::Code(_, _, Some(statements))) =
+            (recipe.protocol, &recipe.body)
+        else {
+            return None;
+        };
+        let started = Instant::now();
+        let (conn, mut script, close, undo) = match frame {
+            Frame::Own { last } => {
+                let mut open = "BEGIN".to_owned();
+                if let (false, Some(flush)) =
+                    (last, backend::capabilities(self.backend()).deferred_flush)
+                {
+                    open.push_str(";\n");
+                    open.push_str(flush);
+                }
+                (
+                    DatabaseExecutor::Connection(&self.conn),
+                    open,
+                    "COMMIT".to_owned(),
+                    "ROLLBACK".to_owned(),
+                )
+            }
+            Frame::Savepoint(txn) | Frame::Shared(txn) => (
+                DatabaseExecutor::Transaction(txn),
+                format!("SAVEPOINT {STEP}"),
+                format!("RELEASE SAVEPOINT {STEP}"),
+                format!("ROLLBACK TO SAVEPOINT {STEP}; RELEASE SAVEPOINT {STEP}"),
+            ),
+        };
+        for statement in statements {
+            script.push_str(";\n");
+            script.push_str(statement.trim_end().trim_end_matches(';'));
+        }
+        if let Err(e) = conn.execute_unprepared(&script).await {
+            tracing::debug!(
+                "{} failed as one script ({e}); running it part by part",
+                recipe.label
+            );
+            return match conn.execute_unprepared(&undo).await {
+                Ok(_) => None,
+                Err(undone) => Some(Err(Failure {
+                    stage: Stage::Work,
+                    error: StepError::from(DbErr::Custom(format!(
+                        "{e}; then, undoing it: {undone}"
+                    ))),
+                    ms: millis(started),
+                })),
+            };
+        }
+        let facts = Facts {
+            ms: millis(started),
+            statements: statements.clone(),
+            error: None,
+        };
+        let mut record = String::new();
+        for write in recipe.writes(Part::Record) {
+            record.push_str(&self.statement(&write, recipe, &facts, options).to_string());
+            record.push_str(";\n");
+        }
+        record.push_str(&close);
+        match conn.execute_unprepared(&record).await {
+            Ok(_) => Some(Ok(millis(started))),
+            Err(e) => {
+                if let Err(undone) = conn.execute_unprepared(&undo).await {
+                    tracing::warn!(
+                        "could not undo {} after its ledger write failed: {undone}",
+                        recipe.label
+                    );
+                }
+                Some(Err(Failure {
+                    stage: recipe.stage(Part::Record),
+                    error: e.into(),
+                    ms: millis(started),
+                }))
+            }
+        }
     }
 
     /// Opens a step's transaction: around a tracked step's statements, one of its own; for an

@@ -386,19 +386,15 @@ impl<'a> Engine<'a> {
     }
 }
 
-/// The savepoint a batch runs under, so that a batch that fails can be undone alone.
-const BATCH_SAVEPOINT: &str = "migrate_batch";
-
 impl Body<'_> {
     /// Runs the body on `conn` under `protocol`, returning the statements it sent.
     ///
-    /// Code whose statements are known from its rendering sends them instead of running: an
-    /// atomic step sends them in one round trip, as one script under a savepoint; a tracked
-    /// step, whose DDL commits statement by statement, sends them one by one as plain text,
-    /// so a failure still says which statement failed and what ran before it. Either way the
-    /// database receives what the code would have sent, and what was checksummed. A batch that
-    /// fails is rolled back to its savepoint and the code then runs statement by statement, so
-    /// the failure is reported exactly as without batching.
+    /// Code whose statements are known from its rendering, in a tracked step (whose DDL commits
+    /// statement by statement), sends them as plain text instead of running: on MySQL/MariaDB
+    /// as one script that counts what completed, so a failure still says which statement failed
+    /// and what ran before it. The database receives what the code would have sent, and what
+    /// was checksummed. (An atomic step sends them with its ledger writes; see
+    /// [`Engine::run_step`](super::engine::Engine).)
     pub(crate) async fn run(
         &self,
         conn: DatabaseExecutor<'_>,
@@ -408,12 +404,7 @@ impl Body<'_> {
             Body::Code(_, _, Some(statements)) if protocol != Protocol::Atomic => {
                 replay(&conn, statements).await
             }
-            Body::Code(code, direction, batch) => {
-                if let Some(statements) = batch
-                    && send_batch(&conn, statements).await?
-                {
-                    return Ok(statements.clone());
-                }
+            Body::Code(code, direction, _) => {
                 let manager = SchemaManager::new(conn);
                 let run = match direction {
                     Direction::Up => code.up(&manager),
@@ -451,31 +442,6 @@ async fn replay(
         Ok(())
     };
     StepError::settle(capture::run(run).await)
-}
-
-/// Sends `statements` as one script in a savepoint of the step's transaction. `Ok(false)` when
-/// the script failed and was rolled back to the savepoint, leaving the transaction as it was
-/// before it: the caller then runs the code, which fails where the script did, and says where.
-async fn send_batch(conn: &DatabaseExecutor<'_>, statements: &[String]) -> Result<bool, StepError> {
-    let mut script = format!("SAVEPOINT {BATCH_SAVEPOINT}");
-    for statement in statements {
-        script.push_str(";\n");
-        script.push_str(statement.trim_end().trim_end_matches(';'));
-    }
-    script.push_str(&format!(";\nRELEASE SAVEPOINT {BATCH_SAVEPOINT}"));
-    match conn.execute_unprepared(&script).await {
-        Ok(_) => Ok(true),
-        Err(e) => {
-            tracing::debug!("the batch failed ({e}); running the migration statement by statement");
-            let undo = format!(
-                "ROLLBACK TO SAVEPOINT {BATCH_SAVEPOINT}; RELEASE SAVEPOINT {BATCH_SAVEPOINT}"
-            );
-            conn.execute_unprepared(&undo)
-                .await
-                .map_err(StepError::from)?;
-            Ok(false)
-        }
-    }
 }
 
 /// A step that did not complete: how far it got, why, and after how long.
@@ -752,7 +718,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_atomic_step_whose_code_renders_to_schema_statements_sends_them_as_one_script() {
+    async fn an_atomic_step_whose_code_renders_to_schema_statements_runs_in_two_round_trips() {
         let code = Table {
             fails: false,
             transaction: None,
@@ -764,16 +730,31 @@ mod tests {
         let recipe = recipe_sending(&code, DbBackend::Postgres, Direction::Up, Some(rendered));
         let (sent, error) = run_recipe(mock(DbBackend::Postgres), &recipe).await;
         assert!(error.is_none(), "{error:?}");
-        assert_eq!(sent.len(), 5, "{sent:?}");
+        assert_eq!(sent.len(), 2, "{sent:?}");
         assert_eq!(
-            sent[1],
-            "SAVEPOINT migrate_batch;\nCREATE TABLE t (id int);\nCREATE INDEX i ON t (id);\nRELEASE SAVEPOINT migrate_batch"
+            sent[0],
+            "BEGIN;\nCREATE TABLE t (id int);\nCREATE INDEX i ON t (id)"
         );
-        assert_eq!(shape(&sent[2]), LEDGER);
+        // What went in two round trips is what the dry run prints, part by part.
+        let parts: Vec<String> = sent
+            .iter()
+            .flat_map(|s| s.split(";\n").map(shape).collect::<Vec<_>>())
+            .collect();
+        assert_eq!(
+            parts,
+            [
+                "BEGIN",
+                "CREATE TABLE t",
+                "CREATE INDEX i ON t",
+                LEDGER,
+                HISTORY,
+                "COMMIT"
+            ]
+        );
     }
 
     #[tokio::test]
-    async fn a_script_that_fails_is_rolled_back_to_its_savepoint_and_the_code_runs_to_name_the_failure()
+    async fn a_step_whose_statements_fail_together_is_undone_and_run_from_its_code_to_name_the_failure()
      {
         let code = Table {
             fails: true,
@@ -791,9 +772,11 @@ mod tests {
         let (sent, error) = run_recipe(conn, &recipe).await;
         let shapes: Vec<String> = sent.iter().map(|s| shape(s)).collect();
         assert_eq!(
-            shapes[2..],
+            shapes,
             [
-                "ROLLBACK TO SAVEPOINT migrate_batch; RELEASE SAVEPOINT migrate_batch",
+                "BEGIN;\nCREATE TABLE t",
+                "ROLLBACK",
+                "BEGIN",
                 "CREATE TABLE t",
                 "ROLLBACK",
                 HISTORY

@@ -222,7 +222,11 @@ impl<'a> Suite<'a> {
             sqlx: self.work.join(format!("sqlx_{}_{name}", db.short())),
         };
         if self.sqlx.is_ok() {
-            sqlx_cli::write(&scripts.sqlx, &sqlx_files(&up, &down))?;
+            let noop = match db {
+                Backend::MariaDb(..) => "DO 0;\n",
+                _ => "",
+            };
+            sqlx_cli::write(&scripts.sqlx, &sqlx_files(&up, &down), noop)?;
         }
         Ok(scripts)
     }
