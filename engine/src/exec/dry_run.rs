@@ -120,13 +120,22 @@ impl<'a> Engine<'a> {
                 Part::Commit if own => out.push("COMMIT".to_owned()),
                 Part::Begin | Part::Commit => {}
                 Part::Body => out.extend(body.take().unwrap_or_default()),
-                Part::MarkRunning | Part::Record => out.extend(
-                    recipe
-                        .writes(part)
-                        .iter()
-                        .map(|w| self.statement(w, recipe, &Facts::default(), options))
-                        .map(|s| s.to_string()),
-                ),
+                Part::MarkRunning | Part::Record => {
+                    let together = part == Part::Record && recipe.records_together();
+                    if together {
+                        out.push("BEGIN".to_owned());
+                    }
+                    out.extend(
+                        recipe
+                            .writes(part)
+                            .iter()
+                            .map(|w| self.statement(w, recipe, &Facts::default(), options))
+                            .map(|s| s.to_string()),
+                    );
+                    if together {
+                        out.push("COMMIT".to_owned());
+                    }
+                }
             }
         }
         out

@@ -833,9 +833,17 @@ impl<'a> Engine<'a> {
                         error: None,
                     };
                     let writes = recipe.writes(part);
-                    let conn = on(&open, &self.conn);
-                    let written = self.write(&conn, &writes, recipe, &facts, options);
-                    written.await.map_err(StepError::from)
+                    let written = match &open {
+                        None if recipe.records_together() => {
+                            self.write_together(&self.conn, &writes, recipe, &facts, options)
+                                .await
+                        }
+                        _ => {
+                            let conn = on(&open, &self.conn);
+                            self.write(&conn, &writes, recipe, &facts, options).await
+                        }
+                    };
+                    written.map_err(StepError::from)
                 }
                 Part::Commit => match open.take() {
                     Some(DatabaseExecutor::OwnedTransaction(txn)) => {
@@ -878,7 +886,9 @@ impl<'a> Engine<'a> {
             return None;
         };
         let started = Instant::now();
-        let (conn, mut script, close, undo) = match frame {
+        // The run's one transaction has no savepoint per step: a thousand subtransactions cost
+        // PostgreSQL more than the steps themselves, and a failure ends the run whole anyway.
+        let (conn, open, close, undo) = match frame {
             Frame::Own { last } => {
                 let mut open = "BEGIN".to_owned();
                 if let (false, Some(flush)) =
@@ -887,25 +897,37 @@ impl<'a> Engine<'a> {
                     open.push_str(";\n");
                     open.push_str(flush);
                 }
+                let conn = DatabaseExecutor::Connection(&self.conn);
                 (
-                    DatabaseExecutor::Connection(&self.conn),
-                    open,
-                    "COMMIT".to_owned(),
-                    "ROLLBACK".to_owned(),
+                    conn,
+                    Some(open),
+                    Some("COMMIT".to_owned()),
+                    Some("ROLLBACK".to_owned()),
                 )
             }
-            Frame::Savepoint(txn) | Frame::Shared(txn) => (
+            Frame::Savepoint(txn) => (
                 DatabaseExecutor::Transaction(txn),
-                format!("SAVEPOINT {STEP}"),
-                format!("RELEASE SAVEPOINT {STEP}"),
-                format!("ROLLBACK TO SAVEPOINT {STEP}; RELEASE SAVEPOINT {STEP}"),
+                Some(format!("SAVEPOINT {STEP}")),
+                Some(format!("RELEASE SAVEPOINT {STEP}")),
+                Some(format!(
+                    "ROLLBACK TO SAVEPOINT {STEP}; RELEASE SAVEPOINT {STEP}"
+                )),
             ),
+            Frame::Shared(txn) => (DatabaseExecutor::Transaction(txn), None, None, None),
         };
-        for statement in statements {
-            script.push_str(";\n");
-            script.push_str(statement.trim_end().trim_end_matches(';'));
-        }
-        if let Err(e) = conn.execute_unprepared(&script).await {
+        let body = statements
+            .iter()
+            .map(|s| s.trim_end().trim_end_matches(';'));
+        let script: Vec<&str> = open.as_deref().into_iter().chain(body).collect();
+        if let Err(e) = conn.execute_unprepared(&script.join(";\n")).await {
+            let Some(undo) = undo else {
+                let error = StepError::sent_together(e, statements);
+                return Some(Err(Failure {
+                    stage: Stage::Work,
+                    error,
+                    ms: millis(started),
+                }));
+            };
             tracing::debug!(
                 "{} failed as one script ({e}); running it part by part",
                 recipe.label
@@ -926,16 +948,18 @@ impl<'a> Engine<'a> {
             statements: statements.clone(),
             error: None,
         };
-        let mut record = String::new();
-        for write in recipe.writes(Part::Record) {
-            record.push_str(&self.statement(&write, recipe, &facts, options).to_string());
-            record.push_str(";\n");
-        }
-        record.push_str(&close);
-        match conn.execute_unprepared(&record).await {
+        let writes = recipe.writes(Part::Record);
+        let mut record: Vec<String> = writes
+            .iter()
+            .map(|w| self.statement(w, recipe, &facts, options).to_string())
+            .collect();
+        record.extend(close);
+        match conn.execute_unprepared(&record.join(";\n")).await {
             Ok(_) => Some(Ok(millis(started))),
             Err(e) => {
-                if let Err(undone) = conn.execute_unprepared(&undo).await {
+                if let Some(undo) = undo
+                    && let Err(undone) = conn.execute_unprepared(&undo).await
+                {
                     tracing::warn!(
                         "could not undo {} after its ledger write failed: {undone}",
                         recipe.label

@@ -17,9 +17,15 @@
 //! Where an atomic step's transaction comes from is the executor's choice, made for speed, not
 //! meaning: its own, a savepoint in a transaction shared by consecutive steps (SQLite, where
 //! each commit waits for the disk), or the run's one transaction (`--single-transaction`, where
-//! the dry run shows one `BEGIN`/`COMMIT` around the run instead of one per step).
+//! the dry run shows one `BEGIN`/`COMMIT` around the run instead of one per step). So is how
+//! many round trips the parts take: a migration whose rendering is complete and holds only
+//! schema statements ([`Rendering::sendable`](crate::store::render::Rendering::sendable)) is
+//! sent as those statements, its atomic step in two round trips (the opening and the
+//! statements, then the ledger writes and the commit), its tracked step on MySQL/MariaDB as
+//! one multi-statement script between its ledger writes. The statements are the ones its code
+//! sends and its checksum covers, and a failure is reported as the code's own would be.
 
-use sea_orm::{ConnectionTrait, DatabaseExecutor, DbBackend, DbErr, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseExecutor, DbBackend, DbErr, Statement};
 use sea_orm_migration::{MigrationTrait, SchemaManager};
 
 use super::engine::{Engine, RunOptions};
@@ -191,6 +197,13 @@ impl Recipe<'_> {
         }
     }
 
+    /// Whether the [`Part::Record`] writes go in one transaction of their own: a tracked step's,
+    /// written after its statements, outside any transaction, so that its row and its history
+    /// entry are completed together, with one commit.
+    pub(crate) fn records_together(&self) -> bool {
+        self.protocol != Protocol::Atomic && self.writes(Part::Record).len() > 1
+    }
+
     /// What a failure in `part` means.
     pub(crate) fn stage(&self, part: Part) -> Stage {
         match (self.protocol, part) {
@@ -354,6 +367,34 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
+    /// Runs `writes` on the connection in one transaction of their own, as one script with
+    /// their values inlined: one round trip and one commit (one log flush) for them all. A
+    /// single write runs as [`Engine::write`] runs it.
+    pub(crate) async fn write_together(
+        &self,
+        conn: &DatabaseConnection,
+        writes: &[Write],
+        recipe: &Recipe<'_>,
+        facts: &Facts,
+        options: &RunOptions,
+    ) -> Result<(), DbErr> {
+        if writes.len() < 2 {
+            return self.write(conn, writes, recipe, facts, options).await;
+        }
+        let mut script = vec!["BEGIN".to_owned()];
+        script.extend(
+            writes
+                .iter()
+                .map(|w| self.statement(w, recipe, facts, options).to_string()),
+        );
+        script.push("COMMIT".to_owned());
+        let done = conn.execute_unprepared(&script.join(";\n")).await;
+        if done.is_err() {
+            let _ = conn.execute_unprepared("ROLLBACK").await;
+        }
+        done.map(drop)
+    }
+
     /// Records the failure of a step's work on `conn` (outside the rolled-back transaction, or
     /// in the transaction the step shared), and returns the failure as the run reports it. A
     /// failure to record is logged rather than hiding the migration's own error.
@@ -485,6 +526,15 @@ impl std::fmt::Display for StepError {
 }
 
 impl StepError {
+    /// The failure of `statements` sent together as one script, which the database refused
+    /// with `e` at a statement it does not name.
+    pub(crate) fn sent_together(e: DbErr, statements: &[String]) -> Self {
+        Self {
+            cause: Cause::Db(e),
+            statements: statements.to_vec(),
+        }
+    }
+
     /// How many statements the step's code sent, the failing one included.
     pub(crate) fn sent(&self) -> usize {
         self.statements.len()
@@ -685,6 +735,7 @@ mod tests {
         let sent = sent
             .iter()
             .flat_map(|t| t.statements().iter().map(ToString::to_string))
+            .flat_map(|s| s.split(";\n").map(str::to_owned).collect::<Vec<_>>())
             .collect::<Vec<_>>();
         let shapes = |list: &[String]| list.iter().map(|s| shape(s)).collect::<Vec<_>>();
         (shapes(&sent), shapes(&printed), error)
@@ -800,6 +851,11 @@ mod tests {
         ];
         let recipe = recipe_sending(&code, DbBackend::MySql, Direction::Up, Some(rendered));
         let (sent, error) = run_recipe(mock(DbBackend::MySql), &recipe).await;
+        let sent: Vec<String> = sent
+            .iter()
+            .flat_map(|s| s.split(";\n"))
+            .map(str::to_owned)
+            .collect();
         assert!(
             error.is_none(),
             "the rendered statements ran, not the failing code: {error:?}"
@@ -811,8 +867,10 @@ mod tests {
                 LEDGER,
                 "CREATE TABLE t",
                 "CREATE INDEX i ON t",
+                "BEGIN",
                 STATE,
-                HISTORY
+                HISTORY,
+                "COMMIT"
             ]
         );
     }
@@ -845,7 +903,10 @@ mod tests {
             transaction: None,
         };
         let (sent, printed, _) = run_and_print(&code, DbBackend::MySql, Direction::Up).await;
-        assert_eq!(sent, [LEDGER, "CREATE TABLE t", STATE, HISTORY]);
+        assert_eq!(
+            sent,
+            [LEDGER, "CREATE TABLE t", "BEGIN", STATE, HISTORY, "COMMIT"]
+        );
         assert_eq!(sent, printed);
         let asks = Table {
             fails: false,
@@ -854,7 +915,16 @@ mod tests {
         let (sent, printed, _) = run_and_print(&asks, DbBackend::MySql, Direction::Up).await;
         assert_eq!(
             sent,
-            [LEDGER, "BEGIN", "CREATE TABLE t", "COMMIT", STATE, HISTORY]
+            [
+                LEDGER,
+                "BEGIN",
+                "CREATE TABLE t",
+                "COMMIT",
+                "BEGIN",
+                STATE,
+                HISTORY,
+                "COMMIT"
+            ]
         );
         assert_eq!(sent, printed);
         let opts_out = Table {
@@ -868,8 +938,10 @@ mod tests {
             [
                 STATE,
                 "DROP TABLE t",
+                "BEGIN",
                 "DELETE FROM schema_migrations",
-                HISTORY
+                HISTORY,
+                "COMMIT"
             ]
         );
         assert_eq!(sent, printed);
