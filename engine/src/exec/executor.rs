@@ -920,28 +920,35 @@ impl<'a> Engine<'a> {
             .map(|s| s.trim_end().trim_end_matches(';'));
         let script: Vec<&str> = open.as_deref().into_iter().chain(body).collect();
         if let Err(e) = conn.execute_unprepared(&script.join(";\n")).await {
-            let Some(undo) = undo else {
-                let error = StepError::sent_together(e, statements);
-                return Some(Err(Failure {
+            // A wait that gave up (a lock, a statement timeout, a busy database) would only wait
+            // again from the code: it fails as it is, for the retry ladder to judge.
+            let message = e.to_string();
+            let waited = retry::is_lock_timeout(&message)
+                || message.contains("canceling statement")
+                || message.contains("database is locked")
+                || message.contains("interrupted");
+            let failed = |error| {
+                Some(Err(Failure {
                     stage: Stage::Work,
                     error,
                     ms: millis(started),
-                }));
+                }))
             };
+            let Some(undo) = undo else {
+                return failed(StepError::sent_together(e, statements));
+            };
+            if let Err(undone) = conn.execute_unprepared(&undo).await {
+                let both = format!("{e}; then, undoing it: {undone}");
+                return failed(StepError::from(DbErr::Custom(both)));
+            }
+            if waited {
+                return failed(StepError::sent_together(e, statements));
+            }
             tracing::debug!(
                 "{} failed as one script ({e}); running it part by part",
                 recipe.label
             );
-            return match conn.execute_unprepared(&undo).await {
-                Ok(_) => None,
-                Err(undone) => Some(Err(Failure {
-                    stage: Stage::Work,
-                    error: StepError::from(DbErr::Custom(format!(
-                        "{e}; then, undoing it: {undone}"
-                    ))),
-                    ms: millis(started),
-                })),
-            };
+            return None;
         }
         let facts = Facts {
             ms: millis(started),
